@@ -1,0 +1,132 @@
+// The composition root: wires the database into services and services into routes, in a fixed
+// order (external plugins, then platform, then capabilities). No I/O happens at import.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { administrationRoutes } from './modules/administration/administration.routes.ts';
+import { publicSiteRoutes } from './modules/public-site/public-site.routes.ts';
+import { authRoutes } from './platform/auth/auth.routes.ts';
+import { createAuthService, type AuthService } from './platform/auth/auth.service.ts';
+import { createStaffNavigation } from './platform/auth/staff-navigation.ts';
+import type { Config } from './platform/config.ts';
+import type { Database } from './platform/db/database.ts';
+import { healthRoutes } from './platform/health.routes.ts';
+import { csrfProtection } from './platform/http/csrf.ts';
+import { errorPages } from './platform/http/errors.ts';
+import { rateLimits, type RateLimitPolicy } from './platform/http/rate-limit.ts';
+import { renderPlugin } from './platform/http/render.ts';
+import { securityHeaders } from './platform/http/security-headers.ts';
+import { loggerOptions } from './platform/logger.ts';
+import { metricsPlugin } from './platform/metrics.ts';
+import { createViewEnvironment, govukFrontendDist } from './platform/views/views.ts';
+
+const publicDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../public');
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  /** Override rate limits (tests). */
+  rateLimitPolicies?: Record<string, RateLimitPolicy>;
+}
+
+export interface AppServices {
+  auth: AuthService;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: AppServices;
+  }
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, database } = deps;
+  const https = config.publicBaseUrl.startsWith('https://');
+  const app = Fastify({
+    logger: loggerOptions(config.logLevel),
+    trustProxy: config.trustProxy,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  });
+
+  const navigation = createStaffNavigation();
+  const services: AppServices = {
+    auth: createAuthService(database.db, { sessionSecret: config.sessionSecret }),
+  };
+  app.decorate('services', services);
+
+  // External plugins.
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: 256 * 1024 });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Wardroom API',
+        version: '1',
+        description: 'Public information about council cyber incidents, and the staff API.',
+      },
+      servers: [{ url: config.publicBaseUrl }],
+    },
+    hideUntagged: true,
+  });
+
+  // Platform.
+  await app.register(securityHeaders, { https });
+  await app.register(metricsPlugin);
+  await app.register(csrfProtection, { secret: config.sessionSecret, secureCookies: https });
+  await app.register(renderPlugin, { env: createViewEnvironment() });
+  await app.register(errorPages);
+  await app.register(rateLimits, { policies: deps.rateLimitPolicies ?? {} });
+  await registerAssets(app);
+  await app.register(healthRoutes, { database });
+  await app.register(authRoutes, { auth: services.auth, navigation, sessionSecret: config.sessionSecret, secureCookies: https });
+
+  // Capabilities.
+  await app.register(publicSiteRoutes, { database });
+  await app.register(administrationRoutes, {
+    database,
+    auth: services.auth,
+    navigation,
+    publicBaseUrl: config.publicBaseUrl,
+    sessionSecret: config.sessionSecret,
+  });
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}
+
+async function registerAssets(app: FastifyInstance): Promise<void> {
+  const cacheControl = 'public, max-age=86400';
+  await app.register(fastifyStatic, {
+    root: path.join(govukFrontendDist, 'govuk/assets'),
+    prefix: '/assets/',
+    wildcard: false,
+    cacheControl: false,
+    setHeaders: (res) => res.setHeader('cache-control', cacheControl),
+  });
+  await app.register(fastifyStatic, {
+    root: publicDir,
+    prefix: '/assets/wardroom/',
+    wildcard: false,
+    decorateReply: false,
+    cacheControl: false,
+    setHeaders: (res) => res.setHeader('cache-control', cacheControl),
+  });
+  // The two compiled govuk-frontend files, held in memory.
+  for (const [file, type] of [
+    ['govuk-frontend.min.css', 'text/css; charset=utf-8'],
+    ['govuk-frontend.min.js', 'text/javascript; charset=utf-8'],
+  ] as const) {
+    const body = readFileSync(path.join(govukFrontendDist, 'govuk', file));
+    app.get(`/assets/${file}`, { schema: { hide: true } }, async (_request, reply) =>
+      reply.type(type).header('cache-control', cacheControl).send(body),
+    );
+  }
+}

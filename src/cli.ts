@@ -1,0 +1,170 @@
+// The `wardroom` command: serve, worker, migrate, seed-demo, user add, audit verify, demo-code.
+import { parseArgs } from 'node:util';
+import closeWithGrace from 'close-with-grace';
+import pino from 'pino';
+import { findOrganisationBySlug } from './platform/accounts/accounts.repository.ts';
+import * as accounts from './platform/accounts/accounts.repository.ts';
+import { verifyAuditChain, recordAudit } from './platform/audit/audit.service.ts';
+import { createAuthService } from './platform/auth/auth.service.ts';
+import { totpCode, totpStep } from './platform/auth/totp.ts';
+import { ConfigError, loadConfig, type Config } from './platform/config.ts';
+import { openDatabase, type Database } from './platform/db/database.ts';
+import { migrateToLatest } from './platform/db/migrate.ts';
+import { formatDemoCredentials, loadDemoCredentials, saveDemoCredentials } from './platform/demo/demo-credentials.ts';
+import { seedDemo } from './platform/demo/seed-demo.ts';
+import { startJobWorker } from './platform/jobs/job-worker.ts';
+import { createJobHandlers } from './platform/jobs-runtime.ts';
+import { ROLES, isRole } from './platform/policy/policy.ts';
+import { startServer } from './server.ts';
+
+const USAGE = `Usage: wardroom <command>
+
+  serve                         start the platform (migrates, seeds the demo on an empty database)
+  worker                        run the job worker on its own
+  migrate                       bring the database schema up to date
+  seed-demo                     load the demo councils, agencies and staff
+  user add --email E --org O --role R [--role R2] [--name N]
+                                create a staff account and print its one-time set-up link
+  audit verify                  check the audit log's hash chain; exits 1 naming the first bad event
+  demo-code --role R            print the current MFA code of a demo account (demo mode only)
+`;
+
+async function withDatabase<T>(config: Config, run: (database: Database) => Promise<T>): Promise<T> {
+  const database = openDatabase(config.database);
+  try {
+    await migrateToLatest(database.db);
+    return await run(database);
+  } finally {
+    await database.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, sub, ...rest] = argv;
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+
+  switch (command) {
+    case 'serve':
+      await startServer(config);
+      return -1; // keep running
+    case 'worker': {
+      const database = openDatabase(config.database);
+      await migrateToLatest(database.db);
+      const logger = pino({ level: config.logLevel });
+      const worker = startJobWorker({ database, handlers: createJobHandlers(), logger });
+      logger.info('job worker started');
+      closeWithGrace({ delay: 30_000 }, async () => {
+        await worker.stop();
+        await database.close();
+      });
+      return -1;
+    }
+    case 'migrate':
+      return withDatabase(config, async (database) => {
+        const applied = await migrateToLatest(database.db);
+        process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'The database is up to date.\n');
+        return 0;
+      });
+    case 'seed-demo':
+      return withDatabase(config, async (database) => {
+        const result = await seedDemo(database.db, { sessionSecret: config.sessionSecret });
+        process.stdout.write(`Organisations added: ${result.organisationsCreated}. Demo staff added: ${result.credentials.length}.\n`);
+        if (config.demoMode && result.credentials.length > 0) {
+          saveDemoCredentials(config.dataDir, result.credentials);
+          process.stdout.write(`${formatDemoCredentials(result.credentials, config.publicBaseUrl)}\n`);
+        }
+        return 0;
+      });
+    case 'user': {
+      if (sub !== 'add') break;
+      const { values } = parseArgs({
+        args: rest,
+        options: { email: { type: 'string' }, org: { type: 'string' }, role: { type: 'string', multiple: true }, name: { type: 'string' } },
+        strict: true,
+      });
+      const roles = values.role ?? [];
+      const problems: string[] = [];
+      if (!values.email || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(values.email)) problems.push('--email must be an email address');
+      if (!values.org) problems.push('--org must name an organisation by its short name (e.g. westminster)');
+      if (roles.length === 0 || !roles.every(isRole)) problems.push(`--role must be one of ${ROLES.join(', ')}`);
+      if (problems.length) {
+        process.stderr.write(`${problems.join('\n')}\n`);
+        return 2;
+      }
+      return withDatabase(config, async (database) => {
+        const org = await findOrganisationBySlug(database.db, values.org as string);
+        if (!org) {
+          process.stderr.write(`No organisation called "${values.org}". Run "wardroom seed-demo" or check the name.\n`);
+          return 2;
+        }
+        const auth = createAuthService(database.db, { sessionSecret: config.sessionSecret });
+        const email = values.email as string;
+        const link = await database.db.transaction().execute(async (trx) => {
+          if (await accounts.findUserRowByEmail(trx, email)) return null;
+          const user = await accounts.insertUser(trx, { email, displayName: values.name ?? email.split('@')[0] ?? email, status: 'invited' });
+          for (const role of roles.filter(isRole)) await accounts.addMembership(trx, user.id, org.id, role);
+          await recordAudit(trx, { userId: null, label: 'cli' }, { action: 'admin.user.invited', organisationId: org.id, targetType: 'user', targetId: user.id, details: { roles, email } });
+          return auth.issueSetupLink(user.id, null, trx);
+        });
+        if (!link) {
+          process.stderr.write(`An account for ${email} already exists.\n`);
+          return 2;
+        }
+        process.stdout.write(`Account created for ${email} (${roles.join(', ')} at ${org.name}).\nOne-time set-up link (valid until ${link.expiresAt}):\n${config.publicBaseUrl}/sign-in/set-up/${link.token}\n`);
+        return 0;
+      });
+    }
+    case 'audit': {
+      if (sub !== 'verify') break;
+      return withDatabase(config, async (database) => {
+        const result = await verifyAuditChain(database.db);
+        if (result.ok) {
+          process.stdout.write(`Audit log verified: ${result.events} events, chain intact.\n`);
+          return 0;
+        }
+        process.stderr.write(`Audit log verification FAILED at event ${result.seq}${result.id ? ` (${result.id})` : ''}: ${result.reason}. ${result.events} events before it are intact.\n`);
+        return 1;
+      });
+    }
+    case 'demo-code': {
+      const { values } = parseArgs({ args: [sub ?? '', ...rest].filter(Boolean), options: { role: { type: 'string' } }, strict: true });
+      if (!config.demoMode) {
+        process.stderr.write('demo-code only works in demo mode.\n');
+        return 2;
+      }
+      const credential = loadDemoCredentials(config.dataDir).find((c) => c.role === (values.role ?? 'admin'));
+      if (!credential) {
+        process.stderr.write('No demo credentials found for that role. Start the platform once with npm start.\n');
+        return 2;
+      }
+      process.stdout.write(`${totpCode(credential.totpSecret, totpStep())}\n`);
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(USAGE);
+      return 0;
+  }
+  process.stderr.write(`Unknown command: ${[command, sub].filter(Boolean).join(' ')}\n\n${USAGE}`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,190 @@
+// Staff home and the administrator's pages: staff accounts and the audit log.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { listOrganisations } from '../../platform/accounts/accounts.repository.ts';
+import { clientInfo } from '../../platform/auth/auth.routes.ts';
+import type { AuthService } from '../../platform/auth/auth.service.ts';
+import { requireStaff } from '../../platform/auth/staff-guard.ts';
+import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
+import { createSecretBox } from '../../platform/auth/secret-box.ts';
+import { findEvents, recordAudit, type AuditActor } from '../../platform/audit/audit.service.ts';
+import type { Database } from '../../platform/db/database.ts';
+import { ROLES, ROLE_NAMES, isRole, type Role } from '../../platform/policy/policy.ts';
+import { createStaffAccountsService } from './staff-accounts.service.ts';
+
+export interface AdministrationOptions {
+  database: Database;
+  auth: AuthService;
+  navigation: StaffNavigation;
+  publicBaseUrl: string;
+  sessionSecret: string;
+}
+
+const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
+const LINK_COOKIE = 'wardroom_setup_link';
+const PAGE_SIZE = 50;
+
+type Form = Record<string, unknown>;
+const text = (body: unknown, name: string, max = 500) => {
+  const v = (body as Form | undefined)?.[name];
+  return typeof v === 'string' ? v.trim().slice(0, max) : '';
+};
+const list = (body: unknown, name: string): string[] => {
+  const v = (body as Form | undefined)?.[name];
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : [];
+};
+
+export function actorOf(request: FastifyRequest): AuditActor {
+  const staff = request.staff;
+  return { userId: staff?.user.id ?? null, label: staff?.user.email ?? 'anonymous', ...clientInfo(request) };
+}
+
+export async function administrationRoutes(app: FastifyInstance, opts: AdministrationOptions): Promise<void> {
+  const { db } = opts.database;
+  const service = createStaffAccountsService({ db, auth: opts.auth, publicBaseUrl: opts.publicBaseUrl });
+  const linkBox = createSecretBox(opts.sessionSecret, 'set-up-link-flash');
+  opts.navigation.add({ href: '/staff/admin/users', text: 'Staff accounts', action: 'users.manage' });
+  opts.navigation.add({ href: '/staff/admin/audit', text: 'Audit log', action: 'audit.read' });
+
+  const roleItems = (checked: string[]) => ROLES.map((r) => ({ value: r, text: ROLE_NAMES[r], checked: checked.includes(r) }));
+  const organisationNames = async () => new Map((await listOrganisations(db)).map((o) => [o.id, o.name]));
+
+  app.get('/staff', { preHandler: requireStaff('staff.home') }, async (request, reply) => {
+    const names = await organisationNames();
+    const memberships = request.staff?.principal.memberships ?? [];
+    return reply.render('administration/views/staff-home.njk', {
+      pageTitle: 'Incident room',
+      memberships: memberships.map((m) => ({ organisation: names.get(m.organisationId) ?? m.organisationId, role: ROLE_NAMES[m.role] })),
+    });
+  });
+
+  app.get('/staff/admin/users', { preHandler: requireStaff('users.manage') }, async (request, reply) => {
+    const principal = request.staff!.principal;
+    const [users, names] = await Promise.all([service.listUsers(principal), organisationNames()]);
+    const mine = service.adminOrganisations(principal);
+    return reply.render('administration/views/users.njk', {
+      pageTitle: 'Staff accounts',
+      users: users.map((u) => ({
+        ...u,
+        roles: u.memberships.filter((m) => mine.includes(m.organisationId)).map((m) => `${ROLE_NAMES[m.role]}, ${names.get(m.organisationId) ?? ''}`),
+      })),
+    });
+  });
+
+  const inviteForm = async (request: FastifyRequest) => {
+    const names = await organisationNames();
+    return service.adminOrganisations(request.staff!.principal).map((id) => ({ value: id, text: names.get(id) ?? id }));
+  };
+
+  app.get('/staff/admin/users/invite', { preHandler: requireStaff('users.manage') }, async (request, reply) => {
+    return reply.render('administration/views/invite.njk', { pageTitle: 'Invite someone', organisations: await inviteForm(request), roleItems: roleItems([]), values: {} });
+  });
+
+  app.post('/staff/admin/users/invite', { preHandler: requireStaff('users.manage') }, async (request, reply) => {
+    const values = { email: text(request.body, 'email', 320), displayName: text(request.body, 'displayName', 200), organisationId: text(request.body, 'organisationId', 60) };
+    const roles = list(request.body, 'roles').filter(isRole);
+    const organisations = await inviteForm(request);
+    const errors: Array<{ text: string; href: string }> = [];
+    if (!values.displayName) errors.push({ text: 'Enter their full name', href: '#displayName' });
+    if (!values.email) errors.push({ text: 'Enter their work email address', href: '#email' });
+    else if (!EMAIL.test(values.email)) errors.push({ text: 'Enter an email address in the correct format, like name@westminster.gov.uk', href: '#email' });
+    if (!organisations.some((o) => o.value === values.organisationId)) errors.push({ text: 'Select their organisation', href: '#organisationId' });
+    if (roles.length === 0) errors.push({ text: 'Select at least one role', href: '#roles' });
+    if (errors.length) {
+      return reply.code(400).render('administration/views/invite.njk', { pageTitle: 'Invite someone', organisations, roleItems: roleItems(roles), values, errors });
+    }
+    const result = await service.invite(request.staff!.principal, actorOf(request), { ...values, roles });
+    if (result.outcome === 'invited') {
+      reply.setCookie(LINK_COOKIE, linkBox.seal(JSON.stringify({ url: result.setupUrl, expiresAt: result.expiresAt })), { path: '/staff/admin', httpOnly: true, sameSite: 'lax', maxAge: 300, secure: opts.publicBaseUrl.startsWith('https://') });
+    }
+    return reply.redirect(`/staff/admin/users/${result.userId}?${result.outcome}=1`, 303);
+  });
+
+  app.get('/staff/admin/users/:userId', { preHandler: requireStaff('users.manage') }, async (request, reply) => {
+    const { userId } = request.params as { userId: string };
+    const principal = request.staff!.principal;
+    const { user, liveSessions } = await service.userDetails(principal, userId);
+    const names = await organisationNames();
+    const sealed = request.cookies[LINK_COOKIE];
+    const link = sealed ? (JSON.parse(linkBox.open(sealed) ?? 'null') as { url: string; expiresAt: string } | null) : null;
+    if (sealed) reply.clearCookie(LINK_COOKIE, { path: '/staff/admin' });
+    const query = request.query as Form;
+    return reply.render('administration/views/user.njk', {
+      pageTitle: user.displayName,
+      user,
+      liveSessions,
+      link,
+      notice: ['invited', 'roles-added', 'saved', 'disabled', 'enabled', 'mfa-reset', 'signed-out'].find((k) => query[k] === '1'),
+      organisations: service.adminOrganisations(principal).map((id) => ({
+        id,
+        name: names.get(id) ?? id,
+        roleItems: roleItems(user.memberships.filter((m) => m.organisationId === id).map((m) => m.role)),
+      })),
+      isSelf: user.id === principal.userId,
+    });
+  });
+
+  const userAction = (path: string, run: (request: FastifyRequest, userId: string) => Promise<string>) =>
+    app.post(`/staff/admin/users/:userId/${path}`, { preHandler: requireStaff('users.manage') }, async (request, reply) => {
+      const { userId } = request.params as { userId: string };
+      const notice = await run(request, userId);
+      return reply.redirect(`/staff/admin/users/${userId}?${notice}=1`, 303);
+    });
+
+  userAction('roles', async (request, userId) => {
+    const organisationId = text(request.body, 'organisationId', 60);
+    const roles = list(request.body, 'roles').filter(isRole) as Role[];
+    await service.setRoles(request.staff!.principal, actorOf(request), userId, organisationId, roles);
+    return 'saved';
+  });
+  userAction('disable', async (request, userId) => {
+    await service.setDisabled(request.staff!.principal, actorOf(request), userId, true);
+    return 'disabled';
+  });
+  userAction('enable', async (request, userId) => {
+    await service.setDisabled(request.staff!.principal, actorOf(request), userId, false);
+    return 'enabled';
+  });
+  userAction('reset-mfa', async (request, userId) => {
+    await service.resetMfa(request.staff!.principal, actorOf(request), userId);
+    return 'mfa-reset';
+  });
+  userAction('sign-out-everywhere', async (request, userId) => {
+    await service.signOutEverywhere(request.staff!.principal, actorOf(request), userId);
+    return 'signed-out';
+  });
+  app.post('/staff/admin/users/:userId/set-up-link', { preHandler: requireStaff('users.manage') }, async (request, reply) => {
+    const { userId } = request.params as { userId: string };
+    const link = await service.newSetupLink(request.staff!.principal, actorOf(request), userId);
+    reply.setCookie(LINK_COOKIE, linkBox.seal(JSON.stringify({ url: link.setupUrl, expiresAt: link.expiresAt })), { path: '/staff/admin', httpOnly: true, sameSite: 'lax', maxAge: 300, secure: opts.publicBaseUrl.startsWith('https://') });
+    return reply.redirect(`/staff/admin/users/${userId}`, 303);
+  });
+
+  app.get('/staff/admin/audit', { preHandler: requireStaff('audit.read') }, async (request, reply) => {
+    const query = request.query as Form;
+    const filter = {
+      action: text(query, 'action', 100) || undefined,
+      targetId: text(query, 'targetId', 100) || undefined,
+      from: /^\d{4}-\d{2}-\d{2}$/.test(text(query, 'from')) ? `${text(query, 'from')}T00:00:00.000Z` : undefined,
+      to: /^\d{4}-\d{2}-\d{2}$/.test(text(query, 'to')) ? new Date(Date.parse(`${text(query, 'to')}T00:00:00.000Z`) + 86_400_000).toISOString() : undefined,
+    };
+    const page = Math.max(1, Math.min(10_000, Number.parseInt(text(query, 'page', 6) || '1', 10) || 1));
+    const { rows, total } = await findEvents(db, filter, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
+    await recordAudit(db, actorOf(request), { action: 'audit.viewed', details: { filter, page } });
+    const names = await organisationNames();
+    const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+    const qs = (p: number) => `?${new URLSearchParams({ ...Object.fromEntries(Object.entries({ action: text(query, 'action'), targetId: text(query, 'targetId'), from: text(query, 'from'), to: text(query, 'to') }).filter(([, v]) => v)), page: String(p) }).toString()}`;
+    return reply.render('administration/views/audit.njk', {
+      pageTitle: 'Audit log',
+      values: { action: text(query, 'action'), targetId: text(query, 'targetId'), from: text(query, 'from'), to: text(query, 'to') },
+      total,
+      events: rows.map((e) => ({ ...e, organisation: e.organisation_id ? (names.get(e.organisation_id) ?? e.organisation_id) : '' })),
+      pagination: {
+        ...(page > 1 ? { previous: { href: qs(page - 1) } } : {}),
+        ...(page < pages ? { next: { href: qs(page + 1) } } : {}),
+      },
+      page,
+      pages,
+    });
+  });
+
+}

@@ -1,0 +1,197 @@
+// Configuration: the only module that reads process.env. It validates everything at start and
+// fails fast with a message that names the variable and what is wrong with it.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export type DatabaseConfig =
+  | { kind: 'sqlite'; file: string }
+  | { kind: 'postgres'; url: string };
+
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  secure: boolean;
+  user: string | undefined;
+  password: string | undefined;
+  from: string;
+}
+
+export interface Config {
+  env: 'production' | 'development' | 'test';
+  port: number;
+  host: string;
+  dataDir: string;
+  database: DatabaseConfig;
+  publicBaseUrl: string;
+  sessionSecret: string;
+  /** True when the session secret was generated and kept in the data directory. */
+  sessionSecretGenerated: boolean;
+  smtp: SmtpConfig | undefined;
+  notifyApiKey: string | undefined;
+  logLevel: string;
+  /** Demo mode prints demo credentials; never on in production. */
+  demoMode: boolean;
+  /** Run the job worker inside the web process. */
+  runWorker: boolean;
+  /** Trust X-Forwarded-For from a proxy in front (for client IPs in the audit log and rate limits). */
+  trustProxy: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Wardroom cannot start because of its configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const NOTIFY_KEY = /^[a-z0-9_-]+-[0-9a-f-]{36}-[0-9a-f-]{36}$/i;
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+
+  const nodeEnv = read('NODE_ENV') ?? 'development';
+  if (!['production', 'development', 'test'].includes(nodeEnv)) {
+    problems.push(`NODE_ENV must be production, development or test, not "${nodeEnv}"`);
+  }
+
+  const port = parsePort(read('PORT') ?? '3000', 'PORT', problems);
+  const host = read('HOST') ?? '0.0.0.0';
+  const dataDir = path.resolve(cwd, read('WARDROOM_DATA_DIR') ?? './data');
+
+  let database: DatabaseConfig = { kind: 'sqlite', file: path.join(dataDir, 'wardroom.sqlite') };
+  const databaseUrl = read('DATABASE_URL');
+  if (databaseUrl !== undefined) {
+    if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
+      try {
+        new URL(databaseUrl);
+        database = { kind: 'postgres', url: databaseUrl };
+      } catch {
+        problems.push('DATABASE_URL is not a valid URL (expected postgres://user@host:5432/database)');
+      }
+    } else if (databaseUrl.startsWith('sqlite:')) {
+      database = { kind: 'sqlite', file: path.resolve(cwd, databaseUrl.slice('sqlite:'.length)) };
+    } else {
+      problems.push('DATABASE_URL must start with postgres:// (or sqlite: for a file path)');
+    }
+  }
+
+  const publicBaseUrl = (read('PUBLIC_BASE_URL') ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  try {
+    const u = new URL(publicBaseUrl);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('protocol');
+    if (nodeEnv === 'production' && u.protocol !== 'https:') {
+      problems.push('PUBLIC_BASE_URL must use https:// in production');
+    }
+  } catch {
+    problems.push(`PUBLIC_BASE_URL is not a valid http(s) URL: "${publicBaseUrl}"`);
+  }
+
+  let sessionSecret = read('SESSION_SECRET');
+  let sessionSecretGenerated = false;
+  if (sessionSecret !== undefined && sessionSecret.length < 32) {
+    problems.push('SESSION_SECRET must be at least 32 characters long');
+  }
+  if (sessionSecret === undefined) {
+    if (database.kind === 'postgres') {
+      problems.push(
+        'SESSION_SECRET is required with PostgreSQL, so that every app instance shares it (at least 32 characters)',
+      );
+    } else if (problems.length === 0) {
+      sessionSecret = readOrCreateSecret(dataDir);
+      sessionSecretGenerated = true;
+    }
+  }
+
+  let smtp: SmtpConfig | undefined;
+  const smtpHost = read('SMTP_HOST');
+  if (smtpHost !== undefined) {
+    const smtpPort = parsePort(read('SMTP_PORT') ?? '587', 'SMTP_PORT', problems);
+    const secure = parseBoolean(read('SMTP_SECURE') ?? 'false', 'SMTP_SECURE', problems);
+    const from = read('SMTP_FROM');
+    if (from === undefined || !/^[^@\s<>]+@[^@\s<>]+$|<[^@\s<>]+@[^@\s<>]+>$/.test(from)) {
+      problems.push('SMTP_FROM must be set to an email address when SMTP_HOST is set');
+    }
+    smtp = {
+      host: smtpHost,
+      port: smtpPort,
+      secure,
+      user: read('SMTP_USER'),
+      password: read('SMTP_PASSWORD'),
+      from: from ?? '',
+    };
+  }
+
+  const notifyApiKey = read('NOTIFY_API_KEY');
+  if (notifyApiKey !== undefined && !NOTIFY_KEY.test(notifyApiKey)) {
+    problems.push('NOTIFY_API_KEY does not look like a GOV.UK Notify API key (name-serviceid-secret)');
+  }
+
+  const logLevel = read('LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace or silent`);
+  }
+  const demoMode =
+    parseBoolean(read('WARDROOM_DEMO') ?? (nodeEnv === 'production' ? 'false' : 'true'), 'WARDROOM_DEMO', problems) &&
+    nodeEnv !== 'production';
+  const runWorker = parseBoolean(read('WARDROOM_WORKER') ?? 'true', 'WARDROOM_WORKER', problems);
+  const trustProxy = parseBoolean(read('TRUST_PROXY') ?? 'false', 'TRUST_PROXY', problems);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    env: nodeEnv as Config['env'],
+    port,
+    host,
+    dataDir,
+    database,
+    publicBaseUrl,
+    sessionSecret: sessionSecret as string,
+    sessionSecretGenerated,
+    smtp,
+    notifyApiKey,
+    logLevel,
+    demoMode,
+    runWorker,
+    trustProxy,
+  };
+}
+
+function parsePort(value: string, name: string, problems: string[]): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 0 || n > 65535) {
+    problems.push(`${name} must be a whole number from 0 to 65535, not "${value}"`);
+    return 0;
+  }
+  return n;
+}
+
+function parseBoolean(value: string, name: string, problems: string[]): boolean {
+  const v = value.toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  problems.push(`${name} must be true or false, not "${value}"`);
+  return false;
+}
+
+/** In embedded mode the session secret lives beside the database, readable only by its owner. */
+function readOrCreateSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'session-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  return secret;
+}
+
+/** The PostgreSQL that database tests also run against, when set. */
+export function testDatabaseUrl(env: Env = process.env): string | undefined {
+  const url = env['TEST_DATABASE_URL']?.trim();
+  return url ? url : undefined;
+}

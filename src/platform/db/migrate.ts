@@ -1,0 +1,33 @@
+// Runs the migrations, one set for both dialects. SQLite DDL is not wrapped in a transaction by
+// Kysely, so each migration is wrapped here; PostgreSQL migrations already run in one.
+import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import type { DB } from './schema.ts';
+import * as m0001 from './migrations/0001-platform.ts';
+
+const migrations: Record<string, Migration> = {
+  '0001-platform': m0001,
+};
+
+function transactional(migration: Migration): Migration {
+  const wrap =
+    (step: (db: Kysely<unknown>) => Promise<void>) =>
+    (db: Kysely<unknown>): Promise<void> =>
+      db.isTransaction ? step(db) : db.transaction().execute((trx) => step(trx));
+  return { up: wrap(migration.up), ...(migration.down ? { down: wrap(migration.down) } : {}) };
+}
+
+const provider: MigrationProvider = {
+  getMigrations: () =>
+    Promise.resolve(Object.fromEntries(Object.entries(migrations).map(([name, m]) => [name, transactional(m)]))),
+};
+
+export async function migrateToLatest(db: Kysely<DB>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider });
+  const result: MigrationResultSet = await migrator.migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error');
+    const message = result.error instanceof Error ? result.error.message : String(result.error);
+    throw new Error(`Migration ${failed?.migrationName ?? '(unknown)'} failed: ${message}`, { cause: result.error });
+  }
+  return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,147 @@
+// Table types for the whole database. Timestamps are ISO-8601 text, booleans 0/1 integers and JSON
+// is text on both dialects; repositories map rows to domain types.
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export interface OrganisationsTable {
+  id: string;
+  slug: string;
+  name: string;
+  short_name: string;
+  kind: 'council' | 'agency' | 'provider';
+  website_url: string | null;
+  official_domains: string; // JSON array of domains
+  created_at: string;
+  updated_at: string;
+}
+
+export interface UsersTable {
+  id: string;
+  email: string; // lower-cased
+  display_name: string;
+  password_hash: string | null;
+  totp_secret_box: string | null; // encrypted with a key derived from SESSION_SECRET
+  totp_enrolled_at: string | null;
+  totp_last_step: number | null; // the last accepted time step, so a code is never accepted twice
+  status: 'invited' | 'active' | 'disabled';
+  created_at: string;
+  updated_at: string;
+}
+
+export interface MembershipsTable {
+  user_id: string;
+  organisation_id: string;
+  role: string;
+  created_at: string;
+}
+
+export interface RecoveryCodesTable {
+  id: string;
+  user_id: string;
+  code_hash: string;
+  used_at: string | null;
+  created_at: string;
+}
+
+export interface UserTokensTable {
+  id: string;
+  user_id: string;
+  purpose: 'setup';
+  token_hash: string;
+  expires_at: string;
+  used_at: string | null;
+  created_by: string | null;
+  created_at: string;
+}
+
+export interface SessionsTable {
+  id: string; // SHA-256 of the cookie token; the token itself is never stored
+  user_id: string;
+  stage: 'mfa' | 'mfa-enrol' | 'active';
+  created_at: string;
+  last_seen_at: string;
+  idle_expires_at: string;
+  absolute_expires_at: string;
+  revoked_at: string | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface SignInThrottleTable {
+  key: string; // a keyed hash of an email address or an IP address
+  failures: number;
+  first_failure_at: string;
+  locked_until: string | null;
+}
+
+export interface AuditEventsTable {
+  seq: number;
+  id: string;
+  occurred_at: string;
+  actor_user_id: string | null;
+  actor_label: string;
+  organisation_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  details: string; // JSON object
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+export interface JobsTable {
+  id: string;
+  kind: string;
+  payload: string; // JSON
+  idempotency_key: string | null;
+  organisation_id: string | null;
+  status: 'queued' | 'running' | 'succeeded' | 'dead';
+  attempts: number;
+  max_attempts: number;
+  run_at: string;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  last_error: string | null;
+  progress_done: number;
+  progress_total: number | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+export interface JobEffectsTable {
+  // Idempotency ledger for job handlers: an effect keyed once is never applied twice.
+  key: string;
+  job_id: string;
+  created_at: string;
+}
+
+export interface DB {
+  organisations: OrganisationsTable;
+  users: UsersTable;
+  memberships: MembershipsTable;
+  recovery_codes: RecoveryCodesTable;
+  user_tokens: UserTokensTable;
+  sessions: SessionsTable;
+  sign_in_throttle: SignInThrottleTable;
+  audit_events: AuditEventsTable;
+  audit_head: AuditHeadTable;
+  jobs: JobsTable;
+  job_effects: JobEffectsTable;
+}
+
+export type OrganisationRow = Selectable<OrganisationsTable>;
+export type NewOrganisationRow = Insertable<OrganisationsTable>;
+export type UserRow = Selectable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;
+export type JobRow = Selectable<JobsTable>;
+export type { Generated };

@@ -1,0 +1,42 @@
+// reply.render(): renders a Nunjucks template with what every page needs (the CSRF token, the
+// signed-in person's navigation, the layout's names and links).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type nunjucks from 'nunjucks';
+import type { ViewContext } from '../views/views.ts';
+
+declare module 'fastify' {
+  interface FastifyReply {
+    render(template: string, context?: ViewContext): FastifyReply;
+  }
+  interface FastifyRequest {
+    /** Extra locals for the layout, set by hooks (e.g. the staff navigation). */
+    viewLocals: ViewContext;
+  }
+}
+
+export const renderPlugin = fp(
+  async (app: FastifyInstance, opts: { env: nunjucks.Environment }) => {
+    app.decorateRequest('viewLocals', null as unknown as ViewContext);
+    app.addHook('onRequest', async (request) => {
+      request.viewLocals = {};
+    });
+    app.decorateReply('render', function (this: FastifyReply, template: string, context: ViewContext = {}) {
+      const request: FastifyRequest = this.request;
+      const html = opts.env.render(template, {
+        serviceName: 'Wardroom',
+        serviceUrl: '/',
+        footerLinks: [
+          { href: '/accessibility', text: 'Accessibility statement' },
+          { href: '/privacy', text: 'Privacy notice' },
+        ],
+        ...request.viewLocals,
+        csrfToken: request.csrfToken(),
+        currentPath: request.url.split('?')[0],
+        ...context,
+      });
+      return this.type('text/html; charset=utf-8').send(html);
+    });
+  },
+  { name: 'render', dependencies: ['csrf'] },
+);

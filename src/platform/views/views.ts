@@ -1,0 +1,46 @@
+// Nunjucks with the GOV.UK Design System templates. Templates are found by path from src/platform,
+// src/modules (e.g. "auth/views/sign-in.njk", "public-site/views/home.njk") and govuk-frontend.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import nunjucks from 'nunjucks';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const srcDir = path.resolve(here, '../..');
+export const govukFrontendDist = path.resolve(srcDir, '../node_modules/govuk-frontend/dist');
+
+export type ViewContext = Record<string, unknown>;
+
+export function createViewEnvironment(options: { watch?: boolean } = {}): nunjucks.Environment {
+  const env = new nunjucks.Environment(
+    new nunjucks.FileSystemLoader(
+      [path.join(here, 'templates'), path.join(srcDir, 'platform'), path.join(srcDir, 'modules'), govukFrontendDist],
+      { watch: options.watch ?? false, noCache: false },
+    ),
+    { autoescape: true, throwOnUndefined: false, trimBlocks: true, lstripBlocks: true },
+  );
+  env.addFilter('date', (iso: unknown) => formatDateTime(iso));
+  env.addFilter('dateOnly', (iso: unknown) => formatDate(iso));
+  return env;
+}
+
+const LONDON = 'Europe/London';
+
+/** "26 November 2026 at 2:15pm", the GOV.UK style for dates and times, in UK time. */
+export function formatDateTime(iso: unknown): string {
+  if (typeof iso !== 'string' || iso === '') return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const time = new Intl.DateTimeFormat('en-GB', { hour: 'numeric', minute: '2-digit', hour12: true, timeZone: LONDON })
+    .format(d)
+    .replace(' ', '')
+    .replace(':00', '')
+    .toLowerCase();
+  return `${formatDate(iso)} at ${time}`;
+}
+
+export function formatDate(iso: unknown): string {
+  if (typeof iso !== 'string' || iso === '') return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  return new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: LONDON }).format(d);
+}

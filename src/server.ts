@@ -1,0 +1,45 @@
+// Starts the platform: migrate, seed the demo on an empty database, listen, run the job worker,
+// and shut down gracefully on SIGINT/SIGTERM. Nothing else.
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from './app.ts';
+import type { Config } from './platform/config.ts';
+import { openDatabase } from './platform/db/database.ts';
+import { migrateToLatest } from './platform/db/migrate.ts';
+import { formatDemoCredentials, loadDemoCredentials, saveDemoCredentials } from './platform/demo/demo-credentials.ts';
+import { seedDemo } from './platform/demo/seed-demo.ts';
+import { listOrganisations } from './platform/accounts/accounts.repository.ts';
+import { startJobWorker } from './platform/jobs/job-worker.ts';
+import { createJobHandlers } from './platform/jobs-runtime.ts';
+
+export async function startServer(config: Config): Promise<void> {
+  const database = openDatabase(config.database);
+  await migrateToLatest(database.db);
+  const app = await buildApp({ config, database });
+
+  if (config.demoMode) {
+    if ((await listOrganisations(database.db)).length === 0) {
+      const seeded = await seedDemo(database.db, { sessionSecret: config.sessionSecret });
+      saveDemoCredentials(config.dataDir, seeded.credentials);
+      app.log.info({ organisations: seeded.organisationsCreated }, 'demo data loaded');
+    }
+  }
+
+  const worker = config.runWorker
+    ? startJobWorker({ database, handlers: createJobHandlers(), logger: app.log.child({ component: 'jobs' }) })
+    : undefined;
+
+  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    if (err) app.log.error({ err }, 'shutting down after an error');
+    else app.log.info({ signal }, 'shutting down');
+    await worker?.stop();
+    await app.close();
+    await database.close();
+  });
+
+  const address = await app.listen({ port: config.port, host: config.host });
+  app.log.info({ address, database: database.dialect }, 'Wardroom is listening');
+  if (config.demoMode) {
+    const credentials = loadDemoCredentials(config.dataDir);
+    if (credentials.length > 0) process.stdout.write(`${formatDemoCredentials(credentials, config.publicBaseUrl)}\n`);
+  }
+}
