@@ -1,14 +1,14 @@
 // Staff home and the administrator's pages: staff accounts and the audit log.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { listOrganisations } from '../../platform/accounts/accounts.repository.ts';
-import { clientInfo } from '../../platform/auth/auth.routes.ts';
 import type { AuthService } from '../../platform/auth/auth.service.ts';
-import { requireStaff } from '../../platform/auth/staff-guard.ts';
+import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
 import { createSecretBox } from '../../platform/auth/secret-box.ts';
-import { findEvents, recordAudit, type AuditActor } from '../../platform/audit/audit.service.ts';
+import { findEvents, recordAudit } from '../../platform/audit/audit.service.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { ROLES, ROLE_NAMES, isRole, type Role } from '../../platform/policy/policy.ts';
+import { jobsAdminRoutes } from './jobs-admin.routes.ts';
 import { createStaffAccountsService } from './staff-accounts.service.ts';
 
 export interface AdministrationOptions {
@@ -33,17 +33,13 @@ const list = (body: unknown, name: string): string[] => {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : [];
 };
 
-export function actorOf(request: FastifyRequest): AuditActor {
-  const staff = request.staff;
-  return { userId: staff?.user.id ?? null, label: staff?.user.email ?? 'anonymous', ...clientInfo(request) };
-}
-
 export async function administrationRoutes(app: FastifyInstance, opts: AdministrationOptions): Promise<void> {
   const { db } = opts.database;
   const service = createStaffAccountsService({ db, auth: opts.auth, publicBaseUrl: opts.publicBaseUrl });
   const linkBox = createSecretBox(opts.sessionSecret, 'set-up-link-flash');
   opts.navigation.add({ href: '/staff/admin/users', text: 'Staff accounts', action: 'users.manage' });
   opts.navigation.add({ href: '/staff/admin/audit', text: 'Audit log', action: 'audit.read' });
+  await app.register(jobsAdminRoutes, { database: opts.database, navigation: opts.navigation });
 
   const roleItems = (checked: string[]) => ROLES.map((r) => ({ value: r, text: ROLE_NAMES[r], checked: checked.includes(r) }));
   const organisationNames = async () => new Map((await listOrganisations(db)).map((o) => [o.id, o.name]));

@@ -1,6 +1,7 @@
 // Loads the signed-in person on each request that carries a session cookie, and guards staff
 // routes: not signed in (or timed out) → sign in and come back; signed in without the permission → 403.
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { AuditActor } from '../audit/audit.service.ts';
 import { can, type Action, type ResourceScope } from '../policy/policy.ts';
 import type { LoadedSession } from './auth.service.ts';
 
@@ -30,7 +31,7 @@ function sendToSignIn(request: FastifyRequest, reply: FastifyReply): FastifyRepl
   else {
     try {
       const referer = request.headers.referer ? new URL(request.headers.referer) : null;
-      if (referer && referer.host === request.headers.host) back = safeReturnPath(referer.pathname + referer.search);
+      if (referer && referer.hostname === request.hostname) back = safeReturnPath(referer.pathname + referer.search);
     } catch {
       back = null;
     }
@@ -54,4 +55,16 @@ export function assertCan(request: FastifyRequest, action: Action, resource: Res
   if (!request.staff || !can(request.staff.principal, action, resource)) {
     throw Object.assign(new Error('not found'), { statusCode: 404 });
   }
+}
+
+/** The signed-in person as the audit log records them. */
+export function actorOf(request: FastifyRequest): AuditActor {
+  const staff = request.staff ?? request.pendingSignIn;
+  const ua = request.headers['user-agent'];
+  return {
+    userId: staff?.user.id ?? null,
+    label: staff?.user.email ?? 'anonymous',
+    ip: request.ip ?? null,
+    userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null,
+  };
 }

@@ -41,6 +41,7 @@ const worker = startJobWorker({
   concurrency: 1,
   leaseMs: Number(values['lease-ms']),
   pollIntervalMs: Number(values['poll-ms']),
+  stopTimeoutMs: 500,
 });
 logger.info({ workerId }, 'ready');
 

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { enqueueJob } from '../../platform/jobs/job-queue.ts';
+import { describeEachDatabase } from '../../platform/db/test-databases.ts';
+import { createOrganisation, createStaff, createTestApp, signIn, TestClient, type TestApp, type TestStaff } from '../../platform/testing/test-app.ts';
+
+describeEachDatabase('staff administration', (database) => {
+  let t: TestApp;
+  let wcc: string;
+  let rbkc: string;
+  let admin: TestStaff;
+  let client: TestClient;
+  before(async () => {
+    t = await createTestApp(database());
+    wcc = (await createOrganisation(database(), 'westminster')).id;
+    rbkc = (await createOrganisation(database(), 'kensington-chelsea')).id;
+    admin = await createStaff(database(), { roles: [{ organisationId: wcc, role: 'admin' }] });
+    client = new TestClient(t.app);
+    await signIn(client, admin);
+  });
+  after(async () => t.close());
+
+  const actions = async (targetId: string) =>
+    (await database().db.selectFrom('audit_events').select(['action', 'actor_user_id']).where('target_id', '=', targetId).orderBy('seq').execute());
+
+  test('an admin invites someone and sees a one-time set-up link once; the invite is audited', async () => {
+    await client.get('/staff/admin/users/invite');
+    const invalid = await client.post('/staff/admin/users/invite', { displayName: 'Ann Agent', email: 'not-an-email', organisationId: wcc });
+    assert.equal(invalid.statusCode, 400);
+    assert.match(invalid.body, /There is a problem/);
+    assert.match(invalid.body, /Enter an email address in the correct format/);
+    assert.match(invalid.body, /Select at least one role/);
+    assert.match(invalid.body, /value="Ann Agent"/, 'what was typed is kept');
+
+    const created = await client.post('/staff/admin/users/invite', { displayName: 'Ann Agent', email: 'Ann.Agent@Westminster.gov.uk', organisationId: wcc, roles: ['agent', 'comms'] });
+    assert.equal(created.statusCode, 303);
+    const userPath = String(created.headers.location).split('?')[0] as string;
+    const page = await client.get(String(created.headers.location));
+    const link = /(http:\/\/localhost:3000\/sign-in\/set-up\/[A-Za-z0-9_-]{43})/.exec(page.body)?.[1];
+    assert.ok(link, 'the set-up link is shown');
+    assert.match(page.body, /ann.agent@westminster.gov.uk/);
+    assert.doesNotMatch((await client.get(userPath)).body, /sign-in\/set-up\//, 'the link is shown only once');
+
+    const userId = userPath.split('/').pop() as string;
+    const row = await database().db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirstOrThrow();
+    assert.equal(row.status, 'invited');
+    const roles = await database().db.selectFrom('memberships').select('role').where('user_id', '=', userId).orderBy('role').execute();
+    assert.deepEqual(roles.map((r) => r.role), ['agent', 'comms']);
+    assert.deepEqual((await actions(userId)).map((a) => a.action), ['admin.user.invited']);
+    assert.equal((await actions(userId))[0]?.actor_user_id, admin.id);
+
+    const setup = await new TestClient(t.app).get(new URL(link).pathname);
+    assert.equal(setup.statusCode, 200);
+  });
+
+  test('roles change, disable signs the person out everywhere, reset MFA sends them back to enrolment', async () => {
+    const agent = await createStaff(database(), { roles: [{ organisationId: wcc, role: 'agent' }] });
+    const agentClient = new TestClient(t.app);
+    await signIn(agentClient, agent);
+    assert.equal((await agentClient.get('/staff')).statusCode, 200);
+
+    await client.get(`/staff/admin/users/${agent.id}`);
+    await client.post(`/staff/admin/users/${agent.id}/roles`, { organisationId: wcc, roles: ['agent', 'analyst'] });
+    const roles = await database().db.selectFrom('memberships').select('role').where('user_id', '=', agent.id).orderBy('role').execute();
+    assert.deepEqual(roles.map((r) => r.role), ['agent', 'analyst']);
+
+    await client.post(`/staff/admin/users/${agent.id}/disable`);
+    assert.equal((await agentClient.get('/staff')).statusCode, 303, 'a disabled account is signed out');
+    const again = new TestClient(t.app);
+    await again.get('/sign-in');
+    assert.equal((await again.post('/sign-in', { email: agent.email, password: agent.password })).statusCode, 400);
+
+    await client.post(`/staff/admin/users/${agent.id}/enable`);
+    await client.post(`/staff/admin/users/${agent.id}/reset-mfa`);
+    const afterReset = new TestClient(t.app);
+    await afterReset.get('/sign-in');
+    const next = await afterReset.post('/sign-in', { email: agent.email, password: agent.password });
+    assert.equal(next.headers.location, '/sign-in/mfa/set-up');
+    assert.deepEqual(
+      (await actions(agent.id)).map((a) => a.action).filter((a) => a.startsWith('admin.')),
+      ['admin.user.roles-changed', 'admin.user.disabled', 'admin.user.enabled', 'admin.user.mfa-reset'],
+    );
+  });
+
+  test("an admin cannot see or change staff of an organisation where they are not an admin", async () => {
+    const other = await createStaff(database(), { roles: [{ organisationId: rbkc, role: 'agent' }] });
+    assert.equal((await client.get(`/staff/admin/users/${other.id}`)).statusCode, 404);
+    await client.get('/staff/admin/users');
+    assert.equal((await client.post(`/staff/admin/users/${other.id}/disable`)).statusCode, 404);
+    const list = await client.get('/staff/admin/users');
+    assert.doesNotMatch(list.body, new RegExp(other.email));
+    const invite = await client.post('/staff/admin/users/invite', { displayName: 'X', email: 'x@rbkc.gov.uk', organisationId: rbkc, roles: ['agent'] });
+    assert.equal(invite.statusCode, 400, 'cannot invite into another organisation');
+  });
+
+  test('staff without the admin role get 403 on admin pages', async () => {
+    const comms = await createStaff(database(), { roles: [{ organisationId: wcc, role: 'comms' }] });
+    const c = new TestClient(t.app);
+    await signIn(c, comms);
+    for (const url of ['/staff/admin/users', '/staff/admin/audit', '/staff/admin/users/invite']) {
+      assert.equal((await c.get(url)).statusCode, 403, url);
+    }
+    const home = await c.get('/staff');
+    assert.doesNotMatch(home.body, /Staff accounts/, 'the navigation shows only what the role may do');
+  });
+
+  test('the audit log lists and filters events, and viewing it is itself audited', async () => {
+    const page = await client.get('/staff/admin/audit?action=admin.user');
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /admin.user.invited/);
+    assert.doesNotMatch(page.body, /auth.sign-in.completed/);
+    const viewed = await database().db.selectFrom('audit_events').select('actor_user_id').where('action', '=', 'audit.viewed').execute();
+    assert.ok(viewed.some((v) => v.actor_user_id === admin.id));
+  });
+
+  test('the jobs page shows a stopped job and an admin can try it again', async () => {
+    const id = await enqueueJob(database().db, { kind: 'test.never-handled', payload: { secret: 'resident@example.com' } });
+    await database().db.updateTable('jobs').set({ status: 'dead', last_error: 'no handler for test.never-handled', attempts: 5 }).where('id', '=', id).execute();
+    const page = await client.get('/staff/admin/jobs?status=dead');
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /test.never-handled/);
+    assert.match(page.body, /no handler for test.never-handled/);
+    assert.doesNotMatch(page.body, /resident@example.com/, 'payloads are not shown');
+    const retried = await client.post(`/staff/admin/jobs/${id}/retry`);
+    assert.equal(retried.statusCode, 303);
+    const row = await database().db.selectFrom('jobs').select(['status', 'attempts']).where('id', '=', id).executeTakeFirstOrThrow();
+    assert.equal(row.status, 'queued');
+    assert.equal((await client.post(`/staff/admin/jobs/${id}/retry`)).statusCode, 409, 'only a stopped job can be retried');
+  });
+});

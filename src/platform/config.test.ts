@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from './config.ts';
+
+const dir = () => mkdtempSync(path.join(tmpdir(), 'wardroom-config-'));
+
+test('defaults: embedded SQLite in ./data, port 3000, a generated session secret kept in the data directory', () => {
+  const cwd = dir();
+  const config = loadConfig({}, cwd);
+  assert.equal(config.port, 3000);
+  assert.deepEqual(config.database, { kind: 'sqlite', file: path.join(cwd, 'data', 'wardroom.sqlite') });
+  assert.equal(config.sessionSecretGenerated, true);
+  const file = path.join(cwd, 'data', 'session-secret');
+  assert.equal(readFileSync(file, 'utf8').trim(), config.sessionSecret);
+  assert.equal(statSync(file).mode & 0o077, 0, 'readable by its owner only');
+  assert.equal(loadConfig({}, cwd).sessionSecret, config.sessionSecret, 'the same secret on the next start');
+});
+
+test('every problem is reported at once, naming the variable and what is wrong', () => {
+  try {
+    loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', SESSION_SECRET: 'short', NOTIFY_API_KEY: 'nope', SMTP_HOST: 'smtp.example.com', WARDROOM_WORKER: 'maybe' }, dir());
+    assert.fail('expected a ConfigError');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    const text = err.message;
+    assert.match(text, /PORT must be a whole number from 0 to 65535, not "eighty"/);
+    assert.match(text, /DATABASE_URL must start with postgres:\/\//);
+    assert.match(text, /SESSION_SECRET must be at least 32 characters/);
+    assert.match(text, /NOTIFY_API_KEY does not look like a GOV.UK Notify API key/);
+    assert.match(text, /SMTP_FROM must be set/);
+    assert.match(text, /WARDROOM_WORKER must be true or false/);
+  }
+});
+
+test('PostgreSQL needs a shared SESSION_SECRET; production needs https and never runs the demo', () => {
+  assert.throws(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db' }, dir()), /SESSION_SECRET is required with PostgreSQL/);
+  const pg = loadConfig({ DATABASE_URL: 'postgres://u@h:5432/db', SESSION_SECRET: 's'.repeat(40) }, dir());
+  assert.deepEqual(pg.database, { kind: 'postgres', url: 'postgres://u@h:5432/db' });
+  assert.throws(() => loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(40), PUBLIC_BASE_URL: 'http://x.gov.uk' }, dir()), /https/);
+  const prod = loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(40), PUBLIC_BASE_URL: 'https://incident.westminster.gov.uk', WARDROOM_DEMO: 'true' }, dir());
+  assert.equal(prod.demoMode, false);
+});

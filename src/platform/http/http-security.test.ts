@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { describeEachDatabase } from '../db/test-databases.ts';
+import { createOrganisation, createTestApp, TestClient, type TestApp } from '../testing/test-app.ts';
+
+describeEachDatabase('HTTP security', (database) => {
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp(database());
+    await createOrganisation(database(), 'westminster');
+  });
+  after(async () => t.close());
+
+  test('a state-changing POST without a CSRF token gets 403, and so does one with a token from another browser', async () => {
+    const client = new TestClient(t.app);
+    await client.get('/sign-in');
+    const none = await client.post('/sign-in', { _csrf: null, email: 'a@example.gov.uk', password: 'whatever-whatever' });
+    assert.equal(none.statusCode, 403);
+    assert.match(none.body, /This form has expired/);
+
+    const other = new TestClient(t.app);
+    await other.get('/sign-in');
+    const forged = await client.post('/sign-in', { _csrf: other.csrfToken, email: 'a@example.gov.uk', password: 'whatever-whatever' });
+    assert.equal(forged.statusCode, 403);
+
+    const good = await client.post('/sign-in', { email: 'a@example.gov.uk', password: 'whatever-whatever' });
+    assert.equal(good.statusCode, 400, 'with its own token the form is processed');
+  });
+
+  test('every page has a Content Security Policy that allows no inline script, and no page has one', async () => {
+    const client = new TestClient(t.app);
+    for (const url of ['/', '/westminster', '/sign-in', '/accessibility', '/no-such-page']) {
+      const response = await client.get(url);
+      const csp = String(response.headers['content-security-policy']);
+      const scriptSrc = /script-src ([^;]+)/.exec(csp)?.[1] ?? '';
+      assert.equal(scriptSrc.trim(), "'self'", url);
+      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/, url);
+      assert.match(csp, /frame-ancestors 'none'/);
+      assert.equal(response.headers['x-content-type-options'], 'nosniff');
+      const inline = [...response.body.matchAll(/<script(?![^>]*\bsrc=)[^>]*>/g)];
+      assert.equal(inline.length, 0, `${url} has an inline script`);
+      assert.doesNotMatch(response.body, /\sstyle="/, `${url} has an inline style`);
+    }
+  });
+
+  test('staff and sign-in pages are never cached; cookies are HttpOnly and SameSite', async () => {
+    const client = new TestClient(t.app);
+    const page = await client.get('/sign-in');
+    assert.equal(page.headers['cache-control'], 'no-store');
+    const cookie = String(page.headers['set-cookie']);
+    assert.match(cookie, /HttpOnly/);
+    assert.match(cookie, /SameSite=Lax/);
+  });
+
+  test('404 is a GOV.UK page for people and problem JSON for the API', async () => {
+    const client = new TestClient(t.app);
+    const page = await client.get('/nowhere/at/all');
+    assert.equal(page.statusCode, 404);
+    assert.match(page.body, /Page not found/);
+    assert.match(page.body, /govuk-template/);
+    const api = await client.get('/api/v1/nothing');
+    assert.equal(api.statusCode, 404);
+    assert.equal(api.headers['content-type'], 'application/problem+json; charset=utf-8');
+    assert.equal(JSON.parse(api.body).status, 404);
+  });
+
+  test('public forms are rate limited per client', async () => {
+    const limited = await createTestApp(database(), { rateLimitPolicies: { 'sign-in': { max: 3, windowMs: 60_000 } } });
+    try {
+      const client = new TestClient(limited.app, '10.9.9.9');
+      await client.get('/sign-in');
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i += 1) statuses.push((await client.post('/sign-in', { email: 'a@example.gov.uk', password: 'whatever-whatever' })).statusCode);
+      assert.deepEqual(statuses, [400, 400, 400, 429, 429]);
+      const other = new TestClient(limited.app, '10.9.9.10');
+      await other.get('/sign-in');
+      assert.equal((await other.post('/sign-in', { email: 'a@example.gov.uk', password: 'whatever-whatever' })).statusCode, 400);
+    } finally {
+      await limited.close();
+    }
+  });
+});
