@@ -32,7 +32,7 @@ const USAGE = `Usage: wardroom <command>
 async function withDatabase<T>(config: Config, run: (database: Database) => Promise<T>): Promise<T> {
   const database = openDatabase(config.database);
   try {
-    await migrateToLatest(database.db);
+    await migrateToLatest(database);
     return await run(database);
   } finally {
     await database.close();
@@ -58,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
       return -1; // keep running
     case 'worker': {
       const database = openDatabase(config.database);
-      await migrateToLatest(database.db);
+      await migrateToLatest(database);
       const logger = pino({ level: config.logLevel });
       const worker = startJobWorker({ database, handlers: createJobHandlers(), logger });
       logger.info('job worker started');
@@ -70,7 +70,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'migrate':
       return withDatabase(config, async (database) => {
-        const applied = await migrateToLatest(database.db);
+        const applied = await migrateToLatest(database);
         process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'The database is up to date.\n');
         return 0;
       });

@@ -13,7 +13,7 @@ import { createJobHandlers } from './platform/jobs-runtime.ts';
 
 export async function startServer(config: Config): Promise<void> {
   const database = openDatabase(config.database);
-  await migrateToLatest(database.db);
+  await migrateToLatest(database);
   const app = await buildApp({ config, database });
 
   if (config.demoMode) {

@@ -8,7 +8,7 @@ import { describeEachDatabase } from './test-databases.ts';
 
 describeEachDatabase('database', (database) => {
   test('migrations are applied once and running them again changes nothing', async () => {
-    const again = await migrateToLatest(database().db);
+    const again = await migrateToLatest(database());
     assert.deepEqual(again, []);
   });
 

@@ -1,7 +1,7 @@
 // Runs the migrations, one set for both dialects. SQLite DDL is not wrapped in a transaction by
 // Kysely, so each migration is wrapped here; PostgreSQL migrations already run in one.
-import { Migrator, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
-import type { DB } from './schema.ts';
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import type { Database } from './database.ts';
 import * as m0001 from './migrations/0001-platform.ts';
 
 const migrations: Record<string, Migration> = {
@@ -21,8 +21,15 @@ const provider: MigrationProvider = {
     Promise.resolve(Object.fromEntries(Object.entries(migrations).map(([name, m]) => [name, transactional(m)]))),
 };
 
-export async function migrateToLatest(db: Kysely<DB>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider });
+export async function migrateToLatest(database: Pick<Database, 'db' | 'dialect'>): Promise<string[]> {
+  const { db } = database;
+  // On PostgreSQL, keep Kysely's bookkeeping tables in the schema the connection works in: without
+  // this, its existence check sees the tables of another schema on the same server.
+  const migrationTableSchema =
+    database.dialect === 'postgres'
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+      : undefined;
+  const migrator = new Migrator({ db, provider, ...(migrationTableSchema ? { migrationTableSchema } : {}) });
   const result: MigrationResultSet = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');

@@ -21,7 +21,7 @@ export async function createTestDatabase(kind: 'sqlite' | 'postgres'): Promise<T
     const dir = mkdtempSync(path.join(tmpdir(), 'wardroom-test-'));
     const file = path.join(dir, 'test.sqlite');
     const database = openDatabase({ kind: 'sqlite', file });
-    await migrateToLatest(database.db);
+    await migrateToLatest(database);
     return {
       ...database,
       label: 'sqlite',
@@ -40,7 +40,7 @@ export async function createTestDatabase(kind: 'sqlite' | 'postgres'): Promise<T
   await admin.query(`create schema ${schema}`);
   await admin.end();
   const database = openDatabase({ kind: 'postgres', url }, { schema, poolSize: 5 });
-  await migrateToLatest(database.db);
+  await migrateToLatest(database);
   return {
     ...database,
     label: 'postgres',
