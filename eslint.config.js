@@ -21,6 +21,8 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', document: 'readonly', HTMLScriptElement: 'readonly' } },
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', document: 'readonly', HTMLScriptElement: 'readonly' },
+    },
   },
 );

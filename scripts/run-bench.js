@@ -3,11 +3,17 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 
-const available = existsSync('bench') ? readdirSync('bench').filter((f) => f.endsWith('.ts')).map((f) => f.replace(/\.ts$/, '')) : [];
+const available = existsSync('bench')
+  ? readdirSync('bench')
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => f.replace(/\.ts$/, ''))
+  : [];
 const name = process.argv[2];
 if (!name || !available.includes(name)) {
   console.error(`Usage: npm run bench -- <name>\nAvailable: ${available.length ? available.join(', ') : '(none yet)'}`);
   process.exit(2);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', `bench/${name}.ts`, ...process.argv.slice(3)], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, ['--import', 'tsx', `bench/${name}.ts`, ...process.argv.slice(3)], {
+  stdio: 'inherit',
+});
 process.exit(result.status ?? 1);

@@ -86,7 +86,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rateLimits, { policies: deps.rateLimitPolicies ?? {} });
   await registerAssets(app);
   await app.register(healthRoutes, { database });
-  await app.register(authRoutes, { auth: services.auth, navigation, sessionSecret: config.sessionSecret, secureCookies: https });
+  await app.register(authRoutes, {
+    auth: services.auth,
+    navigation,
+    sessionSecret: config.sessionSecret,
+    secureCookies: https,
+  });
 
   // Capabilities.
   await app.register(publicSiteRoutes, { database });

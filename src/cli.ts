@@ -77,7 +77,9 @@ export async function main(argv: string[]): Promise<number> {
     case 'seed-demo':
       return withDatabase(config, async (database) => {
         const result = await seedDemo(database.db, { sessionSecret: config.sessionSecret });
-        process.stdout.write(`Organisations added: ${result.organisationsCreated}. Demo staff added: ${result.credentials.length}.\n`);
+        process.stdout.write(
+          `Organisations added: ${result.organisationsCreated}. Demo staff added: ${result.credentials.length}.\n`,
+        );
         if (config.demoMode && result.credentials.length > 0) {
           saveDemoCredentials(config.dataDir, result.credentials);
           process.stdout.write(`${formatDemoCredentials(result.credentials, config.publicBaseUrl)}\n`);
@@ -88,12 +90,18 @@ export async function main(argv: string[]): Promise<number> {
       if (sub !== 'add') break;
       const { values } = parseArgs({
         args: rest,
-        options: { email: { type: 'string' }, org: { type: 'string' }, role: { type: 'string', multiple: true }, name: { type: 'string' } },
+        options: {
+          email: { type: 'string' },
+          org: { type: 'string' },
+          role: { type: 'string', multiple: true },
+          name: { type: 'string' },
+        },
         strict: true,
       });
       const roles = values.role ?? [];
       const problems: string[] = [];
-      if (!values.email || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(values.email)) problems.push('--email must be an email address');
+      if (!values.email || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(values.email))
+        problems.push('--email must be an email address');
       if (!values.org) problems.push('--org must name an organisation by its short name (e.g. westminster)');
       if (roles.length === 0 || !roles.every(isRole)) problems.push(`--role must be one of ${ROLES.join(', ')}`);
       if (problems.length) {
@@ -110,16 +118,32 @@ export async function main(argv: string[]): Promise<number> {
         const email = values.email as string;
         const link = await database.db.transaction().execute(async (trx) => {
           if (await accounts.findUserRowByEmail(trx, email)) return null;
-          const user = await accounts.insertUser(trx, { email, displayName: values.name ?? email.split('@')[0] ?? email, status: 'invited' });
+          const user = await accounts.insertUser(trx, {
+            email,
+            displayName: values.name ?? email.split('@')[0] ?? email,
+            status: 'invited',
+          });
           for (const role of roles.filter(isRole)) await accounts.addMembership(trx, user.id, org.id, role);
-          await recordAudit(trx, { userId: null, label: 'cli' }, { action: 'admin.user.invited', organisationId: org.id, targetType: 'user', targetId: user.id, details: { roles, email } });
+          await recordAudit(
+            trx,
+            { userId: null, label: 'cli' },
+            {
+              action: 'admin.user.invited',
+              organisationId: org.id,
+              targetType: 'user',
+              targetId: user.id,
+              details: { roles, email },
+            },
+          );
           return auth.issueSetupLink(user.id, null, trx);
         });
         if (!link) {
           process.stderr.write(`An account for ${email} already exists.\n`);
           return 2;
         }
-        process.stdout.write(`Account created for ${email} (${roles.join(', ')} at ${org.name}).\nOne-time set-up link (valid until ${link.expiresAt}):\n${config.publicBaseUrl}/sign-in/set-up/${link.token}\n`);
+        process.stdout.write(
+          `Account created for ${email} (${roles.join(', ')} at ${org.name}).\nOne-time set-up link (valid until ${link.expiresAt}):\n${config.publicBaseUrl}/sign-in/set-up/${link.token}\n`,
+        );
         return 0;
       });
     }
@@ -131,12 +155,18 @@ export async function main(argv: string[]): Promise<number> {
           process.stdout.write(`Audit log verified: ${result.events} events, chain intact.\n`);
           return 0;
         }
-        process.stderr.write(`Audit log verification FAILED at event ${result.seq}${result.id ? ` (${result.id})` : ''}: ${result.reason}. ${result.events} events before it are intact.\n`);
+        process.stderr.write(
+          `Audit log verification FAILED at event ${result.seq}${result.id ? ` (${result.id})` : ''}: ${result.reason}. ${result.events} events before it are intact.\n`,
+        );
         return 1;
       });
     }
     case 'demo-code': {
-      const { values } = parseArgs({ args: [sub ?? '', ...rest].filter(Boolean), options: { role: { type: 'string' } }, strict: true });
+      const { values } = parseArgs({
+        args: [sub ?? '', ...rest].filter(Boolean),
+        options: { role: { type: 'string' } },
+        strict: true,
+      });
       if (!config.demoMode) {
         process.stderr.write('demo-code only works in demo mode.\n');
         return 2;

@@ -21,7 +21,17 @@ test('defaults: embedded SQLite in ./data, port 3000, a generated session secret
 
 test('every problem is reported at once, naming the variable and what is wrong', () => {
   try {
-    loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', SESSION_SECRET: 'short', NOTIFY_API_KEY: 'nope', SMTP_HOST: 'smtp.example.com', WARDROOM_WORKER: 'maybe' }, dir());
+    loadConfig(
+      {
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://x',
+        SESSION_SECRET: 'short',
+        NOTIFY_API_KEY: 'nope',
+        SMTP_HOST: 'smtp.example.com',
+        WARDROOM_WORKER: 'maybe',
+      },
+      dir(),
+    );
     assert.fail('expected a ConfigError');
   } catch (err) {
     assert.ok(err instanceof ConfigError);
@@ -36,10 +46,25 @@ test('every problem is reported at once, naming the variable and what is wrong',
 });
 
 test('PostgreSQL needs a shared SESSION_SECRET; production needs https and never runs the demo', () => {
-  assert.throws(() => loadConfig({ DATABASE_URL: 'postgres://u@h/db' }, dir()), /SESSION_SECRET is required with PostgreSQL/);
+  assert.throws(
+    () => loadConfig({ DATABASE_URL: 'postgres://u@h/db' }, dir()),
+    /SESSION_SECRET is required with PostgreSQL/,
+  );
   const pg = loadConfig({ DATABASE_URL: 'postgres://u@h:5432/db', SESSION_SECRET: 's'.repeat(40) }, dir());
   assert.deepEqual(pg.database, { kind: 'postgres', url: 'postgres://u@h:5432/db' });
-  assert.throws(() => loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(40), PUBLIC_BASE_URL: 'http://x.gov.uk' }, dir()), /https/);
-  const prod = loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(40), PUBLIC_BASE_URL: 'https://incident.westminster.gov.uk', WARDROOM_DEMO: 'true' }, dir());
+  assert.throws(
+    () =>
+      loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(40), PUBLIC_BASE_URL: 'http://x.gov.uk' }, dir()),
+    /https/,
+  );
+  const prod = loadConfig(
+    {
+      NODE_ENV: 'production',
+      SESSION_SECRET: 's'.repeat(40),
+      PUBLIC_BASE_URL: 'https://incident.westminster.gov.uk',
+      WARDROOM_DEMO: 'true',
+    },
+    dir(),
+  );
   assert.equal(prod.demoMode, false);
 });

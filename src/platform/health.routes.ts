@@ -17,7 +17,9 @@ export async function healthRoutes(app: FastifyInstance, opts: { database: Datab
 
   app.get(
     '/readyz',
-    { schema: { tags: ['health'], summary: 'The database answers', response: { 200: statusSchema, 503: statusSchema } } },
+    {
+      schema: { tags: ['health'], summary: 'The database answers', response: { 200: statusSchema, 503: statusSchema } },
+    },
     async (request, reply) => {
       try {
         await opts.database.ping();

@@ -6,9 +6,20 @@ import { REDACTED_PATHS, redactUrl } from './logger.ts';
 
 test('secrets and personal data are redacted from log lines', () => {
   const lines: string[] = [];
-  const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
   const log = pino({ redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, sink);
-  log.info({ req: { headers: { cookie: 'wardroom_session=abc', authorization: 'Bearer xyz' } }, form: { password: 'hunter2-hunter2', email: 'resident@example.com', name: 'Jo Bloggs' } }, 'x');
+  log.info(
+    {
+      req: { headers: { cookie: 'wardroom_session=abc', authorization: 'Bearer xyz' } },
+      form: { password: 'hunter2-hunter2', email: 'resident@example.com', name: 'Jo Bloggs' },
+    },
+    'x',
+  );
   const out = lines.join('');
   for (const secret of ['wardroom_session=abc', 'Bearer xyz', 'hunter2', 'resident@example.com', 'Jo Bloggs']) {
     assert.ok(!out.includes(secret), `${secret} leaked`);

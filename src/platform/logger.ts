@@ -23,7 +23,9 @@ export const REDACTED_PATHS = [
 
 /** One-time tokens travel in paths such as /sign-in/set-up/<token>: keep them out of the logs. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/(set-up|verify|confirm|unsubscribe)\/[^/?]+/g, '/$1/[redacted]').replace(/([?&](token|code|email)=)[^&]*/g, '$1[redacted]');
+  return url
+    .replace(/\/(set-up|verify|confirm|unsubscribe)\/[^/?]+/g, '/$1/[redacted]')
+    .replace(/([?&](token|code|email)=)[^&]*/g, '$1[redacted]');
 }
 
 export function loggerOptions(level: string): FastifyServerOptions['logger'] {

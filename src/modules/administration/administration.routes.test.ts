@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { enqueueJob } from '../../platform/jobs/job-queue.ts';
 import { describeEachDatabase } from '../../platform/db/test-databases.ts';
-import { createOrganisation, createStaff, createTestApp, signIn, TestClient, type TestApp, type TestStaff } from '../../platform/testing/test-app.ts';
+import {
+  createOrganisation,
+  createStaff,
+  createTestApp,
+  signIn,
+  TestClient,
+  type TestApp,
+  type TestStaff,
+} from '../../platform/testing/test-app.ts';
 
 describeEachDatabase('staff administration', (database) => {
   let t: TestApp;
@@ -21,18 +29,32 @@ describeEachDatabase('staff administration', (database) => {
   after(async () => t.close());
 
   const actions = async (targetId: string) =>
-    (await database().db.selectFrom('audit_events').select(['action', 'actor_user_id']).where('target_id', '=', targetId).orderBy('seq').execute());
+    await database()
+      .db.selectFrom('audit_events')
+      .select(['action', 'actor_user_id'])
+      .where('target_id', '=', targetId)
+      .orderBy('seq')
+      .execute();
 
   test('an admin invites someone and sees a one-time set-up link once; the invite is audited', async () => {
     await client.get('/staff/admin/users/invite');
-    const invalid = await client.post('/staff/admin/users/invite', { displayName: 'Ann Agent', email: 'not-an-email', organisationId: wcc });
+    const invalid = await client.post('/staff/admin/users/invite', {
+      displayName: 'Ann Agent',
+      email: 'not-an-email',
+      organisationId: wcc,
+    });
     assert.equal(invalid.statusCode, 400);
     assert.match(invalid.body, /There is a problem/);
     assert.match(invalid.body, /Enter an email address in the correct format/);
     assert.match(invalid.body, /Select at least one role/);
     assert.match(invalid.body, /value="Ann Agent"/, 'what was typed is kept');
 
-    const created = await client.post('/staff/admin/users/invite', { displayName: 'Ann Agent', email: 'Ann.Agent@Westminster.gov.uk', organisationId: wcc, roles: ['agent', 'comms'] });
+    const created = await client.post('/staff/admin/users/invite', {
+      displayName: 'Ann Agent',
+      email: 'Ann.Agent@Westminster.gov.uk',
+      organisationId: wcc,
+      roles: ['agent', 'comms'],
+    });
     assert.equal(created.statusCode, 303);
     const userPath = String(created.headers.location).split('?')[0] as string;
     const page = await client.get(String(created.headers.location));
@@ -44,9 +66,20 @@ describeEachDatabase('staff administration', (database) => {
     const userId = userPath.split('/').pop() as string;
     const row = await database().db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirstOrThrow();
     assert.equal(row.status, 'invited');
-    const roles = await database().db.selectFrom('memberships').select('role').where('user_id', '=', userId).orderBy('role').execute();
-    assert.deepEqual(roles.map((r) => r.role), ['agent', 'comms']);
-    assert.deepEqual((await actions(userId)).map((a) => a.action), ['admin.user.invited']);
+    const roles = await database()
+      .db.selectFrom('memberships')
+      .select('role')
+      .where('user_id', '=', userId)
+      .orderBy('role')
+      .execute();
+    assert.deepEqual(
+      roles.map((r) => r.role),
+      ['agent', 'comms'],
+    );
+    assert.deepEqual(
+      (await actions(userId)).map((a) => a.action),
+      ['admin.user.invited'],
+    );
     assert.equal((await actions(userId))[0]?.actor_user_id, admin.id);
 
     const setup = await new TestClient(t.app).get(new URL(link).pathname);
@@ -61,8 +94,16 @@ describeEachDatabase('staff administration', (database) => {
 
     await client.get(`/staff/admin/users/${agent.id}`);
     await client.post(`/staff/admin/users/${agent.id}/roles`, { organisationId: wcc, roles: ['agent', 'analyst'] });
-    const roles = await database().db.selectFrom('memberships').select('role').where('user_id', '=', agent.id).orderBy('role').execute();
-    assert.deepEqual(roles.map((r) => r.role), ['agent', 'analyst']);
+    const roles = await database()
+      .db.selectFrom('memberships')
+      .select('role')
+      .where('user_id', '=', agent.id)
+      .orderBy('role')
+      .execute();
+    assert.deepEqual(
+      roles.map((r) => r.role),
+      ['agent', 'analyst'],
+    );
 
     await client.post(`/staff/admin/users/${agent.id}/disable`);
     assert.equal((await agentClient.get('/staff')).statusCode, 303, 'a disabled account is signed out');
@@ -82,14 +123,19 @@ describeEachDatabase('staff administration', (database) => {
     );
   });
 
-  test("an admin cannot see or change staff of an organisation where they are not an admin", async () => {
+  test('an admin cannot see or change staff of an organisation where they are not an admin', async () => {
     const other = await createStaff(database(), { roles: [{ organisationId: rbkc, role: 'agent' }] });
     assert.equal((await client.get(`/staff/admin/users/${other.id}`)).statusCode, 404);
     await client.get('/staff/admin/users');
     assert.equal((await client.post(`/staff/admin/users/${other.id}/disable`)).statusCode, 404);
     const list = await client.get('/staff/admin/users');
     assert.doesNotMatch(list.body, new RegExp(other.email));
-    const invite = await client.post('/staff/admin/users/invite', { displayName: 'X', email: 'x@rbkc.gov.uk', organisationId: rbkc, roles: ['agent'] });
+    const invite = await client.post('/staff/admin/users/invite', {
+      displayName: 'X',
+      email: 'x@rbkc.gov.uk',
+      organisationId: rbkc,
+      roles: ['agent'],
+    });
     assert.equal(invite.statusCode, 400, 'cannot invite into another organisation');
   });
 
@@ -109,13 +155,24 @@ describeEachDatabase('staff administration', (database) => {
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /admin.user.invited/);
     assert.doesNotMatch(page.body, /auth.sign-in.completed/);
-    const viewed = await database().db.selectFrom('audit_events').select('actor_user_id').where('action', '=', 'audit.viewed').execute();
+    const viewed = await database()
+      .db.selectFrom('audit_events')
+      .select('actor_user_id')
+      .where('action', '=', 'audit.viewed')
+      .execute();
     assert.ok(viewed.some((v) => v.actor_user_id === admin.id));
   });
 
   test('the jobs page shows a stopped job and an admin can try it again', async () => {
-    const id = await enqueueJob(database().db, { kind: 'test.never-handled', payload: { secret: 'resident@example.com' } });
-    await database().db.updateTable('jobs').set({ status: 'dead', last_error: 'no handler for test.never-handled', attempts: 5 }).where('id', '=', id).execute();
+    const id = await enqueueJob(database().db, {
+      kind: 'test.never-handled',
+      payload: { secret: 'resident@example.com' },
+    });
+    await database()
+      .db.updateTable('jobs')
+      .set({ status: 'dead', last_error: 'no handler for test.never-handled', attempts: 5 })
+      .where('id', '=', id)
+      .execute();
     const page = await client.get('/staff/admin/jobs?status=dead');
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /test.never-handled/);
@@ -123,8 +180,16 @@ describeEachDatabase('staff administration', (database) => {
     assert.doesNotMatch(page.body, /resident@example.com/, 'payloads are not shown');
     const retried = await client.post(`/staff/admin/jobs/${id}/retry`);
     assert.equal(retried.statusCode, 303);
-    const row = await database().db.selectFrom('jobs').select(['status', 'attempts']).where('id', '=', id).executeTakeFirstOrThrow();
+    const row = await database()
+      .db.selectFrom('jobs')
+      .select(['status', 'attempts'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     assert.equal(row.status, 'queued');
-    assert.equal((await client.post(`/staff/admin/jobs/${id}/retry`)).statusCode, 409, 'only a stopped job can be retried');
+    assert.equal(
+      (await client.post(`/staff/admin/jobs/${id}/retry`)).statusCode,
+      409,
+      'only a stopped job can be retried',
+    );
   });
 });

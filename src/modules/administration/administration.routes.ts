@@ -41,7 +41,8 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
   opts.navigation.add({ href: '/staff/admin/audit', text: 'Audit log', action: 'audit.read' });
   await app.register(jobsAdminRoutes, { database: opts.database, navigation: opts.navigation });
 
-  const roleItems = (checked: string[]) => ROLES.map((r) => ({ value: r, text: ROLE_NAMES[r], checked: checked.includes(r) }));
+  const roleItems = (checked: string[]) =>
+    ROLES.map((r) => ({ value: r, text: ROLE_NAMES[r], checked: checked.includes(r) }));
   const organisationNames = async () => new Map((await listOrganisations(db)).map((o) => [o.id, o.name]));
 
   app.get('/staff', { preHandler: requireStaff('staff.home') }, async (request, reply) => {
@@ -49,7 +50,10 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
     const memberships = request.staff?.principal.memberships ?? [];
     return reply.render('administration/views/staff-home.njk', {
       pageTitle: 'Incident room',
-      memberships: memberships.map((m) => ({ organisation: names.get(m.organisationId) ?? m.organisationId, role: ROLE_NAMES[m.role] })),
+      memberships: memberships.map((m) => ({
+        organisation: names.get(m.organisationId) ?? m.organisationId,
+        role: ROLE_NAMES[m.role],
+      })),
     });
   });
 
@@ -61,7 +65,9 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
       pageTitle: 'Staff accounts',
       users: users.map((u) => ({
         ...u,
-        roles: u.memberships.filter((m) => mine.includes(m.organisationId)).map((m) => `${ROLE_NAMES[m.role]}, ${names.get(m.organisationId) ?? ''}`),
+        roles: u.memberships
+          .filter((m) => mine.includes(m.organisationId))
+          .map((m) => `${ROLE_NAMES[m.role]}, ${names.get(m.organisationId) ?? ''}`),
       })),
     });
   });
@@ -72,25 +78,57 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
   };
 
   app.get('/staff/admin/users/invite', { preHandler: requireStaff('users.manage') }, async (request, reply) => {
-    return reply.render('administration/views/invite.njk', { pageTitle: 'Invite someone', organisations: await inviteForm(request), roleItems: roleItems([]), values: {} });
+    return reply.render('administration/views/invite.njk', {
+      pageTitle: 'Invite someone',
+      organisations: await inviteForm(request),
+      roleItems: roleItems([]),
+      values: {},
+    });
   });
 
   app.post('/staff/admin/users/invite', { preHandler: requireStaff('users.manage') }, async (request, reply) => {
-    const values = { email: text(request.body, 'email', 320), displayName: text(request.body, 'displayName', 200), organisationId: text(request.body, 'organisationId', 60) };
+    const values = {
+      email: text(request.body, 'email', 320),
+      displayName: text(request.body, 'displayName', 200),
+      organisationId: text(request.body, 'organisationId', 60),
+    };
     const roles = list(request.body, 'roles').filter(isRole);
     const organisations = await inviteForm(request);
     const errors: Array<{ text: string; href: string }> = [];
     if (!values.displayName) errors.push({ text: 'Enter their full name', href: '#displayName' });
     if (!values.email) errors.push({ text: 'Enter their work email address', href: '#email' });
-    else if (!EMAIL.test(values.email)) errors.push({ text: 'Enter an email address in the correct format, like name@westminster.gov.uk', href: '#email' });
-    if (!organisations.some((o) => o.value === values.organisationId)) errors.push({ text: 'Select their organisation', href: '#organisationId' });
+    else if (!EMAIL.test(values.email))
+      errors.push({
+        text: 'Enter an email address in the correct format, like name@westminster.gov.uk',
+        href: '#email',
+      });
+    if (!organisations.some((o) => o.value === values.organisationId))
+      errors.push({ text: 'Select their organisation', href: '#organisationId' });
     if (roles.length === 0) errors.push({ text: 'Select at least one role', href: '#roles' });
     if (errors.length) {
-      return reply.code(400).render('administration/views/invite.njk', { pageTitle: 'Invite someone', organisations, roleItems: roleItems(roles), values, errors });
+      return reply
+        .code(400)
+        .render('administration/views/invite.njk', {
+          pageTitle: 'Invite someone',
+          organisations,
+          roleItems: roleItems(roles),
+          values,
+          errors,
+        });
     }
     const result = await service.invite(request.staff!.principal, actorOf(request), { ...values, roles });
     if (result.outcome === 'invited') {
-      reply.setCookie(LINK_COOKIE, linkBox.seal(JSON.stringify({ url: result.setupUrl, expiresAt: result.expiresAt })), { path: '/staff/admin', httpOnly: true, sameSite: 'lax', maxAge: 300, secure: opts.publicBaseUrl.startsWith('https://') });
+      reply.setCookie(
+        LINK_COOKIE,
+        linkBox.seal(JSON.stringify({ url: result.setupUrl, expiresAt: result.expiresAt })),
+        {
+          path: '/staff/admin',
+          httpOnly: true,
+          sameSite: 'lax',
+          maxAge: 300,
+          secure: opts.publicBaseUrl.startsWith('https://'),
+        },
+      );
     }
     return reply.redirect(`/staff/admin/users/${result.userId}?${result.outcome}=1`, 303);
   });
@@ -101,7 +139,9 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
     const { user, liveSessions } = await service.userDetails(principal, userId);
     const names = await organisationNames();
     const sealed = request.cookies[LINK_COOKIE];
-    const link = sealed ? (JSON.parse(linkBox.open(sealed) ?? 'null') as { url: string; expiresAt: string } | null) : null;
+    const link = sealed
+      ? (JSON.parse(linkBox.open(sealed) ?? 'null') as { url: string; expiresAt: string } | null)
+      : null;
     if (sealed) reply.clearCookie(LINK_COOKIE, { path: '/staff/admin' });
     const query = request.query as Form;
     return reply.render('administration/views/user.njk', {
@@ -109,7 +149,9 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
       user,
       liveSessions,
       link,
-      notice: ['invited', 'roles-added', 'saved', 'disabled', 'enabled', 'mfa-reset', 'signed-out'].find((k) => query[k] === '1'),
+      notice: ['invited', 'roles-added', 'saved', 'disabled', 'enabled', 'mfa-reset', 'signed-out'].find(
+        (k) => query[k] === '1',
+      ),
       organisations: service.adminOrganisations(principal).map((id) => ({
         id,
         name: names.get(id) ?? id,
@@ -120,11 +162,15 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
   });
 
   const userAction = (path: string, run: (request: FastifyRequest, userId: string) => Promise<string>) =>
-    app.post(`/staff/admin/users/:userId/${path}`, { preHandler: requireStaff('users.manage') }, async (request, reply) => {
-      const { userId } = request.params as { userId: string };
-      const notice = await run(request, userId);
-      return reply.redirect(`/staff/admin/users/${userId}?${notice}=1`, 303);
-    });
+    app.post(
+      `/staff/admin/users/:userId/${path}`,
+      { preHandler: requireStaff('users.manage') },
+      async (request, reply) => {
+        const { userId } = request.params as { userId: string };
+        const notice = await run(request, userId);
+        return reply.redirect(`/staff/admin/users/${userId}?${notice}=1`, 303);
+      },
+    );
 
   userAction('roles', async (request, userId) => {
     const organisationId = text(request.body, 'organisationId', 60);
@@ -148,12 +194,22 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
     await service.signOutEverywhere(request.staff!.principal, actorOf(request), userId);
     return 'signed-out';
   });
-  app.post('/staff/admin/users/:userId/set-up-link', { preHandler: requireStaff('users.manage') }, async (request, reply) => {
-    const { userId } = request.params as { userId: string };
-    const link = await service.newSetupLink(request.staff!.principal, actorOf(request), userId);
-    reply.setCookie(LINK_COOKIE, linkBox.seal(JSON.stringify({ url: link.setupUrl, expiresAt: link.expiresAt })), { path: '/staff/admin', httpOnly: true, sameSite: 'lax', maxAge: 300, secure: opts.publicBaseUrl.startsWith('https://') });
-    return reply.redirect(`/staff/admin/users/${userId}`, 303);
-  });
+  app.post(
+    '/staff/admin/users/:userId/set-up-link',
+    { preHandler: requireStaff('users.manage') },
+    async (request, reply) => {
+      const { userId } = request.params as { userId: string };
+      const link = await service.newSetupLink(request.staff!.principal, actorOf(request), userId);
+      reply.setCookie(LINK_COOKIE, linkBox.seal(JSON.stringify({ url: link.setupUrl, expiresAt: link.expiresAt })), {
+        path: '/staff/admin',
+        httpOnly: true,
+        sameSite: 'lax',
+        maxAge: 300,
+        secure: opts.publicBaseUrl.startsWith('https://'),
+      });
+      return reply.redirect(`/staff/admin/users/${userId}`, 303);
+    },
+  );
 
   app.get('/staff/admin/audit', { preHandler: requireStaff('audit.read') }, async (request, reply) => {
     const query = request.query as Form;
@@ -161,19 +217,30 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
       action: text(query, 'action', 100) || undefined,
       targetId: text(query, 'targetId', 100) || undefined,
       from: /^\d{4}-\d{2}-\d{2}$/.test(text(query, 'from')) ? `${text(query, 'from')}T00:00:00.000Z` : undefined,
-      to: /^\d{4}-\d{2}-\d{2}$/.test(text(query, 'to')) ? new Date(Date.parse(`${text(query, 'to')}T00:00:00.000Z`) + 86_400_000).toISOString() : undefined,
+      to: /^\d{4}-\d{2}-\d{2}$/.test(text(query, 'to'))
+        ? new Date(Date.parse(`${text(query, 'to')}T00:00:00.000Z`) + 86_400_000).toISOString()
+        : undefined,
     };
     const page = Math.max(1, Math.min(10_000, Number.parseInt(text(query, 'page', 6) || '1', 10) || 1));
     const { rows, total } = await findEvents(db, filter, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
     await recordAudit(db, actorOf(request), { action: 'audit.viewed', details: { filter, page } });
     const names = await organisationNames();
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-    const qs = (p: number) => `?${new URLSearchParams({ ...Object.fromEntries(Object.entries({ action: text(query, 'action'), targetId: text(query, 'targetId'), from: text(query, 'from'), to: text(query, 'to') }).filter(([, v]) => v)), page: String(p) }).toString()}`;
+    const qs = (p: number) =>
+      `?${new URLSearchParams({ ...Object.fromEntries(Object.entries({ action: text(query, 'action'), targetId: text(query, 'targetId'), from: text(query, 'from'), to: text(query, 'to') }).filter(([, v]) => v)), page: String(p) }).toString()}`;
     return reply.render('administration/views/audit.njk', {
       pageTitle: 'Audit log',
-      values: { action: text(query, 'action'), targetId: text(query, 'targetId'), from: text(query, 'from'), to: text(query, 'to') },
+      values: {
+        action: text(query, 'action'),
+        targetId: text(query, 'targetId'),
+        from: text(query, 'from'),
+        to: text(query, 'to'),
+      },
       total,
-      events: rows.map((e) => ({ ...e, organisation: e.organisation_id ? (names.get(e.organisation_id) ?? e.organisation_id) : '' })),
+      events: rows.map((e) => ({
+        ...e,
+        organisation: e.organisation_id ? (names.get(e.organisation_id) ?? e.organisation_id) : '',
+      })),
       pagination: {
         ...(page > 1 ? { previous: { href: qs(page - 1) } } : {}),
         ...(page < pages ? { next: { href: qs(page + 1) } } : {}),
@@ -182,5 +249,4 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
       pages,
     });
   });
-
 }

@@ -8,12 +8,22 @@ import { recordAudit } from '../../platform/audit/audit.service.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { nowIso } from '../../platform/ids.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
-import { JOB_STATUSES, countJobsByStatus, findJob, listJobs, retryDeadJob, type JobStatus } from '../../platform/jobs/jobs.repository.ts';
+import {
+  JOB_STATUSES,
+  countJobsByStatus,
+  findJob,
+  listJobs,
+  retryDeadJob,
+  type JobStatus,
+} from '../../platform/jobs/jobs.repository.ts';
 import { organisationsWhere } from '../../platform/policy/policy.ts';
 
 const PAGE_SIZE = 50;
 
-export async function jobsAdminRoutes(app: FastifyInstance, opts: { database: Database; navigation: StaffNavigation }): Promise<void> {
+export async function jobsAdminRoutes(
+  app: FastifyInstance,
+  opts: { database: Database; navigation: StaffNavigation },
+): Promise<void> {
   const { db } = opts.database;
   opts.navigation.add({ href: '/staff/admin/jobs', text: 'Jobs', action: 'jobs.manage' });
 
@@ -26,7 +36,8 @@ export async function jobsAdminRoutes(app: FastifyInstance, opts: { database: Da
       listJobs(db, { status }, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }),
     ]);
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-    const href = (p: number) => `?${new URLSearchParams({ ...(status ? { status } : {}), page: String(p) }).toString()}`;
+    const href = (p: number) =>
+      `?${new URLSearchParams({ ...(status ? { status } : {}), page: String(p) }).toString()}`;
     return reply.render('administration/views/jobs.njk', {
       pageTitle: 'Jobs',
       counts,
@@ -34,13 +45,20 @@ export async function jobsAdminRoutes(app: FastifyInstance, opts: { database: Da
       statuses: JOB_STATUSES,
       jobs: jobs.map((j) => ({
         ...j,
-        progress: j.progressTotal ? `${j.progressDone} of ${j.progressTotal} (${Math.floor((100 * j.progressDone) / Math.max(1, j.progressTotal))}%)` : j.progressDone ? `${j.progressDone} done` : '',
+        progress: j.progressTotal
+          ? `${j.progressDone} of ${j.progressTotal} (${Math.floor((100 * j.progressDone) / Math.max(1, j.progressTotal))}%)`
+          : j.progressDone
+            ? `${j.progressDone} done`
+            : '',
       })),
       total,
       page,
       pages,
       retried: query['retried'] === '1',
-      pagination: { ...(page > 1 ? { previous: { href: href(page - 1) } } : {}), ...(page < pages ? { next: { href: href(page + 1) } } : {}) },
+      pagination: {
+        ...(page > 1 ? { previous: { href: href(page - 1) } } : {}),
+        ...(page < pages ? { next: { href: href(page + 1) } } : {}),
+      },
     });
   });
 
@@ -48,10 +66,18 @@ export async function jobsAdminRoutes(app: FastifyInstance, opts: { database: Da
     const { jobId } = request.params as { jobId: string };
     const job = await findJob(db, jobId);
     const mine = organisationsWhere(request.staff!.principal, 'jobs.manage');
-    if (!job || (job.organisationId && !mine.includes(job.organisationId))) throw new HttpProblem(404, 'Page not found');
+    if (!job || (job.organisationId && !mine.includes(job.organisationId)))
+      throw new HttpProblem(404, 'Page not found');
     const ok = await db.transaction().execute(async (trx) => {
       const retried = await retryDeadJob(trx, jobId, nowIso());
-      if (retried) await recordAudit(trx, actorOf(request), { action: 'admin.job.retried', organisationId: job.organisationId, targetType: 'job', targetId: jobId, details: { kind: job.kind } });
+      if (retried)
+        await recordAudit(trx, actorOf(request), {
+          action: 'admin.job.retried',
+          organisationId: job.organisationId,
+          targetType: 'job',
+          targetId: jobId,
+          details: { kind: job.kind },
+        });
       return retried;
     });
     if (!ok) throw new HttpProblem(409, 'Only a job that has stopped retrying can be tried again');

@@ -60,7 +60,11 @@ export function createStaffAccountsService(deps: { db: Kysely<DB>; auth: AuthSer
         });
         return { outcome: 'roles-added' as const, userId: existing.id };
       }
-      const user = await accounts.insertUser(trx, { email: input.email, displayName: input.displayName, status: 'invited' });
+      const user = await accounts.insertUser(trx, {
+        email: input.email,
+        displayName: input.displayName,
+        status: 'invited',
+      });
       for (const role of input.roles) await accounts.addMembership(trx, user.id, input.organisationId, role);
       const link = await auth.issueSetupLink(user.id, admin.userId, trx);
       await recordAudit(trx, actor, {
@@ -70,19 +74,40 @@ export function createStaffAccountsService(deps: { db: Kysely<DB>; auth: AuthSer
         targetId: user.id,
         details: { roles: input.roles, email: user.email },
       });
-      return { outcome: 'invited' as const, userId: user.id, setupUrl: `${deps.publicBaseUrl}/sign-in/set-up/${link.token}`, expiresAt: link.expiresAt };
+      return {
+        outcome: 'invited' as const,
+        userId: user.id,
+        setupUrl: `${deps.publicBaseUrl}/sign-in/set-up/${link.token}`,
+        expiresAt: link.expiresAt,
+      };
     });
   }
 
-  async function setRoles(admin: Principal, actor: AuditActor, userId: string, organisationId: string, roles: Role[]): Promise<void> {
+  async function setRoles(
+    admin: Principal,
+    actor: AuditActor,
+    userId: string,
+    organisationId: string,
+    roles: Role[],
+  ): Promise<void> {
     assertAdminOf(admin, organisationId);
     await manageableUser(admin, userId);
     if (userId === admin.userId && organisationId && !roles.includes('admin')) {
-      throw new HttpProblem(400, 'You cannot remove your own administrator role', 'Ask another administrator to do it.');
+      throw new HttpProblem(
+        400,
+        'You cannot remove your own administrator role',
+        'Ask another administrator to do it.',
+      );
     }
     await db.transaction().execute(async (trx) => {
       await accounts.setMemberships(trx, userId, organisationId, roles);
-      await recordAudit(trx, actor, { action: 'admin.user.roles-changed', organisationId, targetType: 'user', targetId: userId, details: { roles } });
+      await recordAudit(trx, actor, {
+        action: 'admin.user.roles-changed',
+        organisationId,
+        targetType: 'user',
+        targetId: userId,
+        details: { roles },
+      });
     });
   }
 
@@ -93,7 +118,11 @@ export function createStaffAccountsService(deps: { db: Kysely<DB>; auth: AuthSer
       const next = disabled ? 'disabled' : user.hasPassword ? 'active' : 'invited';
       await accounts.updateUser(trx, userId, { status: next });
       if (disabled) await authRepo.revokeSessionsOfUser(trx, userId, nowIso());
-      await recordAudit(trx, actor, { action: disabled ? 'admin.user.disabled' : 'admin.user.enabled', targetType: 'user', targetId: userId });
+      await recordAudit(trx, actor, {
+        action: disabled ? 'admin.user.disabled' : 'admin.user.enabled',
+        targetType: 'user',
+        targetId: userId,
+      });
     });
   }
 
@@ -111,12 +140,21 @@ export function createStaffAccountsService(deps: { db: Kysely<DB>; auth: AuthSer
     await manageableUser(admin, userId);
     return db.transaction().execute(async (trx) => {
       const n = await authRepo.revokeSessionsOfUser(trx, userId, nowIso());
-      await recordAudit(trx, actor, { action: 'admin.user.signed-out-everywhere', targetType: 'user', targetId: userId, details: { sessions: n } });
+      await recordAudit(trx, actor, {
+        action: 'admin.user.signed-out-everywhere',
+        targetType: 'user',
+        targetId: userId,
+        details: { sessions: n },
+      });
       return n;
     });
   }
 
-  async function newSetupLink(admin: Principal, actor: AuditActor, userId: string): Promise<{ setupUrl: string; expiresAt: string }> {
+  async function newSetupLink(
+    admin: Principal,
+    actor: AuditActor,
+    userId: string,
+  ): Promise<{ setupUrl: string; expiresAt: string }> {
     const user = await manageableUser(admin, userId);
     if (user.status === 'disabled') throw new HttpProblem(400, 'Enable the account before sending a set-up link');
     return db.transaction().execute(async (trx) => {
@@ -136,7 +174,17 @@ export function createStaffAccountsService(deps: { db: Kysely<DB>; auth: AuthSer
     return { user, liveSessions };
   }
 
-  return { invite, setRoles, setDisabled, resetMfa, signOutEverywhere, newSetupLink, listUsers, userDetails, adminOrganisations };
+  return {
+    invite,
+    setRoles,
+    setDisabled,
+    resetMfa,
+    signOutEverywhere,
+    newSetupLink,
+    listUsers,
+    userDetails,
+    adminOrganisations,
+  };
 }
 
 export type StaffAccountsService = ReturnType<typeof createStaffAccountsService>;

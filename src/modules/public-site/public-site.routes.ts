@@ -1,7 +1,11 @@
 // The public site's frame: the home page that lists the councils, each council's page, and the
 // accessibility statement and privacy notice (site-wide and per council). No sign-in, no JavaScript.
 import type { FastifyInstance } from 'fastify';
-import { findOrganisationBySlug, listOrganisations, type Organisation } from '../../platform/accounts/accounts.repository.ts';
+import {
+  findOrganisationBySlug,
+  listOrganisations,
+  type Organisation,
+} from '../../platform/accounts/accounts.repository.ts';
 import type { Database } from '../../platform/db/database.ts';
 
 const councilSchema = {
@@ -18,7 +22,13 @@ const councilSchema = {
 } as const;
 
 function councilView(council: Organisation) {
-  return { slug: council.slug, name: council.name, shortName: council.shortName, websiteUrl: council.websiteUrl, officialDomains: council.officialDomains };
+  return {
+    slug: council.slug,
+    name: council.name,
+    shortName: council.shortName,
+    websiteUrl: council.websiteUrl,
+    officialDomains: council.officialDomains,
+  };
 }
 
 export async function publicSiteRoutes(app: FastifyInstance, opts: { database: Database }): Promise<void> {
@@ -34,7 +44,10 @@ export async function publicSiteRoutes(app: FastifyInstance, opts: { database: D
 
   app.get('/', async (_request, reply) => {
     const councils = await listOrganisations(db, 'council');
-    return reply.render('public-site/views/home.njk', { pageTitle: 'Find your council', councils: councils.map(councilView) });
+    return reply.render('public-site/views/home.njk', {
+      pageTitle: 'Find your council',
+      councils: councils.map(councilView),
+    });
   });
 
   app.get('/:council', async (request, reply) => {
@@ -60,7 +73,13 @@ export async function publicSiteRoutes(app: FastifyInstance, opts: { database: D
       schema: {
         tags: ['public'],
         summary: 'The councils that publish incident information here',
-        response: { 200: { type: 'object', properties: { councils: { type: 'array', items: councilSchema } }, required: ['councils'] } },
+        response: {
+          200: {
+            type: 'object',
+            properties: { councils: { type: 'array', items: councilSchema } },
+            required: ['councils'],
+          },
+        },
       },
     },
     async (request) => {

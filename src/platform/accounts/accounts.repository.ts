@@ -135,7 +135,9 @@ export async function listStaffInOrganisations(db: Executor, organisationIds: st
   const users = await db
     .selectFrom('users')
     .selectAll()
-    .where('id', 'in', (qb) => qb.selectFrom('memberships').select('user_id').where('organisation_id', 'in', organisationIds))
+    .where('id', 'in', (qb) =>
+      qb.selectFrom('memberships').select('user_id').where('organisation_id', 'in', organisationIds),
+    )
     .orderBy('display_name')
     .execute();
   if (users.length === 0) return [];
@@ -181,7 +183,11 @@ export async function insertUser(
     .executeTakeFirstOrThrow();
 }
 
-export async function updateUser(db: Executor, id: string, changes: Omit<UserUpdate, 'id' | 'updated_at'>): Promise<void> {
+export async function updateUser(
+  db: Executor,
+  id: string,
+  changes: Omit<UserUpdate, 'id' | 'updated_at'>,
+): Promise<void> {
   await db
     .updateTable('users')
     .set({ ...changes, updated_at: nowIso() })
@@ -206,7 +212,11 @@ export async function setMemberships(
   organisationId: string,
   roles: Role[],
 ): Promise<void> {
-  await db.deleteFrom('memberships').where('user_id', '=', userId).where('organisation_id', '=', organisationId).execute();
+  await db
+    .deleteFrom('memberships')
+    .where('user_id', '=', userId)
+    .where('organisation_id', '=', organisationId)
+    .execute();
   if (roles.length === 0) return;
   const at = nowIso();
   await db

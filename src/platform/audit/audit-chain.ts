@@ -31,5 +31,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 export function hashEvent(fields: ChainedFields): string {
-  return createHash('sha256').update(canonicalJson({ ...fields, seq: Number(fields.seq) })).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson({ ...fields, seq: Number(fields.seq) }))
+    .digest('hex');
 }

@@ -66,8 +66,7 @@ export async function recordAudit(
 }
 
 export type VerifyResult =
-  | { ok: true; events: number }
-  | { ok: false; events: number; seq: number; id: string | null; reason: string };
+  { ok: true; events: number } | { ok: false; events: number; seq: number; id: string | null; reason: string };
 
 /** Walks the chain from the start and names the first event that does not match. */
 export async function verifyAuditChain(db: Kysely<DB>): Promise<VerifyResult> {
@@ -85,7 +84,13 @@ export async function verifyAuditChain(db: Kysely<DB>): Promise<VerifyResult> {
       };
     }
     if (row.prev_hash !== expectedPrev) {
-      return { ok: false, events, seq: row.seq, id: row.id, reason: 'its previous-hash does not match the event before it' };
+      return {
+        ok: false,
+        events,
+        seq: row.seq,
+        id: row.id,
+        reason: 'its previous-hash does not match the event before it',
+      };
     }
     let details: unknown;
     try {

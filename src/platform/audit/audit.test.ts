@@ -13,12 +13,17 @@ describeEachDatabase('audit log', (database) => {
     const { db } = database();
     assert.deepEqual(await verifyAuditChain(db), { ok: true, events: 0 });
     await Promise.all(
-      Array.from({ length: 25 }, (_, i) => recordAudit(db, actor, { action: 'test.concurrent', targetType: 'thing', targetId: String(i), details: { i } })),
+      Array.from({ length: 25 }, (_, i) =>
+        recordAudit(db, actor, { action: 'test.concurrent', targetType: 'thing', targetId: String(i), details: { i } }),
+      ),
     );
     const result = await verifyAuditChain(db);
     assert.deepEqual(result, { ok: true, events: 25 });
     const seqs = (await db.selectFrom('audit_events').select('seq').orderBy('seq').execute()).map((r) => Number(r.seq));
-    assert.deepEqual(seqs, Array.from({ length: 25 }, (_, i) => i + 1));
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: 25 }, (_, i) => i + 1),
+    );
   });
 
   test('an event is stored only if the transaction it belongs to commits', async () => {
@@ -39,7 +44,9 @@ describeEachDatabase('audit log', (database) => {
     await recordAudit(db, actor, { action: 'test.one', details: { amount: 1 } });
     const target = await recordAudit(db, actor, { action: 'test.two', details: { amount: 2 } });
     await recordAudit(db, actor, { action: 'test.three' });
-    await sql`update audit_events set details = ${JSON.stringify({ amount: 200 })} where seq = ${target.seq}`.execute(db);
+    await sql`update audit_events set details = ${JSON.stringify({ amount: 200 })} where seq = ${target.seq}`.execute(
+      db,
+    );
     const result = await verifyAuditChain(db);
     assert.equal(result.ok, false);
     assert.ok(!result.ok && result.seq === target.seq && result.id === target.id);
@@ -59,7 +66,10 @@ describeEachDatabase('audit log', (database) => {
   });
 
   test('too much detail is refused rather than stored', async () => {
-    await assert.rejects(recordAudit(database().db, actor, { action: 'test.big', details: { blob: 'x'.repeat(20_000) } }), /exceed/);
+    await assert.rejects(
+      recordAudit(database().db, actor, { action: 'test.big', details: { blob: 'x'.repeat(20_000) } }),
+      /exceed/,
+    );
   });
 });
 
@@ -68,7 +78,9 @@ describeEachDatabase('wardroom audit verify (the CLI)', (database) => {
     const { db } = database();
     const connection = database().connection;
     // On PostgreSQL the suite has a schema of its own: point the CLI's search_path at it.
-    const url = connection.schema ? `${connection.url}?options=${encodeURIComponent(`-c search_path=${connection.schema}`)}` : connection.url;
+    const url = connection.schema
+      ? `${connection.url}?options=${encodeURIComponent(`-c search_path=${connection.schema}`)}`
+      : connection.url;
     for (let i = 0; i < 5; i += 1) await recordAudit(db, actor, { action: 'test.cli', details: { i } });
     const run = () =>
       spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'audit', 'verify'], {
@@ -78,7 +90,11 @@ describeEachDatabase('wardroom audit verify (the CLI)', (database) => {
     const ok = run();
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /5 events, chain intact/);
-    const victim = await db.selectFrom('audit_events').select(['seq', 'id']).where('seq', '=', 3).executeTakeFirstOrThrow();
+    const victim = await db
+      .selectFrom('audit_events')
+      .select(['seq', 'id'])
+      .where('seq', '=', 3)
+      .executeTakeFirstOrThrow();
     await sql`update audit_events set actor_label = 'someone else' where seq = 3`.execute(db);
     const bad = run();
     assert.equal(bad.status, 1);
@@ -87,5 +103,8 @@ describeEachDatabase('wardroom audit verify (the CLI)', (database) => {
 });
 
 test('canonical JSON sorts keys at every depth', () => {
-  assert.equal(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 2 }], c: null } }), '{"a":{"c":null,"d":[2,{"e":2,"f":1}]},"b":1}');
+  assert.equal(
+    canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 2 }], c: null } }),
+    '{"a":{"c":null,"d":[2,{"e":2,"f":1}]},"b":1}',
+  );
 });

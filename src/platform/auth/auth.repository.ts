@@ -20,11 +20,20 @@ export async function findLiveSession(db: Executor, id: string, at: string): Pro
 }
 
 export async function touchSession(db: Executor, id: string, at: string, idleExpiresAt: string): Promise<void> {
-  await db.updateTable('sessions').set({ last_seen_at: at, idle_expires_at: idleExpiresAt }).where('id', '=', id).execute();
+  await db
+    .updateTable('sessions')
+    .set({ last_seen_at: at, idle_expires_at: idleExpiresAt })
+    .where('id', '=', id)
+    .execute();
 }
 
 export async function revokeSession(db: Executor, id: string, at: string): Promise<void> {
-  await db.updateTable('sessions').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+  await db
+    .updateTable('sessions')
+    .set({ revoked_at: at })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .execute();
 }
 
 export async function revokeSessionsOfUser(db: Executor, userId: string, at: string): Promise<number> {
@@ -62,7 +71,9 @@ export interface ThrottleState {
 
 export async function readThrottle(db: Executor, key: string): Promise<ThrottleState | undefined> {
   const row = await db.selectFrom('sign_in_throttle').selectAll().where('key', '=', key).executeTakeFirst();
-  return row ? { failures: row.failures, firstFailureAt: row.first_failure_at, lockedUntil: row.locked_until } : undefined;
+  return row
+    ? { failures: row.failures, firstFailureAt: row.first_failure_at, lockedUntil: row.locked_until }
+    : undefined;
 }
 
 export async function writeThrottle(db: Executor, key: string, state: ThrottleState): Promise<void> {

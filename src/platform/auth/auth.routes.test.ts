@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { describeEachDatabase } from '../db/test-databases.ts';
-import { createOrganisation, createStaff, createTestApp, signIn, TestClient, type TestApp } from '../testing/test-app.ts';
+import {
+  createOrganisation,
+  createStaff,
+  createTestApp,
+  signIn,
+  TestClient,
+  type TestApp,
+} from '../testing/test-app.ts';
 import { totpCode, totpStep } from './totp.ts';
 
 describeEachDatabase('staff sign-in', (database) => {
@@ -13,9 +20,17 @@ describeEachDatabase('staff sign-in', (database) => {
   });
   after(async () => t.close());
 
-  const staffAt = (role: 'agent' | 'admin' = 'agent') => createStaff(database(), { roles: [{ organisationId: orgId, role }] });
+  const staffAt = (role: 'agent' | 'admin' = 'agent') =>
+    createStaff(database(), { roles: [{ organisationId: orgId, role }] });
   const auditActions = async (userId: string) =>
-    (await database().db.selectFrom('audit_events').select('action').where('target_id', '=', userId).orderBy('seq').execute()).map((r) => r.action);
+    (
+      await database()
+        .db.selectFrom('audit_events')
+        .select('action')
+        .where('target_id', '=', userId)
+        .orderBy('seq')
+        .execute()
+    ).map((r) => r.action);
 
   test('a password alone does not reach staff pages: MFA is demanded, then the person is signed in', async () => {
     const staff = await staffAt();
@@ -54,7 +69,10 @@ describeEachDatabase('staff sign-in', (database) => {
     const client = new TestClient(t.app, '10.0.0.2');
     await client.get('/sign-in');
     const wrong = await client.post('/sign-in', { email: staff.email, password: 'not-the-password-at-all' });
-    const unknown = await client.post('/sign-in', { email: 'nobody-here@example.gov.uk', password: 'not-the-password-at-all' });
+    const unknown = await client.post('/sign-in', {
+      email: 'nobody-here@example.gov.uk',
+      password: 'not-the-password-at-all',
+    });
     assert.equal(wrong.statusCode, 400);
     assert.equal(unknown.statusCode, 400);
     const message = (body: string) => /govuk-error-summary__list[\s\S]*?<a href="#email">([^<]+)<\/a>/.exec(body)?.[1];
@@ -67,15 +85,21 @@ describeEachDatabase('staff sign-in', (database) => {
     const staff = await staffAt();
     const client = new TestClient(t.app, '10.0.0.3');
     await client.get('/sign-in');
-    for (let i = 0; i < 5; i += 1) await client.post('/sign-in', { email: staff.email, password: `wrong-password-${i}-xx` });
+    for (let i = 0; i < 5; i += 1)
+      await client.post('/sign-in', { email: staff.email, password: `wrong-password-${i}-xx` });
     const locked = await client.post('/sign-in', { email: staff.email, password: staff.password });
     assert.equal(locked.statusCode, 400);
     assert.match(locked.body, /Too many attempts. Wait \d+ minutes? and try again./);
     assert.equal(client.cookies.has('wardroom_session'), false);
 
-    for (let i = 0; i < 5; i += 1) await client.post('/sign-in', { email: 'ghost@example.gov.uk', password: `wrong-password-${i}-xx` });
+    for (let i = 0; i < 5; i += 1)
+      await client.post('/sign-in', { email: 'ghost@example.gov.uk', password: `wrong-password-${i}-xx` });
     const ghost = await client.post('/sign-in', { email: 'ghost@example.gov.uk', password: 'anything-at-all-here' });
-    assert.match(ghost.body, /Too many attempts. Wait \d+ minutes? and try again./, 'unknown addresses lock the same way');
+    assert.match(
+      ghost.body,
+      /Too many attempts. Wait \d+ minutes? and try again./,
+      'unknown addresses lock the same way',
+    );
   });
 
   test('a code is never accepted twice, and a wrong code says so', async () => {
@@ -99,8 +123,16 @@ describeEachDatabase('staff sign-in', (database) => {
     const client = new TestClient(t.app);
     await signIn(client, staff);
     await client.get('/staff/admin/users/invite');
-    await database().db.updateTable('sessions').set({ idle_expires_at: '2000-01-01T00:00:00.000Z' }).where('user_id', '=', staff.id).execute();
-    const posted = await client.post('/staff/admin/users/invite', { email: 'x@example.gov.uk' }, { referer: 'http://localhost:80/staff/admin/users/invite' });
+    await database()
+      .db.updateTable('sessions')
+      .set({ idle_expires_at: '2000-01-01T00:00:00.000Z' })
+      .where('user_id', '=', staff.id)
+      .execute();
+    const posted = await client.post(
+      '/staff/admin/users/invite',
+      { email: 'x@example.gov.uk' },
+      { referer: 'http://localhost:80/staff/admin/users/invite' },
+    );
     assert.equal(posted.statusCode, 303);
     assert.equal(posted.headers.location, '/sign-in?timedOut=1');
     const page = await client.get('/sign-in?timedOut=1');
@@ -126,7 +158,11 @@ describeEachDatabase('staff sign-in', (database) => {
 
   test('a set-up link: password rules, MFA enrolment with QR code and key, recovery codes that work once', async () => {
     const staff = await createStaff(database(), { roles: [{ organisationId: orgId, role: 'comms' }], enrolled: false });
-    await database().db.updateTable('users').set({ status: 'invited', password_hash: null }).where('id', '=', staff.id).execute();
+    await database()
+      .db.updateTable('users')
+      .set({ status: 'invited', password_hash: null })
+      .where('id', '=', staff.id)
+      .execute();
     const { token } = await t.app.services.auth.issueSetupLink(staff.id, null);
     const client = new TestClient(t.app);
     const form = await client.get(`/sign-in/set-up/${token}`);
@@ -135,11 +171,20 @@ describeEachDatabase('staff sign-in', (database) => {
 
     const short = await client.post(`/sign-in/set-up/${token}`, { password: 'short', confirmPassword: 'short' });
     assert.match(short.body, /Password must be 12 characters or more/);
-    const common = await client.post(`/sign-in/set-up/${token}`, { password: 'password1234', confirmPassword: 'password1234' });
+    const common = await client.post(`/sign-in/set-up/${token}`, {
+      password: 'password1234',
+      confirmPassword: 'password1234',
+    });
     assert.match(common.body, /on a list of common passwords/);
-    const mismatch = await client.post(`/sign-in/set-up/${token}`, { password: 'teapot-river-lantern', confirmPassword: 'teapot-river-lantren' });
+    const mismatch = await client.post(`/sign-in/set-up/${token}`, {
+      password: 'teapot-river-lantern',
+      confirmPassword: 'teapot-river-lantren',
+    });
     assert.match(mismatch.body, /The passwords do not match/);
-    const ok = await client.post(`/sign-in/set-up/${token}`, { password: 'teapot-river-lantern', confirmPassword: 'teapot-river-lantern' });
+    const ok = await client.post(`/sign-in/set-up/${token}`, {
+      password: 'teapot-river-lantern',
+      confirmPassword: 'teapot-river-lantern',
+    });
     assert.equal(ok.headers.location, '/sign-in/mfa/set-up');
     assert.equal((await new TestClient(t.app).get(`/sign-in/set-up/${token}`)).statusCode, 410, 'the link works once');
 
@@ -147,7 +192,9 @@ describeEachDatabase('staff sign-in', (database) => {
     assert.match(enrol.body, /<svg[\s\S]*<\/svg>/, 'a QR code');
     const key = /data-qa="totp-key">([A-Z2-7 ]+)</.exec(enrol.body)?.[1]?.replace(/ /g, '');
     assert.ok(key && key.length === 32, 'the key in text');
-    const wrong = await client.post('/sign-in/mfa/set-up', { code: '000000' === totpCode(key, totpStep()) ? '111111' : '000000' });
+    const wrong = await client.post('/sign-in/mfa/set-up', {
+      code: '000000' === totpCode(key, totpStep()) ? '111111' : '000000',
+    });
     assert.match(wrong.body, /The code is not correct/);
     const enrolled = await client.post('/sign-in/mfa/set-up', { code: totpCode(key, totpStep()) });
     assert.equal(enrolled.headers.location, '/sign-in/recovery-codes');
@@ -155,9 +202,16 @@ describeEachDatabase('staff sign-in', (database) => {
     const codes = [...codesPage.body.matchAll(/<li>([a-z0-9]{5}-[a-z0-9]{5})<\/li>/g)].map((m) => m[1] as string);
     assert.equal(codes.length, 10);
     assert.equal((await client.get('/sign-in/recovery-codes')).headers.location, '/staff', 'codes are shown once');
-    const stored = await database().db.selectFrom('recovery_codes').select('code_hash').where('user_id', '=', staff.id).execute();
+    const stored = await database()
+      .db.selectFrom('recovery_codes')
+      .select('code_hash')
+      .where('user_id', '=', staff.id)
+      .execute();
     assert.equal(stored.length, 10);
-    assert.ok(stored.every((r) => !codes.includes(r.code_hash)), 'only hashes are stored');
+    assert.ok(
+      stored.every((r) => !codes.includes(r.code_hash)),
+      'only hashes are stored',
+    );
 
     const useCode = async (code: string) => {
       const c = new TestClient(t.app);
@@ -168,5 +222,25 @@ describeEachDatabase('staff sign-in', (database) => {
     };
     assert.equal((await useCode(codes[0] as string)).headers.location, '/staff');
     assert.equal((await useCode(codes[0] as string)).statusCode, 400, 'a recovery code works once');
+  });
+
+  test('five wrong MFA codes end the part-signed-in session and lock the account', async () => {
+    const staff = await staffAt();
+    const client = new TestClient(t.app, '10.0.0.7');
+    await client.get('/sign-in');
+    await client.post('/sign-in', { email: staff.email, password: staff.password });
+    await client.get('/sign-in/mfa');
+    const valid = new Set([-1, 0, 1].map((d) => totpCode(staff.totpSecret, totpStep() + d)));
+    const wrongCodes = ['000000', '111111', '222222', '333333', '444444', '555555', '666666'].filter(
+      (c) => !valid.has(c),
+    );
+    let last;
+    for (const code of wrongCodes.slice(0, 5)) last = await client.post('/sign-in/mfa', { code });
+    assert.equal(last?.statusCode, 429);
+    assert.match(last?.body ?? '', /Too many attempts/);
+    assert.equal(client.cookies.has('wardroom_session'), false);
+    await client.get('/sign-in');
+    const again = await client.post('/sign-in', { email: staff.email, password: staff.password });
+    assert.match(again.body, /Too many attempts/, 'the right password is refused while locked');
   });
 });

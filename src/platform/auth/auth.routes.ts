@@ -55,11 +55,19 @@ export const authRoutes = fp(
 
     const startSession = (reply: FastifyReply, token: string) => reply.setCookie(SESSION_COOKIE, token, cookieOptions);
 
-    const afterSignIn = (request: FastifyRequest, reply: FastifyReply, result: Extract<CodeResult, { outcome: 'signed-in' }>) => {
+    const afterSignIn = (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      result: Extract<CodeResult, { outcome: 'signed-in' }>,
+    ) => {
       startSession(reply, result.token);
       rotateCsrfCookie(request, reply, opts.secureCookies);
       if (result.recoveryCodes) {
-        reply.setCookie(FLASH_COOKIE, flashBox.seal(JSON.stringify(result.recoveryCodes)), { ...cookieOptions, path: '/sign-in', maxAge: 600 });
+        reply.setCookie(FLASH_COOKIE, flashBox.seal(JSON.stringify(result.recoveryCodes)), {
+          ...cookieOptions,
+          path: '/sign-in',
+          maxAge: 600,
+        });
         return reply.redirect('/sign-in/recovery-codes', 303);
       }
       const back = safeReturnPath(request.cookies[RETURN_COOKIE]);
@@ -69,6 +77,16 @@ export const authRoutes = fp(
 
     const lockedMessage = (minutes: number) =>
       `Too many attempts. Wait ${minutes} minute${minutes === 1 ? '' : 's'} and try again.`;
+
+    /** Too many wrong codes: the part-signed-in session has been ended; start again at the password. */
+    const lockedOut = (reply: FastifyReply, minutes: number) => {
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.code(429).render('auth/views/sign-in.njk', {
+        pageTitle: 'Sign in',
+        errors: [{ text: lockedMessage(minutes), href: '#email' }],
+        values: {},
+      });
+    };
 
     app.get('/sign-in', async (request, reply) => {
       if (request.staff) return reply.redirect('/staff', 303);
@@ -90,11 +108,14 @@ export const authRoutes = fp(
         }
         // One message whether or not the account exists.
         errors.push({
-          text: result.outcome === 'locked' ? lockedMessage(result.minutes) : 'Enter a correct email address and password',
+          text:
+            result.outcome === 'locked' ? lockedMessage(result.minutes) : 'Enter a correct email address and password',
           href: '#email',
         });
       }
-      return reply.code(errors.length ? 400 : 200).render('auth/views/sign-in.njk', { pageTitle: 'Sign in', errors, values: { email } });
+      return reply
+        .code(errors.length ? 400 : 200)
+        .render('auth/views/sign-in.njk', { pageTitle: 'Sign in', errors, values: { email } });
     });
 
     app.get('/sign-in/mfa/set-up', async (request, reply) => {
@@ -103,7 +124,11 @@ export const authRoutes = fp(
       return renderEnrolment(reply, pending, []);
     });
 
-    async function renderEnrolment(reply: FastifyReply, pending: NonNullable<FastifyRequest['pendingSignIn']>, errors: Array<{ text: string; href: string }>) {
+    async function renderEnrolment(
+      reply: FastifyReply,
+      pending: NonNullable<FastifyRequest['pendingSignIn']>,
+      errors: Array<{ text: string; href: string }>,
+    ) {
       const { secret, uri } = await auth.enrolmentSecret(pending.user);
       const qrSvg = await QRCode.toString(uri, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' });
       return reply.code(errors.length ? 400 : 200).render('auth/views/mfa-set-up.njk', {
@@ -118,14 +143,16 @@ export const authRoutes = fp(
       const pending = request.pendingSignIn;
       if (!pending || pending.session.stage !== 'mfa-enrol') return reply.redirect('/sign-in', 303);
       const code = field(request.body, 'code', 20);
-      if (!code.trim()) return renderEnrolment(reply, pending, [{ text: 'Enter the 6-digit code from your authenticator app', href: '#code' }]);
+      if (!code.trim())
+        return renderEnrolment(reply, pending, [
+          { text: 'Enter the 6-digit code from your authenticator app', href: '#code' },
+        ]);
       const result = await auth.completeEnrolment(pending, code, clientInfo(request));
       if (result.outcome === 'signed-in') return afterSignIn(request, reply, result);
-      if (result.outcome === 'locked') {
-        reply.clearCookie(SESSION_COOKIE, { path: '/' });
-        return reply.code(429).render('auth/views/sign-in.njk', { pageTitle: 'Sign in', errors: [{ text: lockedMessage(result.minutes), href: '#email' }], values: {} });
-      }
-      return renderEnrolment(reply, pending, [{ text: 'The code is not correct. Check your app and enter the newest code', href: '#code' }]);
+      if (result.outcome === 'locked') return lockedOut(reply, result.minutes);
+      return renderEnrolment(reply, pending, [
+        { text: 'The code is not correct. Check your app and enter the newest code', href: '#code' },
+      ]);
     });
 
     app.get('/sign-in/recovery-codes', async (request, reply) => {
@@ -134,28 +161,36 @@ export const authRoutes = fp(
       const opened = sealed ? flashBox.open(sealed) : null;
       if (!opened) return reply.redirect('/staff', 303);
       reply.clearCookie(FLASH_COOKIE, { path: '/sign-in' });
-      return reply.render('auth/views/recovery-codes.njk', { pageTitle: 'Save your recovery codes', codes: JSON.parse(opened) as string[] });
+      return reply.render('auth/views/recovery-codes.njk', {
+        pageTitle: 'Save your recovery codes',
+        codes: JSON.parse(opened) as string[],
+      });
     });
 
     const codeRoute = (path: string, template: string, pageTitle: string, verify: 'totp' | 'recovery') => {
       app.get(path, async (request, reply) => {
-        if (!request.pendingSignIn || request.pendingSignIn.session.stage !== 'mfa') return reply.redirect('/sign-in', 303);
+        if (!request.pendingSignIn || request.pendingSignIn.session.stage !== 'mfa')
+          return reply.redirect('/sign-in', 303);
         return reply.render(template, { pageTitle });
       });
       app.post(path, { config: { rateLimit: 'sign-in' } }, async (request, reply) => {
         const pending = request.pendingSignIn;
         if (!pending || pending.session.stage !== 'mfa') return reply.redirect('/sign-in', 303);
         const code = field(request.body, 'code', 40);
-        const missing = verify === 'totp' ? 'Enter the 6-digit code from your authenticator app' : 'Enter a recovery code';
-        if (!code.trim()) return reply.code(400).render(template, { pageTitle, errors: [{ text: missing, href: '#code' }] });
+        const missing =
+          verify === 'totp' ? 'Enter the 6-digit code from your authenticator app' : 'Enter a recovery code';
+        if (!code.trim())
+          return reply.code(400).render(template, { pageTitle, errors: [{ text: missing, href: '#code' }] });
         const result =
-          verify === 'totp' ? await auth.verifyCode(pending, code, clientInfo(request)) : await auth.verifyRecoveryCode(pending, code, clientInfo(request));
+          verify === 'totp'
+            ? await auth.verifyCode(pending, code, clientInfo(request))
+            : await auth.verifyRecoveryCode(pending, code, clientInfo(request));
         if (result.outcome === 'signed-in') return afterSignIn(request, reply, result);
-        if (result.outcome === 'locked') {
-          reply.clearCookie(SESSION_COOKIE, { path: '/' });
-          return reply.code(429).render('auth/views/sign-in.njk', { pageTitle: 'Sign in', errors: [{ text: lockedMessage(result.minutes), href: '#email' }], values: {} });
-        }
-        const wrong = verify === 'totp' ? 'The code is not correct. Enter the newest code from your app' : 'The recovery code is not correct or has been used';
+        if (result.outcome === 'locked') return lockedOut(reply, result.minutes);
+        const wrong =
+          verify === 'totp'
+            ? 'The code is not correct. Enter the newest code from your app'
+            : 'The recovery code is not correct or has been used';
         return reply.code(400).render(template, { pageTitle, errors: [{ text: wrong, href: '#code' }] });
       });
     };
@@ -166,7 +201,11 @@ export const authRoutes = fp(
       const { token } = request.params as { token: string };
       const link = await auth.findSetupLink(token);
       if (!link) return reply.code(410).render('auth/views/set-up-expired.njk', { pageTitle: 'This link has expired' });
-      return reply.render('auth/views/set-up.njk', { pageTitle: 'Create your password', email: link.user.email, minLength: MIN_PASSWORD_LENGTH });
+      return reply.render('auth/views/set-up.njk', {
+        pageTitle: 'Create your password',
+        email: link.user.email,
+        minLength: MIN_PASSWORD_LENGTH,
+      });
     });
 
     app.post('/sign-in/set-up/:token', async (request, reply) => {
@@ -176,12 +215,20 @@ export const authRoutes = fp(
       const link = await auth.findSetupLink(token);
       if (!link) return reply.code(410).render('auth/views/set-up-expired.njk', { pageTitle: 'This link has expired' });
       const render = (errors: Array<{ text: string; href: string }>) =>
-        reply.code(400).render('auth/views/set-up.njk', { pageTitle: 'Create your password', email: link.user.email, minLength: MIN_PASSWORD_LENGTH, errors });
+        reply
+          .code(400)
+          .render('auth/views/set-up.njk', {
+            pageTitle: 'Create your password',
+            email: link.user.email,
+            minLength: MIN_PASSWORD_LENGTH,
+            errors,
+          });
       if (!password) return render([{ text: 'Enter a password', href: '#password' }]);
       if (password !== confirm) return render([{ text: 'The passwords do not match', href: '#confirmPassword' }]);
       const result = await auth.completeSetup(token, password, clientInfo(request));
       if (result.outcome === 'problem') return render([{ text: result.message, href: '#password' }]);
-      if (result.outcome === 'expired') return reply.code(410).render('auth/views/set-up-expired.njk', { pageTitle: 'This link has expired' });
+      if (result.outcome === 'expired')
+        return reply.code(410).render('auth/views/set-up-expired.njk', { pageTitle: 'This link has expired' });
       startSession(reply, result.token);
       return reply.redirect(link.user.totp_enrolled_at ? '/sign-in/mfa' : '/sign-in/mfa/set-up', 303);
     });
@@ -194,7 +241,9 @@ export const authRoutes = fp(
       return reply.redirect('/signed-out', 303);
     });
 
-    app.get('/signed-out', async (_request, reply) => reply.render('auth/views/signed-out.njk', { pageTitle: 'You have signed out' }));
+    app.get('/signed-out', async (_request, reply) =>
+      reply.render('auth/views/signed-out.njk', { pageTitle: 'You have signed out' }),
+    );
   },
   { name: 'auth-routes', dependencies: ['render', 'csrf'] },
 );

@@ -85,11 +85,14 @@ export function createAuthService(db: Kysely<DB>, settings: AuthSettings) {
     await db.transaction().execute(async (trx) => {
       const state = await repo.readThrottle(trx, key);
       // Failures older than an hour with no lock are forgotten.
-      const fresh = !state || (state.lockedUntil === null && Date.parse(at) - Date.parse(state.firstFailureAt) > 60 * MINUTE);
+      const fresh =
+        !state || (state.lockedUntil === null && Date.parse(at) - Date.parse(state.firstFailureAt) > 60 * MINUTE);
       const failures = fresh ? 1 : state.failures + 1;
       // Back-off: each failure past the limit doubles the lock, from 5 minutes up to an hour.
       const lockedUntil =
-        failures >= limit ? isoPlus(at, Math.min(60, 5 * 2 ** (failures - limit)) * MINUTE) : (state?.lockedUntil ?? null);
+        failures >= limit
+          ? isoPlus(at, Math.min(60, 5 * 2 ** (failures - limit)) * MINUTE)
+          : (state?.lockedUntil ?? null);
       await repo.writeThrottle(trx, key, { failures, firstFailureAt: fresh ? at : state.firstFailureAt, lockedUntil });
     });
   }
@@ -137,7 +140,11 @@ export function createAuthService(db: Kysely<DB>, settings: AuthSettings) {
       await recordFailure(accountKey, maxPerAccount, at);
       await recordFailure(ipKey, maxPerIp, at);
       if (user) {
-        await recordAudit(db, actorFor(user, client), { action: 'auth.sign-in.password-rejected', targetType: 'user', targetId: user.id });
+        await recordAudit(db, actorFor(user, client), {
+          action: 'auth.sign-in.password-rejected',
+          targetType: 'user',
+          targetId: user.id,
+        });
       }
       const nowLocked = await lockedFor([accountKey], at);
       return nowLocked > 0 ? { outcome: 'locked', minutes: nowLocked } : { outcome: 'invalid' };
@@ -197,7 +204,12 @@ export function createAuthService(db: Kysely<DB>, settings: AuthSettings) {
     return { outcome: 'invalid' };
   }
 
-  async function finishSignIn(loaded: LoadedSession, client: ClientInfo, how: string, recoveryCodes?: string[]): Promise<CodeResult> {
+  async function finishSignIn(
+    loaded: LoadedSession,
+    client: ClientInfo,
+    how: string,
+    recoveryCodes?: string[],
+  ): Promise<CodeResult> {
     const at = nowIso();
     // Rotation: the pre-MFA session ends and a new one begins, so a session id seen before sign-in is useless after.
     const token = await db.transaction().execute(async (trx) => {
@@ -224,7 +236,11 @@ export function createAuthService(db: Kysely<DB>, settings: AuthSettings) {
     await db.transaction().execute(async (trx) => {
       await accounts.updateUser(trx, loaded.user.id, { totp_enrolled_at: nowIso(), totp_last_step: step });
       await accounts.replaceRecoveryCodes(trx, loaded.user.id, codes.map(hashRecoveryCode));
-      await recordAudit(trx, actorFor(loaded.user, client), { action: 'auth.mfa.enrolled', targetType: 'user', targetId: loaded.user.id });
+      await recordAudit(trx, actorFor(loaded.user, client), {
+        action: 'auth.mfa.enrolled',
+        targetType: 'user',
+        targetId: loaded.user.id,
+      });
     });
     return finishSignIn(loaded, client, 'totp-enrolment', codes);
   }
@@ -261,12 +277,20 @@ export function createAuthService(db: Kysely<DB>, settings: AuthSettings) {
   async function signOut(loaded: LoadedSession, client: ClientInfo): Promise<void> {
     await db.transaction().execute(async (trx) => {
       await repo.revokeSession(trx, loaded.session.id, nowIso());
-      await recordAudit(trx, actorFor(loaded.user, client), { action: 'auth.sign-out', targetType: 'user', targetId: loaded.user.id });
+      await recordAudit(trx, actorFor(loaded.user, client), {
+        action: 'auth.sign-out',
+        targetType: 'user',
+        targetId: loaded.user.id,
+      });
     });
   }
 
   /** A one-time link for a new or reset account; only its hash is stored. */
-  async function issueSetupLink(userId: string, createdBy: string | null, executor: Kysely<DB> = db): Promise<{ token: string; expiresAt: string }> {
+  async function issueSetupLink(
+    userId: string,
+    createdBy: string | null,
+    executor: Kysely<DB> = db,
+  ): Promise<{ token: string; expiresAt: string }> {
     const token = randomBytes(32).toString('base64url');
     const expiresAt = isoPlus(nowIso(), setupMs);
     await accounts.insertUserToken(executor, { userId, tokenHash: hashToken(token), expiresAt, createdBy });
@@ -281,7 +305,8 @@ export function createAuthService(db: Kysely<DB>, settings: AuthSettings) {
     return user && user.status !== 'disabled' ? { tokenId: found.id, user } : null;
   }
 
-  type SetupResult = { outcome: 'problem'; message: string } | { outcome: 'expired' } | { outcome: 'continue'; token: string };
+  type SetupResult =
+    { outcome: 'problem'; message: string } | { outcome: 'expired' } | { outcome: 'continue'; token: string };
 
   async function completeSetup(linkToken: string, password: string, client: ClientInfo): Promise<SetupResult> {
     const link = await findSetupLink(linkToken);
@@ -293,7 +318,11 @@ export function createAuthService(db: Kysely<DB>, settings: AuthSettings) {
       if (!(await accounts.consumeToken(trx, link.tokenId))) return null;
       await accounts.updateUser(trx, link.user.id, { password_hash: hash, status: 'active' });
       await repo.revokeSessionsOfUser(trx, link.user.id, nowIso());
-      await recordAudit(trx, actorFor(link.user, client), { action: 'auth.account.set-up', targetType: 'user', targetId: link.user.id });
+      await recordAudit(trx, actorFor(link.user, client), {
+        action: 'auth.account.set-up',
+        targetType: 'user',
+        targetId: link.user.id,
+      });
       return createSession(link.user.id, link.user.totp_enrolled_at ? 'mfa' : 'mfa-enrol', client, trx);
     });
     return token ? { outcome: 'continue', token } : { outcome: 'expired' };

@@ -60,7 +60,12 @@ export function totpCode(secret: string, step: number): string {
  * Checks a code against the steps either side of now (clock drift), and returns the matching
  * step so the caller can refuse it the next time (no replay), or null.
  */
-export function verifyTotp(secret: string, code: string, lastUsedStep: number | null, atMs = Date.now()): number | null {
+export function verifyTotp(
+  secret: string,
+  code: string,
+  lastUsedStep: number | null,
+  atMs = Date.now(),
+): number | null {
   const digits = code.replace(/\s/g, '');
   if (!/^\d{6}$/.test(digits)) return null;
   const now = totpStep(atMs);

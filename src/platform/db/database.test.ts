@@ -39,7 +39,10 @@ describeEachDatabase('database', (database) => {
     );
     assert.ok(ids.every(isId));
     assert.equal(rows[0]?.created_at, at);
-    const count = await db.selectFrom('organisations').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+    const count = await db
+      .selectFrom('organisations')
+      .select(sql<number>`count(*)`.as('n'))
+      .executeTakeFirstOrThrow();
     assert.equal(toCount(count.n), 50);
   });
 

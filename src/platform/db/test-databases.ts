@@ -40,7 +40,13 @@ export async function createTestDatabase(kind: 'sqlite' | 'postgres'): Promise<T
   await admin.query(`create schema ${schema}`);
   await admin.end();
   const database = openDatabase({ kind: 'postgres', url }, { schema, poolSize: 5 });
-  await migrateToLatest(database);
+  try {
+    await migrateToLatest(database);
+  } catch (err) {
+    await sql`drop schema ${sql.id(schema)} cascade`.execute(database.db);
+    await database.close();
+    throw err;
+  }
   return {
     ...database,
     label: 'postgres',

@@ -25,6 +25,9 @@ export function formatDemoCredentials(credentials: DemoCredential[], baseUrl: st
   for (const c of credentials) {
     lines.push(`  ${c.role.padEnd(17)} ${c.email.padEnd(36)} password ${c.password}   TOTP key ${c.totpSecret}`);
   }
-  lines.push('Add a TOTP key to any authenticator app, or print the current code with: npx wardroom demo-code --role admin', '');
+  lines.push(
+    'Add a TOTP key to any authenticator app, or print the current code with: npx wardroom demo-code --role admin',
+    '',
+  );
   return lines.join('\n');
 }

@@ -13,14 +13,70 @@ import { nowIso } from '../ids.ts';
 import { ROLES, type Role } from '../policy/policy.ts';
 
 export const DEMO_ORGANISATIONS: Array<Omit<accounts.Organisation, 'id'>> = [
-  { slug: 'westminster', name: 'Westminster City Council', shortName: 'Westminster', kind: 'council', websiteUrl: 'https://www.westminster.gov.uk', officialDomains: ['westminster.gov.uk'] },
-  { slug: 'kensington-chelsea', name: 'Royal Borough of Kensington and Chelsea', shortName: 'Kensington and Chelsea', kind: 'council', websiteUrl: 'https://www.rbkc.gov.uk', officialDomains: ['rbkc.gov.uk'] },
-  { slug: 'hammersmith-fulham', name: 'Hammersmith & Fulham Council', shortName: 'Hammersmith & Fulham', kind: 'council', websiteUrl: 'https://www.lbhf.gov.uk', officialDomains: ['lbhf.gov.uk'] },
-  { slug: 'shared-it', name: 'Bi-borough shared IT service (Kensington and Chelsea and Westminster)', shortName: 'Shared IT service', kind: 'provider', websiteUrl: null, officialDomains: ['rbkc.gov.uk', 'westminster.gov.uk'] },
-  { slug: 'met-police', name: 'Metropolitan Police Cyber Crime Unit', shortName: 'Met Police', kind: 'agency', websiteUrl: 'https://www.met.police.uk', officialDomains: ['met.police.uk'] },
-  { slug: 'nca', name: 'National Crime Agency', shortName: 'NCA', kind: 'agency', websiteUrl: 'https://www.nationalcrimeagency.gov.uk', officialDomains: ['nca.gov.uk', 'nationalcrimeagency.gov.uk'] },
-  { slug: 'ncsc', name: 'National Cyber Security Centre', shortName: 'NCSC', kind: 'agency', websiteUrl: 'https://www.ncsc.gov.uk', officialDomains: ['ncsc.gov.uk'] },
-  { slug: 'ico', name: "Information Commissioner's Office", shortName: 'ICO', kind: 'agency', websiteUrl: 'https://ico.org.uk', officialDomains: ['ico.org.uk'] },
+  {
+    slug: 'westminster',
+    name: 'Westminster City Council',
+    shortName: 'Westminster',
+    kind: 'council',
+    websiteUrl: 'https://www.westminster.gov.uk',
+    officialDomains: ['westminster.gov.uk'],
+  },
+  {
+    slug: 'kensington-chelsea',
+    name: 'Royal Borough of Kensington and Chelsea',
+    shortName: 'Kensington and Chelsea',
+    kind: 'council',
+    websiteUrl: 'https://www.rbkc.gov.uk',
+    officialDomains: ['rbkc.gov.uk'],
+  },
+  {
+    slug: 'hammersmith-fulham',
+    name: 'Hammersmith & Fulham Council',
+    shortName: 'Hammersmith & Fulham',
+    kind: 'council',
+    websiteUrl: 'https://www.lbhf.gov.uk',
+    officialDomains: ['lbhf.gov.uk'],
+  },
+  {
+    slug: 'shared-it',
+    name: 'Bi-borough shared IT service (Kensington and Chelsea and Westminster)',
+    shortName: 'Shared IT service',
+    kind: 'provider',
+    websiteUrl: null,
+    officialDomains: ['rbkc.gov.uk', 'westminster.gov.uk'],
+  },
+  {
+    slug: 'met-police',
+    name: 'Metropolitan Police Cyber Crime Unit',
+    shortName: 'Met Police',
+    kind: 'agency',
+    websiteUrl: 'https://www.met.police.uk',
+    officialDomains: ['met.police.uk'],
+  },
+  {
+    slug: 'nca',
+    name: 'National Crime Agency',
+    shortName: 'NCA',
+    kind: 'agency',
+    websiteUrl: 'https://www.nationalcrimeagency.gov.uk',
+    officialDomains: ['nca.gov.uk', 'nationalcrimeagency.gov.uk'],
+  },
+  {
+    slug: 'ncsc',
+    name: 'National Cyber Security Centre',
+    shortName: 'NCSC',
+    kind: 'agency',
+    websiteUrl: 'https://www.ncsc.gov.uk',
+    officialDomains: ['ncsc.gov.uk'],
+  },
+  {
+    slug: 'ico',
+    name: "Information Commissioner's Office",
+    shortName: 'ICO',
+    kind: 'agency',
+    websiteUrl: 'https://ico.org.uk',
+    officialDomains: ['ico.org.uk'],
+  },
 ];
 
 /** Council staff work for Westminster; the partner account for the Met Police. */
@@ -60,16 +116,24 @@ export async function seedDemo(db: Kysely<DB>, options: { sessionSecret: string 
       const email = `${spec.role}@demo.wardroom.test`;
       if (await accounts.findUserRowByEmail(trx, email)) continue;
       const user = await accounts.insertUser(trx, { email, displayName: spec.name, status: 'active' });
-      await accounts.updateUser(trx, user.id, { password_hash: hash, totp_secret_box: totpBox.seal(secret), totp_enrolled_at: nowIso() });
+      await accounts.updateUser(trx, user.id, {
+        password_hash: hash,
+        totp_secret_box: totpBox.seal(secret),
+        totp_enrolled_at: nowIso(),
+      });
       const organisationId = bySlug.get(spec.organisation) as string;
       await accounts.addMembership(trx, user.id, organisationId, spec.role);
-      await recordAudit(trx, { userId: null, label: 'seed-demo' }, {
-        action: 'admin.user.created',
-        organisationId,
-        targetType: 'user',
-        targetId: user.id,
-        details: { roles: [spec.role], demo: true },
-      });
+      await recordAudit(
+        trx,
+        { userId: null, label: 'seed-demo' },
+        {
+          action: 'admin.user.created',
+          organisationId,
+          targetType: 'user',
+          targetId: user.id,
+          details: { roles: [spec.role], demo: true },
+        },
+      );
       credentials.push({ role: spec.role, email, password, totpSecret: secret, otpauthUri: otpauthUri(secret, email) });
     }
     const after = (await accounts.listOrganisations(trx)).length;

@@ -54,7 +54,8 @@ export const csrfProtection = fp(
       if (request.routeOptions.config.csrf === false) return;
       const cookie = request.cookies[CSRF_COOKIE];
       const body = request.body as Record<string, unknown> | undefined;
-      const sent = (typeof body?.[CSRF_FIELD] === 'string' ? body[CSRF_FIELD] : undefined) ??
+      const sent =
+        (typeof body?.[CSRF_FIELD] === 'string' ? body[CSRF_FIELD] : undefined) ??
         (typeof request.headers['x-csrf-token'] === 'string' ? request.headers['x-csrf-token'] : undefined);
       if (!cookie || !sent || !safeEqual(sent, sign(cookie))) {
         request.log.warn({ url: request.url }, 'CSRF token missing or invalid');

@@ -40,17 +40,26 @@ export const errorPages = fp(
       if (wantsJson(this.request)) {
         return this.type('application/problem+json').send({ type: 'about:blank', ...problem });
       }
-      const template = problem.status === 404 ? 'errors/404.njk' : problem.status >= 500 ? 'errors/500.njk' : 'errors/problem.njk';
+      const template =
+        problem.status === 404 ? 'errors/404.njk' : problem.status >= 500 ? 'errors/500.njk' : 'errors/problem.njk';
       return this.render(template, { pageTitle: problem.title, problem });
     });
 
     app.setNotFoundHandler((request, reply) =>
-      reply.sendProblemOrPage({ status: 404, title: 'Page not found', detail: 'If you typed the web address, check it is correct.' }),
+      reply.sendProblemOrPage({
+        status: 404,
+        title: 'Page not found',
+        detail: 'If you typed the web address, check it is correct.',
+      }),
     );
 
     app.setErrorHandler((error: FastifyError, request, reply) => {
       if (error instanceof HttpProblem) {
-        return reply.sendProblemOrPage({ status: error.status, title: error.title, ...(error.detail ? { detail: error.detail } : {}) });
+        return reply.sendProblemOrPage({
+          status: error.status,
+          title: error.title,
+          ...(error.detail ? { detail: error.detail } : {}),
+        });
       }
       if (error.validation) {
         return reply.sendProblemOrPage({
@@ -58,7 +67,10 @@ export const errorPages = fp(
           title: 'The request is not valid',
           detail: error.message,
           errors: error.validation.map((v) => ({
-            field: (v.instancePath || (v.params as { missingProperty?: string }).missingProperty || '').replace(/^\//, ''),
+            field: (v.instancePath || (v.params as { missingProperty?: string }).missingProperty || '').replace(
+              /^\//,
+              '',
+            ),
             message: v.message ?? 'is not valid',
           })),
         });

@@ -14,13 +14,21 @@ describeEachDatabase('HTTP security', (database) => {
   test('a state-changing POST without a CSRF token gets 403, and so does one with a token from another browser', async () => {
     const client = new TestClient(t.app);
     await client.get('/sign-in');
-    const none = await client.post('/sign-in', { _csrf: null, email: 'a@example.gov.uk', password: 'whatever-whatever' });
+    const none = await client.post('/sign-in', {
+      _csrf: null,
+      email: 'a@example.gov.uk',
+      password: 'whatever-whatever',
+    });
     assert.equal(none.statusCode, 403);
     assert.match(none.body, /This form has expired/);
 
     const other = new TestClient(t.app);
     await other.get('/sign-in');
-    const forged = await client.post('/sign-in', { _csrf: other.csrfToken, email: 'a@example.gov.uk', password: 'whatever-whatever' });
+    const forged = await client.post('/sign-in', {
+      _csrf: other.csrfToken,
+      email: 'a@example.gov.uk',
+      password: 'whatever-whatever',
+    });
     assert.equal(forged.statusCode, 403);
 
     const good = await client.post('/sign-in', { email: 'a@example.gov.uk', password: 'whatever-whatever' });
@@ -70,11 +78,17 @@ describeEachDatabase('HTTP security', (database) => {
       const client = new TestClient(limited.app, '10.9.9.9');
       await client.get('/sign-in');
       const statuses: number[] = [];
-      for (let i = 0; i < 5; i += 1) statuses.push((await client.post('/sign-in', { email: 'a@example.gov.uk', password: 'whatever-whatever' })).statusCode);
+      for (let i = 0; i < 5; i += 1)
+        statuses.push(
+          (await client.post('/sign-in', { email: 'a@example.gov.uk', password: 'whatever-whatever' })).statusCode,
+        );
       assert.deepEqual(statuses, [400, 400, 400, 429, 429]);
       const other = new TestClient(limited.app, '10.9.9.10');
       await other.get('/sign-in');
-      assert.equal((await other.post('/sign-in', { email: 'a@example.gov.uk', password: 'whatever-whatever' })).statusCode, 400);
+      assert.equal(
+        (await other.post('/sign-in', { email: 'a@example.gov.uk', password: 'whatever-whatever' })).statusCode,
+        400,
+      );
     } finally {
       await limited.close();
     }

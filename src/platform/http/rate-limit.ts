@@ -46,7 +46,11 @@ export const rateLimits = fp(
       w.count += 1;
       if (w.count > policy.max) {
         reply.header('retry-after', Math.ceil((w.resetAt - now) / 1000));
-        return reply.sendProblemOrPage({ status: 429, title: 'Too many requests', detail: 'Wait a minute and try again.' });
+        return reply.sendProblemOrPage({
+          status: 429,
+          title: 'Too many requests',
+          detail: 'Wait a minute and try again.',
+        });
       }
     });
   },

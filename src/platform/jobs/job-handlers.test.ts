@@ -16,7 +16,10 @@ test('a handler registry refuses a second handler for the same kind', () => {
   const registry = new JobHandlerRegistry();
   const send = async (): Promise<void> => {};
   registry.register('test.send', send).register('test.import', async () => {});
-  assert.throws(() => registry.register('test.send', async () => {}), /handler for job kind "test.send" is already registered/);
+  assert.throws(
+    () => registry.register('test.send', async () => {}),
+    /handler for job kind "test.send" is already registered/,
+  );
   assert.equal(registry.get('test.send'), send);
   assert.equal(registry.get('test.unknown'), undefined);
   assert.deepEqual(registry.kinds(), ['test.import', 'test.send']);
@@ -27,10 +30,7 @@ describeEachDatabase('job handler context', (database) => {
   beforeEach(() => clearJobs(database().db));
 
   /** Enqueues and claims a job, and returns a context bound to that claim, as a worker would. */
-  async function claimWithContext(
-    leaseOwner: string,
-    signal = new AbortController().signal,
-  ): Promise<JobContext> {
+  async function claimWithContext(leaseOwner: string, signal = new AbortController().signal): Promise<JobContext> {
     const { db, dialect } = database();
     await enqueueJob(db, { kind: 'test.effects', payload: { campaign: 3 }, organisationId: 'org-9' });
     const job = await claimNextJob(db, dialect, { leaseOwner, leaseMs: LEASE_MS, now: nowIso() });

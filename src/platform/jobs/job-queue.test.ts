@@ -26,9 +26,7 @@ describeEachDatabase('job queue', (database) => {
     const before = nowIso();
     const id = await db
       .transaction()
-      .execute((trx) =>
-        enqueueJob(trx, { kind: 'test.notify', payload: { to: 'resident@example.org', ids: [1, 2] } }),
-      );
+      .execute((trx) => enqueueJob(trx, { kind: 'test.notify', payload: { to: 'resident@example.org', ids: [1, 2] } }));
     const job = await findJob(db, id);
     assert.equal(job?.status, 'queued');
     assert.deepEqual(job?.payload, { to: 'resident@example.org', ids: [1, 2] });
@@ -89,7 +87,10 @@ describeEachDatabase('job queue', (database) => {
     await assert.rejects(enqueueJob(db, { kind: 'test.x', payload: undefined }), /cannot be stored as JSON/);
     await assert.rejects(enqueueJob(db, { kind: 'test.x', payload: { n: 1n } }), /cannot be stored as JSON/);
     await assert.rejects(enqueueJob(db, { kind: 'test.x', payload: {}, maxAttempts: 0 }), /maxAttempts must be/);
-    await assert.rejects(enqueueJob(db, { kind: 'test.x', payload: {}, runAt: 'next tuesday' }), /runAt is not a valid date and time/);
+    await assert.rejects(
+      enqueueJob(db, { kind: 'test.x', payload: {}, runAt: 'next tuesday' }),
+      /runAt is not a valid date and time/,
+    );
     await assert.rejects(enqueueJob(db, { kind: 'test.x', payload: {}, idempotencyKey: '' }), /idempotency key/);
     assert.equal((await listJobs(db, {}, { limit: 10, offset: 0 })).total, 0);
   });

@@ -98,7 +98,9 @@ function checkIdempotencyKey(key: string | undefined): string | null {
 function checkMaxAttempts(maxAttempts: number | undefined): number {
   if (maxAttempts === undefined) return DEFAULT_MAX_ATTEMPTS;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_ALLOWED_ATTEMPTS) {
-    throw new InvalidJobError(`maxAttempts must be a whole number from 1 to ${MAX_ALLOWED_ATTEMPTS}, not ${maxAttempts}`);
+    throw new InvalidJobError(
+      `maxAttempts must be a whole number from 1 to ${MAX_ALLOWED_ATTEMPTS}, not ${maxAttempts}`,
+    );
   }
   return maxAttempts;
 }

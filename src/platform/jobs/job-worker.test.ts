@@ -14,13 +14,34 @@ import { openTestConnection } from './test-fixtures/open-test-connection.ts';
 import { waitFor } from './test-fixtures/wait-for.ts';
 
 test('the default back-off doubles with each attempt, varies by up to half, and stops growing at an hour', () => {
-  assert.equal(retryDelayMs(1, () => 0), 1000);
-  assert.equal(retryDelayMs(1, () => 1), 2000);
-  assert.equal(retryDelayMs(3, () => 0), 4000);
-  assert.equal(retryDelayMs(3, () => 1), 8000);
-  assert.equal(retryDelayMs(11, () => 1), 2048 * 1000);
-  assert.equal(retryDelayMs(12, () => 1), 3_600_000);
-  assert.equal(retryDelayMs(40, () => 0), 1_800_000);
+  assert.equal(
+    retryDelayMs(1, () => 0),
+    1000,
+  );
+  assert.equal(
+    retryDelayMs(1, () => 1),
+    2000,
+  );
+  assert.equal(
+    retryDelayMs(3, () => 0),
+    4000,
+  );
+  assert.equal(
+    retryDelayMs(3, () => 1),
+    8000,
+  );
+  assert.equal(
+    retryDelayMs(11, () => 1),
+    2048 * 1000,
+  );
+  assert.equal(
+    retryDelayMs(12, () => 1),
+    3_600_000,
+  );
+  assert.equal(
+    retryDelayMs(40, () => 0),
+    1_800_000,
+  );
   for (let attempt = 1; attempt < 30; attempt += 1) assert.ok(retryDelayMs(attempt) <= 3_600_000);
 });
 
@@ -43,20 +64,24 @@ describeEachDatabase('job worker', (database) => {
     return { worker, logger };
   }
 
-  const jobIn = (id: string, ...statuses: Job['status'][]) => async (): Promise<Job | undefined> => {
-    const job = await findJob(database().db, id);
-    return job && statuses.includes(job.status) ? job : undefined;
-  };
+  const jobIn =
+    (id: string, ...statuses: Job['status'][]) =>
+    async (): Promise<Job | undefined> => {
+      const job = await findJob(database().db, id);
+      return job && statuses.includes(job.status) ? job : undefined;
+    };
 
   test('two workers on one database run each of many jobs exactly once between them', async (t) => {
     const { db, connection } = database();
     const jobCount = 40;
     for (let i = 0; i < jobCount; i += 1) await enqueueJob(db, { kind: 'test.count', payload: { i } });
     // Not through once(): a job run twice would leave two rows here.
-    const countingHandler = (workerId: string): JobHandler => async (ctx) => {
-      await logEffect(ctx.db, { jobId: ctx.job.id, workerId, attempt: ctx.job.attempt });
-      await delay(5);
-    };
+    const countingHandler =
+      (workerId: string): JobHandler =>
+      async (ctx) => {
+        await logEffect(ctx.db, { jobId: ctx.job.id, workerId, attempt: ctx.job.attempt });
+        await delay(5);
+      };
     startWorker(t, new JobHandlerRegistry().register('test.count', countingHandler('first')), {
       workerId: 'first',
       concurrency: 3,
@@ -170,7 +195,10 @@ describeEachDatabase('job worker', (database) => {
 
   test('a job of a kind no handler is registered for is dead, with an error that names the kind', async (t) => {
     const { db } = database();
-    startWorker(t, new JobHandlerRegistry().register('test.known', async () => {}));
+    startWorker(
+      t,
+      new JobHandlerRegistry().register('test.known', async () => {}),
+    );
     const id = await enqueueJob(db, { kind: 'test.misspelt', payload: {} });
 
     const job = await waitFor('the job to be dead', jobIn(id, 'dead'));

@@ -6,12 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Database } from '../db/database.ts';
 import { isoPlus, newId, nowIso } from '../ids.ts';
-import {
-  createJobContext,
-  LeaseLostError,
-  PermanentJobError,
-  type JobHandlerRegistry,
-} from './job-handlers.ts';
+import { createJobContext, LeaseLostError, PermanentJobError, type JobHandlerRegistry } from './job-handlers.ts';
 import {
   claimNextJob,
   completeJob,
@@ -204,6 +199,7 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
         const error = `No handler is registered for job kind "${job.kind}" (this worker handles: ${handlers.kinds().join(', ') || 'none'})`;
         const recorded = await markJobDead(db, { id: job.id, leaseOwner, now: nowIso(), error });
         if (recorded) logger.error({ ...log, error }, 'Job is dead: its kind is unknown');
+        else logger.warn(log, 'Job of an unknown kind was taken over by another worker before it could be marked dead');
         return;
       }
       scheduleRenewal();
@@ -324,7 +320,11 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
 
 function describeError(error: unknown): string {
   const text =
-    error instanceof Error ? (error.name === 'Error' ? error.message : `${error.name}: ${error.message}`) : String(error);
+    error instanceof Error
+      ? error.name === 'Error'
+        ? error.message
+        : `${error.name}: ${error.message}`
+      : String(error);
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
 }
 

@@ -54,7 +54,10 @@ describeEachDatabase('jobs repository', (database) => {
 
     // While the lease lasts, nobody else can take the job.
     const whileLeased = isoPlus(start, LEASE_MS - 1);
-    assert.equal(await claimNextJob(db, dialect, { leaseOwner: 'new/1', leaseMs: LEASE_MS, now: whileLeased }), undefined);
+    assert.equal(
+      await claimNextJob(db, dialect, { leaseOwner: 'new/1', leaseMs: LEASE_MS, now: whileLeased }),
+      undefined,
+    );
 
     const afterExpiry = isoPlus(start, LEASE_MS + 1);
     const reclaimed = await claimNextJob(db, dialect, { leaseOwner: 'new/1', leaseMs: LEASE_MS, now: afterExpiry });
@@ -109,7 +112,10 @@ describeEachDatabase('jobs repository', (database) => {
     await claimNextJob(db, dialect, { leaseOwner: 'crashing/1', leaseMs: LEASE_MS, now: start });
     const afterExpiry = isoPlus(start, LEASE_MS + 1);
 
-    assert.equal(await claimNextJob(db, dialect, { leaseOwner: 'next/1', leaseMs: LEASE_MS, now: afterExpiry }), undefined);
+    assert.equal(
+      await claimNextJob(db, dialect, { leaseOwner: 'next/1', leaseMs: LEASE_MS, now: afterExpiry }),
+      undefined,
+    );
     assert.deepEqual(await deadLetterAbandonedJobs(db, isoPlus(start, LEASE_MS - 1)), []);
     assert.deepEqual(await deadLetterAbandonedJobs(db, afterExpiry), [id]);
     const dead = await findJob(db, id);
@@ -159,7 +165,8 @@ describeEachDatabase('jobs repository', (database) => {
     const { db, dialect } = database();
     const organisationId = newId();
     const mail: string[] = [];
-    for (let i = 0; i < 5; i += 1) mail.push(await enqueueJob(db, { kind: 'test.mail', payload: { i }, organisationId }));
+    for (let i = 0; i < 5; i += 1)
+      mail.push(await enqueueJob(db, { kind: 'test.mail', payload: { i }, organisationId }));
     await enqueueJob(db, { kind: 'test.import', payload: {} });
     await claimNextJob(db, dialect, { leaseOwner: 'w/1', leaseMs: LEASE_MS, now: nowIso() });
 

@@ -100,9 +100,7 @@ export async function insertJob(db: Executor, job: NewJob): Promise<{ id: string
   if (!existing) {
     // Possible only when the caller's transaction runs at REPEATABLE READ or stricter and the
     // other job was committed after its snapshot was taken.
-    throw new Error(
-      `A job with idempotency key "${job.idempotencyKey}" exists but is not visible to this transaction`,
-    );
+    throw new Error(`A job with idempotency key "${job.idempotencyKey}" exists but is not visible to this transaction`);
   }
   return { id: existing.id, created: false };
 }
@@ -348,7 +346,13 @@ export async function listJobs(
   if (filter.kind) query = query.where('kind', '=', filter.kind);
   if (filter.organisationId) query = query.where('organisation_id', '=', filter.organisationId);
   const [rows, count] = await Promise.all([
-    query.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute(),
+    query
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute(),
     query.select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow(),
   ]);
   return { jobs: rows.map(toJob), total: toCount(count.n) };
@@ -361,7 +365,10 @@ export async function countJobsByStatus(
 ): Promise<Record<JobStatus, number>> {
   let query = db.selectFrom('jobs');
   if (filter.organisationId) query = query.where('organisation_id', '=', filter.organisationId);
-  const rows = await query.select(['status', sql<number>`count(*)`.as('n')]).groupBy('status').execute();
+  const rows = await query
+    .select(['status', sql<number>`count(*)`.as('n')])
+    .groupBy('status')
+    .execute();
   const counts: Record<JobStatus, number> = { queued: 0, running: 0, succeeded: 0, dead: 0 };
   for (const row of rows) counts[row.status] = toCount(row.n);
   return counts;

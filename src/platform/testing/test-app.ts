@@ -39,7 +39,10 @@ export async function createTestApp(
   const app = await buildApp({
     config,
     database,
-    rateLimitPolicies: options.rateLimitPolicies ?? { 'sign-in': { max: 10_000, windowMs: 60_000 }, 'public-form': { max: 10_000, windowMs: 60_000 } },
+    rateLimitPolicies: options.rateLimitPolicies ?? {
+      'sign-in': { max: 10_000, windowMs: 60_000 },
+      'public-form': { max: 10_000, windowMs: 60_000 },
+    },
   });
   await app.ready();
   return {
@@ -77,13 +80,22 @@ export class TestClient {
   }
 
   async get(url: string, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
-    const response = await this.app.inject({ method: 'GET', url, headers: { cookie: this.cookieHeader(), ...headers }, remoteAddress: this.ip });
+    const response = await this.app.inject({
+      method: 'GET',
+      url,
+      headers: { cookie: this.cookieHeader(), ...headers },
+      remoteAddress: this.ip,
+    });
     this.remember(response);
     return response;
   }
 
   /** Posts a form. The CSRF token from the last page is added unless `_csrf` is given (or null to leave it out). */
-  async post(url: string, form: Record<string, string | string[] | null> = {}, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+  async post(
+    url: string,
+    form: Record<string, string | string[] | null> = {},
+    headers: Record<string, string> = {},
+  ): Promise<LightMyRequestResponse> {
     const params = new URLSearchParams();
     const withToken = '_csrf' in form ? form : { _csrf: this.csrfToken, ...form };
     for (const [k, v] of Object.entries(withToken)) {
@@ -111,7 +123,6 @@ export interface TestStaff {
   nextCode(): string;
 }
 
-
 /** Creates an active staff account with a password and an enrolled authenticator. */
 export async function createStaff(
   database: Database,
@@ -120,10 +131,16 @@ export async function createStaff(
   const email = spec.email ?? `staff-${newId().slice(-12)}@example.gov.uk`;
   const password = 'correct-horse-battery-staple-9';
   const totpSecret = generateTotpSecret();
-  const user = await accounts.insertUser(database.db, { email, displayName: `Test ${email.split('@')[0]}`, status: 'active' });
+  const user = await accounts.insertUser(database.db, {
+    email,
+    displayName: `Test ${email.split('@')[0]}`,
+    status: 'active',
+  });
   await accounts.updateUser(database.db, user.id, {
     password_hash: await hashPassword(password),
-    ...(spec.enrolled === false ? {} : { totp_secret_box: createSecretBox(TEST_SESSION_SECRET, 'totp').seal(totpSecret), totp_enrolled_at: nowIso() }),
+    ...(spec.enrolled === false
+      ? {}
+      : { totp_secret_box: createSecretBox(TEST_SESSION_SECRET, 'totp').seal(totpSecret), totp_enrolled_at: nowIso() }),
   });
   for (const m of spec.roles) await accounts.addMembership(database.db, user.id, m.organisationId, m.role);
   let used = totpStep() - 1;
@@ -152,7 +169,11 @@ export async function signIn(client: TestClient, staff: TestStaff): Promise<void
   if (code.statusCode !== 303) throw new Error(`MFA step failed: ${code.statusCode}`);
 }
 
-export async function createOrganisation(database: Database, slug: string, kind: 'council' | 'agency' | 'provider' = 'council') {
+export async function createOrganisation(
+  database: Database,
+  slug: string,
+  kind: 'council' | 'agency' | 'provider' = 'council',
+) {
   return accounts.upsertOrganisation(database.db, {
     slug,
     name: `${slug} council`,

@@ -25,9 +25,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('totp_secret_box', 'text')
     .addColumn('totp_enrolled_at', 'text')
     .addColumn('totp_last_step', 'bigint')
-    .addColumn('status', 'text', (c) =>
-      c.notNull().check(sql`status in ('invited', 'active', 'disabled')`),
-    )
+    .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('invited', 'active', 'disabled')`))
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
@@ -37,9 +35,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('user_id', 'text', (c) => c.notNull().references('users.id').onDelete('cascade'))
     .addColumn('organisation_id', 'text', (c) => c.notNull().references('organisations.id'))
     .addColumn('role', 'text', (c) =>
-      c
-        .notNull()
-        .check(sql`role in ('admin', 'incident-manager', 'comms', 'agent', 'analyst', 'dpo', 'partner')`),
+      c.notNull().check(sql`role in ('admin', 'incident-manager', 'comms', 'agent', 'analyst', 'dpo', 'partner')`),
     )
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('memberships_pk', ['user_id', 'organisation_id', 'role'])
@@ -111,11 +107,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('audit_events_action').on('audit_events').column('action').execute();
   await db.schema.createIndex('audit_events_actor').on('audit_events').column('actor_user_id').execute();
   await db.schema.createIndex('audit_events_org').on('audit_events').column('organisation_id').execute();
-  await db.schema
-    .createIndex('audit_events_target')
-    .on('audit_events')
-    .columns(['target_type', 'target_id'])
-    .execute();
+  await db.schema.createIndex('audit_events_target').on('audit_events').columns(['target_type', 'target_id']).execute();
 
   // The chain's head: one row, updated under a row lock so concurrent appends serialise.
   await db.schema
@@ -133,9 +125,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('payload', 'text', (c) => c.notNull())
     .addColumn('idempotency_key', 'text', (c) => c.unique())
     .addColumn('organisation_id', 'text')
-    .addColumn('status', 'text', (c) =>
-      c.notNull().check(sql`status in ('queued', 'running', 'succeeded', 'dead')`),
-    )
+    .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('queued', 'running', 'succeeded', 'dead')`))
     .addColumn('attempts', 'integer', (c) => c.notNull())
     .addColumn('max_attempts', 'integer', (c) => c.notNull())
     .addColumn('run_at', 'text', (c) => c.notNull())

@@ -18,7 +18,9 @@ const { values } = parseArgs({
   },
 });
 if (!values.url || !values['worker-id']) {
-  console.error('usage: worker-process.ts --url <url> [--schema <schema>] --worker-id <id> [--lease-ms n] [--poll-ms n]');
+  console.error(
+    'usage: worker-process.ts --url <url> [--schema <schema>] --worker-id <id> [--lease-ms n] [--poll-ms n]',
+  );
   process.exit(2);
 }
 const workerId = values['worker-id'];
