@@ -320,3 +320,12 @@ export async function countUnusedRecoveryCodes(db: Executor, userId: string): Pr
 export async function deleteRecoveryCodes(db: Executor, userId: string): Promise<void> {
   await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
 }
+
+/** Set-up links that were used or ran out before `before`: their hashes are of no more use. */
+export async function deleteSpentTokens(db: Executor, before: string): Promise<number> {
+  const result = await db
+    .deleteFrom('user_tokens')
+    .where((eb) => eb.or([eb('used_at', '<', before), eb('expires_at', '<', before)]))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

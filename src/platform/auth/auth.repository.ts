@@ -59,8 +59,9 @@ export async function countLiveSessionsOfUser(db: Executor, userId: string, at: 
   return rows.length;
 }
 
-export async function deleteExpiredSessions(db: Executor, before: string): Promise<void> {
-  await db.deleteFrom('sessions').where('absolute_expires_at', '<', before).execute();
+export async function deleteExpiredSessions(db: Executor, before: string): Promise<number> {
+  const result = await db.deleteFrom('sessions').where('absolute_expires_at', '<', before).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 export interface ThrottleState {
@@ -92,4 +93,14 @@ export async function writeThrottle(db: Executor, key: string, state: ThrottleSt
 
 export async function clearThrottle(db: Executor, key: string): Promise<void> {
   await db.deleteFrom('sign_in_throttle').where('key', '=', key).execute();
+}
+
+/** Forgets failures that have neither led to a lock still in force nor happened recently. */
+export async function deleteStaleThrottles(db: Executor, before: string): Promise<number> {
+  const result = await db
+    .deleteFrom('sign_in_throttle')
+    .where('first_failure_at', '<', before)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', before)]))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

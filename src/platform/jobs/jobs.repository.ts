@@ -421,3 +421,15 @@ function toJob(row: JobRow): Job {
     finishedAt: row.finished_at,
   };
 }
+
+/** Removes jobs that succeeded before `before`, with their effect ledger (nothing can retry them). */
+export async function deleteSucceededJobs(trx: Transaction<DB>, before: string): Promise<number> {
+  const old = trx.selectFrom('jobs').select('id').where('status', '=', 'succeeded').where('finished_at', '<', before);
+  await trx.deleteFrom('job_effects').where('job_id', 'in', old).execute();
+  const result = await trx
+    .deleteFrom('jobs')
+    .where('status', '=', 'succeeded')
+    .where('finished_at', '<', before)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
