@@ -41,7 +41,9 @@ export const authRoutes = fp(
     app.decorateRequest('pendingSignIn', null);
     app.addHook('onRequest', async (request) => {
       const token = request.cookies[SESSION_COOKIE];
-      if (!token) return;
+      // Static files and probes never need to know who is asking: spare the database.
+      if (!token || request.url.startsWith('/assets/') || request.url === '/healthz' || request.url === '/readyz')
+        return;
       const loaded = await auth.loadSession(token);
       if (!loaded) return;
       if (loaded.session.stage === 'active') {
@@ -215,14 +217,12 @@ export const authRoutes = fp(
       const link = await auth.findSetupLink(token);
       if (!link) return reply.code(410).render('auth/views/set-up-expired.njk', { pageTitle: 'This link has expired' });
       const render = (errors: Array<{ text: string; href: string }>) =>
-        reply
-          .code(400)
-          .render('auth/views/set-up.njk', {
-            pageTitle: 'Create your password',
-            email: link.user.email,
-            minLength: MIN_PASSWORD_LENGTH,
-            errors,
-          });
+        reply.code(400).render('auth/views/set-up.njk', {
+          pageTitle: 'Create your password',
+          email: link.user.email,
+          minLength: MIN_PASSWORD_LENGTH,
+          errors,
+        });
       if (!password) return render([{ text: 'Enter a password', href: '#password' }]);
       if (password !== confirm) return render([{ text: 'The passwords do not match', href: '#confirmPassword' }]);
       const result = await auth.completeSetup(token, password, clientInfo(request));
