@@ -106,15 +106,13 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
       errors.push({ text: 'Select their organisation', href: '#organisationId' });
     if (roles.length === 0) errors.push({ text: 'Select at least one role', href: '#roles' });
     if (errors.length) {
-      return reply
-        .code(400)
-        .render('administration/views/invite.njk', {
-          pageTitle: 'Invite someone',
-          organisations,
-          roleItems: roleItems(roles),
-          values,
-          errors,
-        });
+      return reply.code(400).render('administration/views/invite.njk', {
+        pageTitle: 'Invite someone',
+        organisations,
+        roleItems: roleItems(roles),
+        values,
+        errors,
+      });
     }
     const result = await service.invite(request.staff!.principal, actorOf(request), { ...values, roles });
     if (result.outcome === 'invited') {

@@ -1,0 +1,77 @@
+// The real app for browser journeys: buildApp on a fresh SQLite file with the demo data, listening
+// on 127.0.0.1 over HTTP, and the `wardroom` command pointed at the same database.
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { createTestDatabase, type TestDatabase } from '../../../src/platform/db/test-databases.ts';
+import { seedDemo, type DemoCredential } from '../../../src/platform/demo/seed-demo.ts';
+import { createTestApp, TEST_SESSION_SECRET, type TestApp } from '../../../src/platform/testing/test-app.ts';
+import type { Role } from '../../../src/platform/policy/policy.ts';
+
+const repositoryRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const run = promisify(execFile);
+
+export interface E2eServer {
+  /** Where the browser goes, e.g. http://127.0.0.1:40123 (no trailing slash). */
+  baseUrl: string;
+  database: TestDatabase;
+  /** The demo staff accounts seeded into this server's database. */
+  demo(role: Role): DemoCredential;
+  /** Runs `wardroom <args>` as its own process on this server's database; resolves with its stdout. */
+  cli(args: string[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startE2eServer(): Promise<E2eServer> {
+  const database = await createTestDatabase('sqlite');
+  let testApp: TestApp | undefined;
+  try {
+    const seeded = await seedDemo(database.db, { sessionSecret: TEST_SESSION_SECRET });
+    testApp = await createTestApp(database);
+    const baseUrl = (await testApp.app.listen({ port: 0, host: '127.0.0.1' })).replace(/\/$/, '');
+    const app = testApp;
+    return {
+      baseUrl,
+      database,
+      demo(role) {
+        const credential = seeded.credentials.find((c) => c.role === role);
+        if (!credential) throw new Error(`the demo data has no ${role} account`);
+        return credential;
+      },
+      async cli(args) {
+        const env = {
+          PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+          HOME: process.env['HOME'] ?? app.config.dataDir,
+          NODE_ENV: 'test',
+          WARDROOM_DATA_DIR: app.config.dataDir,
+          DATABASE_URL: database.connection.url,
+          SESSION_SECRET: TEST_SESSION_SECRET,
+          PUBLIC_BASE_URL: baseUrl,
+          LOG_LEVEL: 'silent',
+        };
+        try {
+          const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+            cwd: repositoryRoot,
+            env,
+            timeout: 30_000,
+          });
+          return stdout;
+        } catch (err) {
+          const failed = err as Error & { code?: number; stdout?: string; stderr?: string };
+          throw new Error(
+            `wardroom ${args.join(' ')} failed (exit ${String(failed.code)}):\n${failed.stderr ?? ''}${failed.stdout ?? ''}`,
+          );
+        }
+      },
+      async close() {
+        await app.close();
+        await database.close();
+      },
+    };
+  } catch (err) {
+    await testApp?.close();
+    await database.close();
+    throw err;
+  }
+}
