@@ -12,7 +12,7 @@ import { openDatabase, type Database } from './platform/db/database.ts';
 import { migrateToLatest } from './platform/db/migrate.ts';
 import { formatDemoCredentials, loadDemoCredentials, saveDemoCredentials } from './platform/demo/demo-credentials.ts';
 import { seedDemo } from './platform/demo/seed-demo.ts';
-import { startPlatformWorker } from './platform/jobs-runtime.ts';
+import { platformJobDeps, startPlatformWorker } from './platform/jobs-runtime.ts';
 import { ROLES, isRole } from './platform/policy/policy.ts';
 import { startServer } from './server.ts';
 
@@ -59,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
       const database = openDatabase(config.database);
       await migrateToLatest(database);
       const logger = pino({ level: config.logLevel });
-      const worker = startPlatformWorker(database, logger);
+      const worker = startPlatformWorker(database, logger, platformJobDeps(config));
       logger.info('job worker started');
       closeWithGrace({ delay: 30_000 }, async () => {
         await worker.stop();

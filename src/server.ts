@@ -8,7 +8,7 @@ import { migrateToLatest } from './platform/db/migrate.ts';
 import { formatDemoCredentials, loadDemoCredentials, saveDemoCredentials } from './platform/demo/demo-credentials.ts';
 import { seedDemo } from './platform/demo/seed-demo.ts';
 import { listOrganisations } from './platform/accounts/accounts.repository.ts';
-import { startPlatformWorker } from './platform/jobs-runtime.ts';
+import { platformJobDeps, startPlatformWorker } from './platform/jobs-runtime.ts';
 
 export async function startServer(config: Config): Promise<void> {
   const database = openDatabase(config.database);
@@ -23,7 +23,11 @@ export async function startServer(config: Config): Promise<void> {
     }
   }
 
-  const worker = config.runWorker ? startPlatformWorker(database, app.log.child({ component: 'jobs' })) : undefined;
+  const jobDeps = platformJobDeps(config);
+  app.log.info({ transport: jobDeps.mailTransport }, 'outgoing mail');
+  const worker = config.runWorker
+    ? startPlatformWorker(database, app.log.child({ component: 'jobs' }), jobDeps)
+    : undefined;
 
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');

@@ -68,3 +68,25 @@ test('PostgreSQL needs a shared SESSION_SECRET; production needs https and never
   );
   assert.equal(prod.demoMode, false);
 });
+
+test('GOV.UK Notify settings are checked together', () => {
+  assert.throws(
+    () => loadConfig({ NOTIFY_EMAIL_TEMPLATE_ID: 'not-a-uuid', NOTIFY_BASE_URL: 'http://notify.example.com' }, dir()),
+    (err: unknown) =>
+      err instanceof ConfigError &&
+      /NOTIFY_EMAIL_TEMPLATE_ID must be a Notify ID/.test(err.message) &&
+      /NOTIFY_EMAIL_TEMPLATE_ID is set but NOTIFY_API_KEY is not/.test(err.message) &&
+      /NOTIFY_BASE_URL must use https/.test(err.message),
+  );
+  const key = `wardroom-${'1'.repeat(8)}-1111-1111-1111-${'1'.repeat(12)}-${'2'.repeat(8)}-2222-2222-2222-${'2'.repeat(12)}`;
+  const ok = loadConfig(
+    {
+      NOTIFY_API_KEY: key,
+      NOTIFY_EMAIL_TEMPLATE_ID: '3f1c2a4e-8b7d-4c1a-9e2f-5a6b7c8d9e0f',
+      NOTIFY_BASE_URL: 'http://127.0.0.1:9999/',
+    },
+    dir(),
+  );
+  assert.equal(ok.notifyBaseUrl, 'http://127.0.0.1:9999');
+  assert.equal(ok.notifyEmailTemplateId, '3f1c2a4e-8b7d-4c1a-9e2f-5a6b7c8d9e0f');
+});

@@ -27,6 +27,11 @@ export interface Config {
   sessionSecretGenerated: boolean;
   smtp: SmtpConfig | undefined;
   notifyApiKey: string | undefined;
+  /** A Notify email template with subject ((subject)) and body ((body)), for all platform email. */
+  notifyEmailTemplateId: string | undefined;
+  notifyEmailReplyToId: string | undefined;
+  /** Notify's API address; only changed for tests against a local server. */
+  notifyBaseUrl: string | undefined;
   logLevel: string;
   /** Demo mode prints demo credentials; never on in production. */
   demoMode: boolean;
@@ -131,6 +136,31 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     problems.push('NOTIFY_API_KEY does not look like a GOV.UK Notify API key (name-serviceid-secret)');
   }
 
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+  const notifyEmailTemplateId = read('NOTIFY_EMAIL_TEMPLATE_ID');
+  const notifyEmailReplyToId = read('NOTIFY_EMAIL_REPLY_TO_ID');
+  for (const [name, value] of [
+    ['NOTIFY_EMAIL_TEMPLATE_ID', notifyEmailTemplateId],
+    ['NOTIFY_EMAIL_REPLY_TO_ID', notifyEmailReplyToId],
+  ] as const) {
+    if (value === undefined) continue;
+    if (!UUID.test(value)) problems.push(`${name} must be a Notify ID (a UUID), not "${value}"`);
+    if (notifyApiKey === undefined) problems.push(`${name} is set but NOTIFY_API_KEY is not`);
+  }
+  let notifyBaseUrl = read('NOTIFY_BASE_URL')?.replace(/\/+$/, '');
+  if (notifyBaseUrl !== undefined) {
+    try {
+      const u = new URL(notifyBaseUrl);
+      const local = ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+      if (u.protocol !== 'https:' && !(u.protocol === 'http:' && local)) {
+        problems.push('NOTIFY_BASE_URL must use https:// (http:// only to localhost)');
+      }
+    } catch {
+      problems.push(`NOTIFY_BASE_URL is not a valid URL: "${notifyBaseUrl}"`);
+      notifyBaseUrl = undefined;
+    }
+  }
+
   const logLevel = read('LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace or silent`);
@@ -154,6 +184,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     sessionSecretGenerated,
     smtp,
     notifyApiKey,
+    notifyEmailTemplateId,
+    notifyEmailReplyToId,
+    notifyBaseUrl,
     logLevel,
     demoMode,
     runWorker,
@@ -184,7 +217,13 @@ function readOrCreateSecret(dataDir: string): string {
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(dataDir, { recursive: true });
   const secret = randomBytes(48).toString('base64url');
-  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  try {
+    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    // Another process started at the same moment and wrote it first: use theirs.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
+    throw err;
+  }
   return secret;
 }
 

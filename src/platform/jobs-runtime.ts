@@ -4,16 +4,29 @@ import type { Database } from './db/database.ts';
 import { registerHousekeeping, scheduleHousekeeping } from './housekeeping/housekeeping.ts';
 import { JobHandlerRegistry } from './jobs/job-handlers.ts';
 import { startJobWorker, type JobLogger } from './jobs/job-worker.ts';
+import { registerMailJobs } from './mail/mail-jobs.ts';
+import type { MailSender } from './mail/mail-sender.ts';
+import { createMailSender } from './mail/mail-transport.ts';
+import type { Config } from './config.ts';
 
-export function createJobHandlers(): JobHandlerRegistry {
+export interface PlatformJobDeps {
+  mailSender: MailSender;
+}
+
+export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
   const handlers = new JobHandlerRegistry();
   registerHousekeeping(handlers);
+  registerMailJobs(handlers, { sender: deps.mailSender });
   return handlers;
 }
 
 /** Starts a worker with the platform's handlers and its recurring jobs; stop() ends both. */
-export function startPlatformWorker(database: Database, logger: JobLogger): { stop(): Promise<void> } {
-  const worker = startJobWorker({ database, handlers: createJobHandlers(), logger });
+export function startPlatformWorker(
+  database: Database,
+  logger: JobLogger,
+  deps: PlatformJobDeps,
+): { stop(): Promise<void> } {
+  const worker = startJobWorker({ database, handlers: createJobHandlers(deps), logger });
   const schedule = scheduleHousekeeping(database.db, (err) => logger.error({ err }, 'could not request housekeeping'));
   return {
     async stop() {
@@ -21,4 +34,14 @@ export function startPlatformWorker(database: Database, logger: JobLogger): { st
       await worker.stop();
     },
   };
+}
+
+/** What the platform's job handlers need, from the configuration: SMTP or GOV.UK Notify for mail. */
+export function platformJobDeps(config: Config): PlatformJobDeps & { mailTransport: string } {
+  const mailSender = createMailSender(config, {
+    notifyEmailTemplateId: config.notifyEmailTemplateId,
+    notifyEmailReplyToId: config.notifyEmailReplyToId,
+    notifyBaseUrl: config.notifyBaseUrl,
+  });
+  return { mailSender, mailTransport: mailSender.transport };
 }

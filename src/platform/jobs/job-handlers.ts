@@ -4,7 +4,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import { nowIso } from '../ids.ts';
-import { confirmLease, recordJobEffect, recordProgress, type Job } from './jobs.repository.ts';
+import { confirmLease, hasJobEffect, recordJobEffect, recordProgress, type Job } from './jobs.repository.ts';
 
 export interface JobContext<Payload = unknown> {
   job: {
@@ -29,6 +29,11 @@ export interface JobContext<Payload = unknown> {
    * transaction holds. Keys belong to the job, so different jobs may use the same key.
    */
   once(key: string, effect: (trx: Transaction<DB>) => Promise<void>): Promise<boolean>;
+  /**
+   * Whether an earlier run recorded `key` with once(). For effects that cannot sit inside a
+   * transaction (a call to another service): check, act, then record with once().
+   */
+  wasRecorded(key: string): Promise<boolean>;
 }
 
 export type JobHandler<Payload = unknown> = (ctx: JobContext<Payload>) => Promise<void>;
@@ -95,6 +100,10 @@ export function createJobContext(options: {
       }
       const held = await recordProgress(db, { id: job.id, leaseOwner, now: nowIso(), done, total: total ?? null });
       if (!held) throw new LeaseLostError(job.id);
+    },
+
+    async wasRecorded(key: string): Promise<boolean> {
+      return hasJobEffect(db, `${job.id}:${key}`);
     },
 
     async once(key: string, effect: (trx: Transaction<DB>) => Promise<void>): Promise<boolean> {

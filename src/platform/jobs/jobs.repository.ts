@@ -391,6 +391,11 @@ export async function recordJobEffect(
   return row !== undefined;
 }
 
+export async function hasJobEffect(db: Executor, key: string): Promise<boolean> {
+  const row = await db.selectFrom('job_effects').select('key').where('key', '=', key).executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function countJobEffects(db: Executor, jobId: string): Promise<number> {
   const row = await db
     .selectFrom('job_effects')
