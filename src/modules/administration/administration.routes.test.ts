@@ -112,14 +112,68 @@ describeEachDatabase('staff administration', (database) => {
     assert.equal((await again.post('/sign-in', { email: agent.email, password: agent.password })).statusCode, 400);
 
     await client.post(`/staff/admin/users/${agent.id}/enable`);
-    await client.post(`/staff/admin/users/${agent.id}/reset-mfa`);
-    const afterReset = new TestClient(t.app);
-    await afterReset.get('/sign-in');
-    const next = await afterReset.post('/sign-in', { email: agent.email, password: agent.password });
-    assert.equal(next.headers.location, '/sign-in/mfa/set-up');
+    const reset = await client.post(`/staff/admin/users/${agent.id}/reset-mfa`);
+    const resetPage = await client.get(String(reset.headers.location));
+    const link = /(http:\/\/localhost:3000\/sign-in\/set-up\/[A-Za-z0-9_-]{43})/.exec(resetPage.body)?.[1];
+    assert.ok(link, 'a reset shows a new set-up link');
+    const withPassword = new TestClient(t.app);
+    await withPassword.get('/sign-in');
+    const refused = await withPassword.post('/sign-in', { email: agent.email, password: agent.password });
+    assert.equal(
+      refused.statusCode,
+      400,
+      'after a reset the old password does not work: no enrolment with a password alone',
+    );
+    const viaLink = new TestClient(t.app);
+    await viaLink.get(new URL(link).pathname);
+    const set = await viaLink.post(new URL(link).pathname, {
+      password: 'kettle-orchard-violin',
+      confirmPassword: 'kettle-orchard-violin',
+    });
+    assert.equal(set.headers.location, '/sign-in/mfa/set-up');
     assert.deepEqual(
       (await actions(agent.id)).map((a) => a.action).filter((a) => a.startsWith('admin.')),
       ['admin.user.roles-changed', 'admin.user.disabled', 'admin.user.enabled', 'admin.user.mfa-reset'],
+    );
+  });
+
+  test('an admin cannot take over an account that also belongs to an organisation they do not administer', async () => {
+    const rbkcAdmin = await createStaff(database(), { roles: [{ organisationId: rbkc, role: 'admin' }] });
+    await client.get('/staff/admin/users/invite');
+    const grab = await client.post('/staff/admin/users/invite', {
+      displayName: 'X',
+      email: rbkcAdmin.email,
+      organisationId: wcc,
+      roles: ['agent'],
+    });
+    assert.equal(grab.statusCode, 409, 'inviting an existing account of another organisation is refused');
+    const roles = await database()
+      .db.selectFrom('memberships')
+      .select('organisation_id')
+      .where('user_id', '=', rbkcAdmin.id)
+      .execute();
+    assert.deepEqual(
+      roles.map((r) => r.organisation_id),
+      [rbkc],
+    );
+
+    const both = await createStaff(database(), {
+      roles: [
+        { organisationId: wcc, role: 'agent' },
+        { organisationId: rbkc, role: 'admin' },
+      ],
+    });
+    const page = await client.get(`/staff/admin/users/${both.id}`);
+    assert.equal(page.statusCode, 200, 'visible: they work for Westminster too');
+    assert.match(page.body, /You cannot change this account/);
+    assert.doesNotMatch(page.body, /reset-mfa/);
+    await client.get('/staff/admin/users');
+    for (const action of ['reset-mfa', 'set-up-link', 'disable', 'sign-out-everywhere']) {
+      assert.equal((await client.post(`/staff/admin/users/${both.id}/${action}`)).statusCode, 403, action);
+    }
+    assert.equal(
+      (await client.post(`/staff/admin/users/${both.id}/roles`, { organisationId: wcc, roles: [] })).statusCode,
+      403,
     );
   });
 

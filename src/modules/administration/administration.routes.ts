@@ -1,5 +1,5 @@
 // Staff home and the administrator's pages: staff accounts and the audit log.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { listOrganisations } from '../../platform/accounts/accounts.repository.ts';
 import type { AuthService } from '../../platform/auth/auth.service.ts';
 import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
@@ -115,26 +115,14 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
       });
     }
     const result = await service.invite(request.staff!.principal, actorOf(request), { ...values, roles });
-    if (result.outcome === 'invited') {
-      reply.setCookie(
-        LINK_COOKIE,
-        linkBox.seal(JSON.stringify({ url: result.setupUrl, expiresAt: result.expiresAt })),
-        {
-          path: '/staff/admin',
-          httpOnly: true,
-          sameSite: 'lax',
-          maxAge: 300,
-          secure: opts.publicBaseUrl.startsWith('https://'),
-        },
-      );
-    }
+    if (result.outcome === 'invited') showLinkOnce(reply, result);
     return reply.redirect(`/staff/admin/users/${result.userId}?${result.outcome}=1`, 303);
   });
 
   app.get('/staff/admin/users/:userId', { preHandler: requireStaff('users.manage') }, async (request, reply) => {
     const { userId } = request.params as { userId: string };
     const principal = request.staff!.principal;
-    const { user, liveSessions } = await service.userDetails(principal, userId);
+    const { user, liveSessions, canChange } = await service.userDetails(principal, userId);
     const names = await organisationNames();
     const sealed = request.cookies[LINK_COOKIE];
     const link = sealed
@@ -147,7 +135,7 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
       user,
       liveSessions,
       link,
-      notice: ['invited', 'roles-added', 'saved', 'disabled', 'enabled', 'mfa-reset', 'signed-out'].find(
+      notice: ['invited', 'roles-added', 'saved', 'disabled', 'enabled', 'mfa-reset', 'signed-out', 'link'].find(
         (k) => query[k] === '1',
       ),
       organisations: service.adminOrganisations(principal).map((id) => ({
@@ -156,6 +144,14 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
         roleItems: roleItems(user.memberships.filter((m) => m.organisationId === id).map((m) => m.role)),
       })),
       isSelf: user.id === principal.userId,
+      canChange,
+      otherOrganisations: [
+        ...new Set(
+          user.memberships
+            .filter((m) => !service.adminOrganisations(principal).includes(m.organisationId))
+            .map((m) => names.get(m.organisationId) ?? m.organisationId),
+        ),
+      ],
     });
   });
 
@@ -184,29 +180,39 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
     await service.setDisabled(request.staff!.principal, actorOf(request), userId, false);
     return 'enabled';
   });
-  userAction('reset-mfa', async (request, userId) => {
-    await service.resetMfa(request.staff!.principal, actorOf(request), userId);
-    return 'mfa-reset';
-  });
   userAction('sign-out-everywhere', async (request, userId) => {
     await service.signOutEverywhere(request.staff!.principal, actorOf(request), userId);
     return 'signed-out';
   });
-  app.post(
-    '/staff/admin/users/:userId/set-up-link',
-    { preHandler: requireStaff('users.manage') },
-    async (request, reply) => {
-      const { userId } = request.params as { userId: string };
-      const link = await service.newSetupLink(request.staff!.principal, actorOf(request), userId);
-      reply.setCookie(LINK_COOKIE, linkBox.seal(JSON.stringify({ url: link.setupUrl, expiresAt: link.expiresAt })), {
-        path: '/staff/admin',
-        httpOnly: true,
-        sameSite: 'lax',
-        maxAge: 300,
-        secure: opts.publicBaseUrl.startsWith('https://'),
-      });
-      return reply.redirect(`/staff/admin/users/${userId}`, 303);
-    },
+  // The one-time link is shown on the next page only: sealed in a short-lived cookie, never in a URL.
+  const showLinkOnce = (reply: FastifyReply, link: { setupUrl: string; expiresAt: string }) =>
+    reply.setCookie(LINK_COOKIE, linkBox.seal(JSON.stringify({ url: link.setupUrl, expiresAt: link.expiresAt })), {
+      path: '/staff/admin',
+      httpOnly: true,
+      sameSite: 'lax',
+      maxAge: 300,
+      secure: opts.publicBaseUrl.startsWith('https://'),
+    });
+
+  const linkAction = (
+    path: string,
+    notice: string,
+    run: (request: FastifyRequest, userId: string) => Promise<{ setupUrl: string; expiresAt: string }>,
+  ) =>
+    app.post(
+      `/staff/admin/users/:userId/${path}`,
+      { preHandler: requireStaff('users.manage') },
+      async (request, reply) => {
+        const { userId } = request.params as { userId: string };
+        showLinkOnce(reply, await run(request, userId));
+        return reply.redirect(`/staff/admin/users/${userId}?${notice}=1`, 303);
+      },
+    );
+  linkAction('set-up-link', 'link', (request, userId) =>
+    service.newSetupLink(request.staff!.principal, actorOf(request), userId),
+  );
+  linkAction('reset-mfa', 'mfa-reset', (request, userId) =>
+    service.resetMfa(request.staff!.principal, actorOf(request), userId),
   );
 
   app.get('/staff/admin/audit', { preHandler: requireStaff('audit.read') }, async (request, reply) => {

@@ -29,12 +29,34 @@ export function createStaffAccountsService(deps: { db: Kysely<DB>; auth: AuthSer
     return organisationsWhere(admin, 'users.manage');
   }
 
-  /** The user, if the admin shares an organisation with them in which the admin is an admin. */
-  async function manageableUser(admin: Principal, userId: string) {
+  /** The user, if they hold a role in an organisation where the admin is an admin (to view them). */
+  async function visibleUser(admin: Principal, userId: string) {
     const user = await accounts.findStaffUser(db, userId);
     const mine = adminOrganisations(admin);
     if (!user || !user.memberships.some((m) => mine.includes(m.organisationId))) {
       throw new HttpProblem(404, 'Page not found');
+    }
+    return user;
+  }
+
+  /**
+   * An account is one person across every organisation they work for, so changing it (password,
+   * MFA, sessions, status) needs an admin of every one of those organisations: otherwise an admin
+   * of one council could take over another council's administrator.
+   */
+  function mayChange(admin: Principal, user: accounts.StaffUser): boolean {
+    const mine = adminOrganisations(admin);
+    return user.memberships.length > 0 && user.memberships.every((m) => mine.includes(m.organisationId));
+  }
+
+  async function changeableUser(admin: Principal, userId: string) {
+    const user = await visibleUser(admin, userId);
+    if (!mayChange(admin, user)) {
+      throw new HttpProblem(
+        403,
+        'You cannot change this account',
+        'This person also works for an organisation where you are not an administrator.',
+      );
     }
     return user;
   }
@@ -50,6 +72,14 @@ export function createStaffAccountsService(deps: { db: Kysely<DB>; auth: AuthSer
     return db.transaction().execute(async (trx) => {
       const existing = await accounts.findUserRowByEmail(trx, input.email);
       if (existing) {
+        const current = await accounts.findStaffUser(trx, existing.id);
+        if (!current || !mayChange(admin, current)) {
+          throw new HttpProblem(
+            409,
+            'This person already has an account with another organisation',
+            'Ask an administrator of all the organisations they work for to add the role.',
+          );
+        }
         for (const role of input.roles) await accounts.addMembership(trx, existing.id, input.organisationId, role);
         await recordAudit(trx, actor, {
           action: 'admin.user.roles-added',
@@ -91,7 +121,7 @@ export function createStaffAccountsService(deps: { db: Kysely<DB>; auth: AuthSer
     roles: Role[],
   ): Promise<void> {
     assertAdminOf(admin, organisationId);
-    await manageableUser(admin, userId);
+    await changeableUser(admin, userId);
     if (userId === admin.userId && organisationId && !roles.includes('admin')) {
       throw new HttpProblem(
         400,
@@ -112,7 +142,7 @@ export function createStaffAccountsService(deps: { db: Kysely<DB>; auth: AuthSer
   }
 
   async function setDisabled(admin: Principal, actor: AuditActor, userId: string, disabled: boolean): Promise<void> {
-    const user = await manageableUser(admin, userId);
+    const user = await changeableUser(admin, userId);
     if (userId === admin.userId) throw new HttpProblem(400, 'You cannot disable your own account');
     await db.transaction().execute(async (trx) => {
       const next = disabled ? 'disabled' : user.hasPassword ? 'active' : 'invited';
@@ -126,18 +156,35 @@ export function createStaffAccountsService(deps: { db: Kysely<DB>; auth: AuthSer
     });
   }
 
-  async function resetMfa(admin: Principal, actor: AuditActor, userId: string): Promise<void> {
-    await manageableUser(admin, userId);
-    await db.transaction().execute(async (trx) => {
-      await accounts.updateUser(trx, userId, { totp_secret_box: null, totp_enrolled_at: null, totp_last_step: null });
+  /**
+   * Resets the authenticator app. The password goes too: a new app can then only be enrolled
+   * through the new set-up link, never with a password alone (which may be what was stolen).
+   */
+  async function resetMfa(
+    admin: Principal,
+    actor: AuditActor,
+    userId: string,
+  ): Promise<{ setupUrl: string; expiresAt: string }> {
+    const user = await changeableUser(admin, userId);
+    if (user.status === 'disabled') throw new HttpProblem(400, 'Enable the account before resetting it');
+    return db.transaction().execute(async (trx) => {
+      await accounts.updateUser(trx, userId, {
+        totp_secret_box: null,
+        totp_enrolled_at: null,
+        totp_last_step: null,
+        password_hash: null,
+        status: 'invited',
+      });
       await accounts.deleteRecoveryCodes(trx, userId);
       await authRepo.revokeSessionsOfUser(trx, userId, nowIso());
+      const link = await auth.issueSetupLink(userId, admin.userId, trx);
       await recordAudit(trx, actor, { action: 'admin.user.mfa-reset', targetType: 'user', targetId: userId });
+      return { setupUrl: `${deps.publicBaseUrl}/sign-in/set-up/${link.token}`, expiresAt: link.expiresAt };
     });
   }
 
   async function signOutEverywhere(admin: Principal, actor: AuditActor, userId: string): Promise<number> {
-    await manageableUser(admin, userId);
+    await changeableUser(admin, userId);
     return db.transaction().execute(async (trx) => {
       const n = await authRepo.revokeSessionsOfUser(trx, userId, nowIso());
       await recordAudit(trx, actor, {
@@ -155,7 +202,7 @@ export function createStaffAccountsService(deps: { db: Kysely<DB>; auth: AuthSer
     actor: AuditActor,
     userId: string,
   ): Promise<{ setupUrl: string; expiresAt: string }> {
-    const user = await manageableUser(admin, userId);
+    const user = await changeableUser(admin, userId);
     if (user.status === 'disabled') throw new HttpProblem(400, 'Enable the account before sending a set-up link');
     return db.transaction().execute(async (trx) => {
       const link = await auth.issueSetupLink(userId, admin.userId, trx);
@@ -169,9 +216,9 @@ export function createStaffAccountsService(deps: { db: Kysely<DB>; auth: AuthSer
   }
 
   async function userDetails(admin: Principal, userId: string) {
-    const user = await manageableUser(admin, userId);
+    const user = await visibleUser(admin, userId);
     const liveSessions = await authRepo.countLiveSessionsOfUser(db, userId, nowIso());
-    return { user, liveSessions };
+    return { user, liveSessions, canChange: mayChange(admin, user) };
   }
 
   return {

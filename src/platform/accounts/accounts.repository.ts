@@ -206,6 +206,18 @@ export async function claimTotpStep(db: Executor, userId: string, step: number):
   return Number(result.numUpdatedRows) === 1;
 }
 
+/** Enrols an authenticator only if none is enrolled yet: two racing enrolments cannot both win. */
+export async function enrolTotp(db: Executor, userId: string, box: string, step: number): Promise<boolean> {
+  const at = nowIso();
+  const result = await db
+    .updateTable('users')
+    .set({ totp_secret_box: box, totp_enrolled_at: at, totp_last_step: step, updated_at: at })
+    .where('id', '=', userId)
+    .where('totp_enrolled_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
 export async function setMemberships(
   db: Executor,
   userId: string,

@@ -1,5 +1,5 @@
 // The only SQL for staff sessions and the sign-in throttle.
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { DB, SessionRow } from '../db/schema.ts';
 
 type Executor = Kysely<DB> | Transaction<DB>;
@@ -77,17 +77,58 @@ export async function readThrottle(db: Executor, key: string): Promise<ThrottleS
     : undefined;
 }
 
-export async function writeThrottle(db: Executor, key: string, state: ThrottleState): Promise<void> {
-  await db
+export async function setPendingTotp(db: Executor, sessionId: string, box: string): Promise<void> {
+  await db.updateTable('sessions').set({ pending_totp_box: box }).where('id', '=', sessionId).execute();
+}
+
+/**
+ * Counts one attempt against `key` in a single statement (safe under concurrent requests on both
+ * databases). A count older than `freshAfter` with no lock starts again from one; once a lock has
+ * expired the count stands at `limit`, so one more try is allowed before the next lock.
+ */
+export async function countAttempt(
+  db: Executor,
+  key: string,
+  o: { at: string; freshAfter: string; limit: number },
+): Promise<ThrottleState & { locks: number }> {
+  const fresh = sql<boolean>`sign_in_throttle.locked_until is null and sign_in_throttle.first_failure_at < ${o.freshAfter}`;
+  const expired = sql<boolean>`sign_in_throttle.locked_until is not null and sign_in_throttle.locked_until <= ${o.at}`;
+  const row = await db
     .insertInto('sign_in_throttle')
-    .values({ key, failures: state.failures, first_failure_at: state.firstFailureAt, locked_until: state.lockedUntil })
+    .values({ key, failures: 1, first_failure_at: o.at, locked_until: null, locks: 0 })
     .onConflict((oc) =>
       oc.column('key').doUpdateSet({
-        failures: state.failures,
-        first_failure_at: state.firstFailureAt,
-        locked_until: state.lockedUntil,
+        failures: sql<number>`case when ${fresh} then 1 when ${expired} then ${o.limit} else sign_in_throttle.failures + 1 end`,
+        first_failure_at: sql<string>`case when ${fresh} then ${o.at} else sign_in_throttle.first_failure_at end`,
+        locks: sql<number>`case when ${fresh} then 0 else sign_in_throttle.locks end`,
+        locked_until: sql<string | null>`case when ${expired} then null else sign_in_throttle.locked_until end`,
       }),
     )
+    .returning(['failures', 'first_failure_at', 'locked_until', 'locks'])
+    .executeTakeFirstOrThrow();
+  return {
+    failures: Number(row.failures),
+    firstFailureAt: row.first_failure_at,
+    lockedUntil: row.locked_until,
+    locks: Number(row.locks),
+  };
+}
+
+/** A counted attempt turned out right: it does not count against the limit. */
+export async function refundAttempt(db: Executor, key: string): Promise<void> {
+  await db
+    .updateTable('sign_in_throttle')
+    .set({ failures: sql<number>`failures - 1` })
+    .where('key', '=', key)
+    .where('failures', '>', 0)
+    .execute();
+}
+
+export async function lockThrottle(db: Executor, key: string, until: string): Promise<void> {
+  await db
+    .updateTable('sign_in_throttle')
+    .set({ locked_until: until, locks: sql<number>`locks + 1` })
+    .where('key', '=', key)
     .execute();
 }
 

@@ -9,6 +9,7 @@ import {
   TestClient,
   type TestApp,
 } from '../testing/test-app.ts';
+import { countAttempt } from './auth.repository.ts';
 import { totpCode, totpStep } from './totp.ts';
 
 describeEachDatabase('staff sign-in', (database) => {
@@ -242,5 +243,46 @@ describeEachDatabase('staff sign-in', (database) => {
     await client.get('/sign-in');
     const again = await client.post('/sign-in', { email: staff.email, password: staff.password });
     assert.match(again.body, /Too many attempts/, 'the right password is refused while locked');
+  });
+
+  test('a password alone never enrols an authenticator, and the key offered belongs to the sign-in attempt', async () => {
+    const staff = await createStaff(database(), { roles: [{ organisationId: orgId, role: 'agent' }], enrolled: false });
+    const client = new TestClient(t.app);
+    await client.get('/sign-in');
+    const refused = await client.post('/sign-in', { email: staff.email, password: staff.password });
+    assert.equal(refused.statusCode, 400);
+    assert.match(refused.body, /Your account is not set up yet/);
+    assert.equal(client.cookies.has('wardroom_session'), false);
+
+    const { token } = await t.app.services.auth.issueSetupLink(staff.id, null);
+    await client.get(`/sign-in/set-up/${token}`);
+    await client.post(`/sign-in/set-up/${token}`, {
+      password: 'lantern-teapot-river',
+      confirmPassword: 'lantern-teapot-river',
+    });
+    const page = await client.get('/sign-in/mfa/set-up');
+    assert.match(page.body, /data-qa="totp-key"/);
+    const user = await database()
+      .db.selectFrom('users')
+      .select(['totp_secret_box', 'totp_enrolled_at'])
+      .where('id', '=', staff.id)
+      .executeTakeFirstOrThrow();
+    assert.equal(user.totp_secret_box, null, 'the offered key is not stored on the account until confirmed');
+    assert.equal(user.totp_enrolled_at, null);
+  });
+});
+
+describeEachDatabase('sign-in throttle', (database) => {
+  test('attempts sent at the same moment are each counted once', async () => {
+    const at = new Date().toISOString();
+    const counts = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        countAttempt(database().db, 'parallel', { at, freshAfter: '2000-01-01T00:00:00.000Z', limit: 5 }),
+      ),
+    );
+    assert.deepEqual(
+      counts.map((c) => c.failures).sort((a, b) => a - b),
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
   });
 });

@@ -108,12 +108,15 @@ export const authRoutes = fp(
           startSession(reply, result.token);
           return reply.redirect(result.stage === 'mfa' ? '/sign-in/mfa' : '/sign-in/mfa/set-up', 303);
         }
-        // One message whether or not the account exists.
-        errors.push({
-          text:
-            result.outcome === 'locked' ? lockedMessage(result.minutes) : 'Enter a correct email address and password',
-          href: '#email',
-        });
+        // One message whether or not the account exists. Only after a correct password does the
+        // person learn that their set-up was not finished.
+        const text =
+          result.outcome === 'locked'
+            ? lockedMessage(result.minutes)
+            : result.outcome === 'set-up-incomplete'
+              ? 'Your account is not set up yet. Ask an administrator in your organisation for a new set-up link'
+              : 'Enter a correct email address and password';
+        errors.push({ text, href: '#email' });
       }
       return reply
         .code(errors.length ? 400 : 200)
@@ -131,7 +134,7 @@ export const authRoutes = fp(
       pending: NonNullable<FastifyRequest['pendingSignIn']>,
       errors: Array<{ text: string; href: string }>,
     ) {
-      const { secret, uri } = await auth.enrolmentSecret(pending.user);
+      const { secret, uri } = await auth.enrolmentSecret(pending);
       const qrSvg = await QRCode.toString(uri, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' });
       return reply.code(errors.length ? 400 : 200).render('auth/views/mfa-set-up.njk', {
         pageTitle: 'Set up your authenticator app',

@@ -35,6 +35,7 @@ export interface ClientInfo {
 export type SignInResult =
   | { outcome: 'continue'; token: string; stage: 'mfa' | 'mfa-enrol' }
   | { outcome: 'invalid' }
+  | { outcome: 'set-up-incomplete' }
   | { outcome: 'locked'; minutes: number };
 
 export type CodeResult =
@@ -71,30 +72,39 @@ export function createAuthService(db: Kysely<DB>, settings: AuthSettings) {
     return { userId: user?.id ?? null, label: user?.email ?? 'anonymous', ip: client.ip, userAgent: client.userAgent };
   }
 
+  const minutesUntil = (until: string, at: string) =>
+    Math.max(1, Math.ceil((Date.parse(until) - Date.parse(at)) / MINUTE));
+
   /** Minutes until the key is unlocked, or 0. */
-  async function lockedFor(keys: string[], at: string): Promise<number> {
-    let until = 0;
-    for (const key of keys) {
-      const state = await repo.readThrottle(db, key);
-      if (state?.lockedUntil && state.lockedUntil > at) until = Math.max(until, Date.parse(state.lockedUntil));
-    }
-    return until === 0 ? 0 : Math.max(1, Math.ceil((until - Date.parse(at)) / MINUTE));
+  async function lockedFor(key: string, at: string): Promise<number> {
+    const state = await repo.readThrottle(db, key);
+    return state?.lockedUntil && state.lockedUntil > at ? minutesUntil(state.lockedUntil, at) : 0;
   }
 
-  async function recordFailure(key: string, limit: number, at: string): Promise<void> {
-    await db.transaction().execute(async (trx) => {
-      const state = await repo.readThrottle(trx, key);
-      // Failures older than an hour with no lock are forgotten.
-      const fresh =
-        !state || (state.lockedUntil === null && Date.parse(at) - Date.parse(state.firstFailureAt) > 60 * MINUTE);
-      const failures = fresh ? 1 : state.failures + 1;
-      // Back-off: each failure past the limit doubles the lock, from 5 minutes up to an hour.
-      const lockedUntil =
-        failures >= limit
-          ? isoPlus(at, Math.min(60, 5 * 2 ** (failures - limit)) * MINUTE)
-          : (state?.lockedUntil ?? null);
-      await repo.writeThrottle(trx, key, { failures, firstFailureAt: fresh ? at : state.firstFailureAt, lockedUntil });
-    });
+  type Guess = { outcome: 'right' } | { outcome: 'wrong' } | { outcome: 'locked'; minutes: number };
+
+  /**
+   * One guess (a password or a code) against the throttle for `key`. The attempt is counted before
+   * it is checked, in one statement, so many guesses sent at once cannot all slip in under the
+   * limit. Reaching the limit locks the key for 5 minutes, doubling with each lock up to an hour;
+   * after a lock, one more try is allowed before the next.
+   */
+  async function guess(key: string, limit: number, check: () => Promise<boolean>): Promise<Guess> {
+    const at = nowIso();
+    const state = await repo.countAttempt(db, key, { at, freshAfter: isoPlus(at, -60 * MINUTE), limit });
+    if (state.lockedUntil && state.lockedUntil > at)
+      return { outcome: 'locked', minutes: minutesUntil(state.lockedUntil, at) };
+    if (state.failures > limit) return { outcome: 'locked', minutes: 1 };
+    if (await check()) {
+      await repo.refundAttempt(db, key);
+      return { outcome: 'right' };
+    }
+    if (state.failures >= limit) {
+      const until = isoPlus(at, Math.min(60, 5 * 2 ** state.locks) * MINUTE);
+      await repo.lockThrottle(db, key, until);
+      return { outcome: 'locked', minutes: minutesUntil(until, at) };
+    }
+    return { outcome: 'wrong' };
   }
 
   async function createSession(
@@ -117,50 +127,54 @@ export function createAuthService(db: Kysely<DB>, settings: AuthSettings) {
       revoked_at: null,
       ip: client.ip,
       user_agent: client.userAgent?.slice(0, 512) ?? null,
+      pending_totp_box: null,
     });
     return token;
   }
 
   async function signInWithPassword(email: string, password: string, client: ClientInfo): Promise<SignInResult> {
-    const at = nowIso();
     const accountKey = keyFor('email', accounts.normaliseEmail(email));
     const ipKey = keyFor('ip', client.ip ?? 'unknown');
-    const minutes = await lockedFor([accountKey, ipKey], at);
-    if (minutes > 0) {
-      // Spend the same time as a real check so a locked account cannot be told apart by timing.
-      await verifyAgainstDummy(password);
-      return { outcome: 'locked', minutes };
-    }
+    const ipMinutes = await lockedFor(ipKey, nowIso());
+    if (ipMinutes > 0) return { outcome: 'locked', minutes: ipMinutes };
     const user = await accounts.findUserRowByEmail(db, email);
-    const ok =
+    // Unknown, invited and disabled accounts go through the same steps, with a dummy argon2 check,
+    // so neither the answer nor its timing says whether an account exists.
+    const result = await guess(accountKey, maxPerAccount, () =>
       user && user.status === 'active' && user.password_hash
-        ? await verifyPassword(user.password_hash, password)
-        : await verifyAgainstDummy(password);
-    if (!ok || !user) {
-      await recordFailure(accountKey, maxPerAccount, at);
-      await recordFailure(ipKey, maxPerIp, at);
-      if (user) {
-        await recordAudit(db, actorFor(user, client), {
-          action: 'auth.sign-in.password-rejected',
-          targetType: 'user',
-          targetId: user.id,
-        });
-      }
-      const nowLocked = await lockedFor([accountKey], at);
-      return nowLocked > 0 ? { outcome: 'locked', minutes: nowLocked } : { outcome: 'invalid' };
+        ? verifyPassword(user.password_hash, password)
+        : verifyAgainstDummy(password),
+    );
+    if (result.outcome !== 'right' || !user) {
+      const ipState = await guess(ipKey, maxPerIp, async () => false);
+      await recordAudit(db, actorFor(user, client), {
+        action: 'auth.sign-in.password-rejected',
+        targetType: 'user',
+        targetId: user?.id ?? null,
+      });
+      if (result.outcome === 'locked') return result;
+      return ipState.outcome === 'locked' ? ipState : { outcome: 'invalid' };
     }
-    const stage = user.totp_enrolled_at ? 'mfa' : 'mfa-enrol';
+    // Without an enrolled authenticator, a password alone must not be enough to enrol one: that
+    // needs a set-up link from an administrator (which proves more than a stolen password does).
+    if (!user.totp_enrolled_at) {
+      await recordAudit(db, actorFor(user, client), {
+        action: 'auth.sign-in.set-up-incomplete',
+        targetType: 'user',
+        targetId: user.id,
+      });
+      return { outcome: 'set-up-incomplete' };
+    }
     const token = await db.transaction().execute(async (trx) => {
-      const t = await createSession(user.id, stage, client, trx);
+      const t = await createSession(user.id, 'mfa', client, trx);
       await recordAudit(trx, actorFor(user, client), {
         action: 'auth.sign-in.password-accepted',
         targetType: 'user',
         targetId: user.id,
-        details: { next: stage },
       });
       return t;
     });
-    return { outcome: 'continue', token, stage };
+    return { outcome: 'continue', token, stage: 'mfa' };
   }
 
   /** The session behind a cookie token, with the user and their roles; null if not live. */
@@ -181,25 +195,30 @@ export function createAuthService(db: Kysely<DB>, settings: AuthSettings) {
     return { session, user, principal: { userId: user.id, email: user.email, memberships } };
   }
 
-  /** The key to enrol, created on first view and kept (encrypted) until the first code is confirmed. */
-  async function enrolmentSecret(user: UserRow): Promise<{ secret: string; uri: string }> {
-    let secret = user.totp_secret_box ? totpBox.open(user.totp_secret_box) : null;
+  /**
+   * The key offered to this sign-in attempt, made on first view and kept (encrypted) on the session
+   * until a code from it is confirmed. Another attempt gets a key of its own.
+   */
+  async function enrolmentSecret(loaded: LoadedSession): Promise<{ secret: string; uri: string }> {
+    let secret = loaded.session.pending_totp_box ? totpBox.open(loaded.session.pending_totp_box) : null;
     if (!secret) {
       secret = generateTotpSecret();
-      await accounts.updateUser(db, user.id, { totp_secret_box: totpBox.seal(secret), totp_last_step: null });
+      await repo.setPendingTotp(db, loaded.session.id, totpBox.seal(secret));
     }
-    return { secret, uri: otpauthUri(secret, user.email) };
+    return { secret, uri: otpauthUri(secret, loaded.user.email) };
   }
 
-  async function failCode(loaded: LoadedSession, client: ClientInfo, action: string): Promise<CodeResult> {
-    const at = nowIso();
-    const key = keyFor('email', loaded.user.email);
-    await recordFailure(key, maxPerAccount, at);
+  /** A wrong code was entered: audit it, and when the account is now locked, end this attempt. */
+  async function codeRejected(
+    loaded: LoadedSession,
+    client: ClientInfo,
+    action: string,
+    result: Guess,
+  ): Promise<CodeResult> {
     await recordAudit(db, actorFor(loaded.user, client), { action, targetType: 'user', targetId: loaded.user.id });
-    const minutes = await lockedFor([key], at);
-    if (minutes > 0) {
-      await repo.revokeSession(db, loaded.session.id, at);
-      return { outcome: 'locked', minutes };
+    if (result.outcome === 'locked') {
+      await repo.revokeSession(db, loaded.session.id, nowIso());
+      return result;
     }
     return { outcome: 'invalid' };
   }
@@ -229,41 +248,52 @@ export function createAuthService(db: Kysely<DB>, settings: AuthSettings) {
 
   async function completeEnrolment(loaded: LoadedSession, code: string, client: ClientInfo): Promise<CodeResult> {
     if (loaded.session.stage !== 'mfa-enrol') return { outcome: 'invalid' };
-    const secret = loaded.user.totp_secret_box ? totpBox.open(loaded.user.totp_secret_box) : null;
-    const step = secret ? verifyTotp(secret, code, loaded.user.totp_last_step) : null;
-    if (step === null) return failCode(loaded, client, 'auth.mfa.enrolment-code-rejected');
+    const secret = loaded.session.pending_totp_box ? totpBox.open(loaded.session.pending_totp_box) : null;
+    let step: number | null = null;
+    const result = await guess(keyFor('email', loaded.user.email), maxPerAccount, async () => {
+      step = secret ? verifyTotp(secret, code, null) : null;
+      return step !== null;
+    });
+    if (result.outcome !== 'right' || step === null || !secret) {
+      return codeRejected(loaded, client, 'auth.mfa.enrolment-code-rejected', result);
+    }
     const codes = Array.from({ length: 10 }, () => newRecoveryCode());
-    await db.transaction().execute(async (trx) => {
-      await accounts.updateUser(trx, loaded.user.id, { totp_enrolled_at: nowIso(), totp_last_step: step });
+    const enrolled = await db.transaction().execute(async (trx) => {
+      // Conditional: if another attempt enrolled first, this one does not replace its key.
+      if (!(await accounts.enrolTotp(trx, loaded.user.id, totpBox.seal(secret), step as number))) return false;
       await accounts.replaceRecoveryCodes(trx, loaded.user.id, codes.map(hashRecoveryCode));
       await recordAudit(trx, actorFor(loaded.user, client), {
         action: 'auth.mfa.enrolled',
         targetType: 'user',
         targetId: loaded.user.id,
       });
+      return true;
     });
+    if (!enrolled) {
+      await repo.revokeSession(db, loaded.session.id, nowIso());
+      return { outcome: 'invalid' };
+    }
     return finishSignIn(loaded, client, 'totp-enrolment', codes);
   }
 
   async function verifyCode(loaded: LoadedSession, code: string, client: ClientInfo): Promise<CodeResult> {
     if (loaded.session.stage !== 'mfa') return { outcome: 'invalid' };
-    const minutes = await lockedFor([keyFor('email', loaded.user.email)], nowIso());
-    if (minutes > 0) return { outcome: 'locked', minutes };
     const secret = loaded.user.totp_secret_box ? totpBox.open(loaded.user.totp_secret_box) : null;
-    const step = secret ? verifyTotp(secret, code, loaded.user.totp_last_step) : null;
-    if (step === null || !(await accounts.claimTotpStep(db, loaded.user.id, step))) {
-      return failCode(loaded, client, 'auth.mfa.code-rejected');
-    }
+    const result = await guess(keyFor('email', loaded.user.email), maxPerAccount, async () => {
+      const step = secret ? verifyTotp(secret, code, loaded.user.totp_last_step) : null;
+      // Claiming the step is atomic: the same code sent twice at once is accepted once.
+      return step !== null && (await accounts.claimTotpStep(db, loaded.user.id, step));
+    });
+    if (result.outcome !== 'right') return codeRejected(loaded, client, 'auth.mfa.code-rejected', result);
     return finishSignIn(loaded, client, 'totp');
   }
 
   async function verifyRecoveryCode(loaded: LoadedSession, code: string, client: ClientInfo): Promise<CodeResult> {
     if (loaded.session.stage !== 'mfa') return { outcome: 'invalid' };
-    const minutes = await lockedFor([keyFor('email', loaded.user.email)], nowIso());
-    if (minutes > 0) return { outcome: 'locked', minutes };
-    if (!(await accounts.useRecoveryCode(db, loaded.user.id, hashRecoveryCode(code)))) {
-      return failCode(loaded, client, 'auth.mfa.recovery-code-rejected');
-    }
+    const result = await guess(keyFor('email', loaded.user.email), maxPerAccount, () =>
+      accounts.useRecoveryCode(db, loaded.user.id, hashRecoveryCode(code)),
+    );
+    if (result.outcome !== 'right') return codeRejected(loaded, client, 'auth.mfa.recovery-code-rejected', result);
     const left = await accounts.countUnusedRecoveryCodes(db, loaded.user.id);
     await recordAudit(db, actorFor(loaded.user, client), {
       action: 'auth.mfa.recovery-code-used',

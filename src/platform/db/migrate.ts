@@ -3,9 +3,11 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import type { Database } from './database.ts';
 import * as m0001 from './migrations/0001-platform.ts';
+import * as m0002 from './migrations/0002-pending-enrolment-key.ts';
 
 const migrations: Record<string, Migration> = {
   '0001-platform': m0001,
+  '0002-pending-enrolment-key': m0002,
 };
 
 function transactional(migration: Migration): Migration {

@@ -64,6 +64,7 @@ export interface SessionsTable {
   revoked_at: string | null;
   ip: string | null;
   user_agent: string | null;
+  pending_totp_box: string | null; // the key offered to this sign-in attempt during enrolment
 }
 
 export interface SignInThrottleTable {
@@ -71,6 +72,7 @@ export interface SignInThrottleTable {
   failures: number;
   first_failure_at: string;
   locked_until: string | null;
+  locks: number; // how many times this key has been locked in the current streak (for back-off)
 }
 
 export interface AuditEventsTable {

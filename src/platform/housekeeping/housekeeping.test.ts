@@ -37,9 +37,9 @@ describeEachDatabase('housekeeping', (database) => {
     await db
       .insertInto('sign_in_throttle')
       .values([
-        { key: 'old', failures: 3, first_failure_at: OLD, locked_until: null },
-        { key: 'locked', failures: 9, first_failure_at: OLD, locked_until: '2026-03-01T00:30:00.000Z' },
-        { key: 'recent', failures: 1, first_failure_at: RECENT, locked_until: null },
+        { key: 'old', failures: 3, first_failure_at: OLD, locked_until: null, locks: 0 },
+        { key: 'locked', failures: 9, first_failure_at: OLD, locked_until: '2026-03-01T00:30:00.000Z', locks: 1 },
+        { key: 'recent', failures: 1, first_failure_at: RECENT, locked_until: null, locks: 0 },
       ])
       .execute();
     const job = (id: string, status: 'succeeded' | 'dead', finished: string) => ({
