@@ -16,6 +16,7 @@ import { createStaffNavigation } from './platform/auth/staff-navigation.ts';
 import type { Config } from './platform/config.ts';
 import type { Database } from './platform/db/database.ts';
 import { healthRoutes } from './platform/health.routes.ts';
+import { siteCookiesPlugin } from './platform/http/cookies.ts';
 import { csrfProtection } from './platform/http/csrf.ts';
 import { errorPages } from './platform/http/errors.ts';
 import { rateLimits, type RateLimitPolicy } from './platform/http/rate-limit.ts';
@@ -80,7 +81,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Platform.
   await app.register(securityHeaders, { https });
   await app.register(metricsPlugin);
-  await app.register(csrfProtection, { secret: config.sessionSecret, secureCookies: https });
+  await app.register(siteCookiesPlugin, { https });
+  await app.register(csrfProtection, { secret: config.sessionSecret });
   await app.register(renderPlugin, { env: createViewEnvironment() });
   await app.register(errorPages);
   await app.register(rateLimits, { policies: deps.rateLimitPolicies ?? {} });
@@ -90,7 +92,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     auth: services.auth,
     navigation,
     sessionSecret: config.sessionSecret,
-    secureCookies: https,
   });
 
   // Capabilities.

@@ -139,6 +139,7 @@ describeEachDatabase('staff sign-in', (database) => {
     const page = await client.get('/sign-in?timedOut=1');
     assert.match(page.body, /You were signed out because you had not used the service for 30 minutes/);
     await client.post('/sign-in', { email: staff.email, password: staff.password });
+    await client.get('/sign-in/mfa');
     const back = await client.post('/sign-in/mfa', { code: staff.nextCode() });
     assert.equal(back.headers.location, '/staff/admin/users/invite');
   });

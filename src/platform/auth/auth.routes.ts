@@ -6,7 +6,7 @@ import QRCode from 'qrcode';
 import { rotateCsrfCookie } from '../http/csrf.ts';
 import { createSecretBox } from './secret-box.ts';
 import type { AuthService, ClientInfo, CodeResult } from './auth.service.ts';
-import { RETURN_COOKIE, SESSION_COOKIE, safeReturnPath } from './staff-guard.ts';
+import { safeReturnPath } from './staff-guard.ts';
 import type { StaffNavigation } from './staff-navigation.ts';
 import { formatSecretForPeople } from './totp.ts';
 import { MIN_PASSWORD_LENGTH } from './passwords.ts';
@@ -15,7 +15,6 @@ export interface AuthRoutesOptions {
   auth: AuthService;
   navigation: StaffNavigation;
   sessionSecret: string;
-  secureCookies: boolean;
 }
 
 type Form = Record<string, unknown>;
@@ -35,12 +34,12 @@ export const authRoutes = fp(
   async (app: FastifyInstance, opts: AuthRoutesOptions) => {
     const { auth } = opts;
     const flashBox = createSecretBox(opts.sessionSecret, 'flash');
-    const cookieOptions = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: opts.secureCookies };
+    const names = app.siteCookies;
 
     app.decorateRequest('staff', null);
     app.decorateRequest('pendingSignIn', null);
     app.addHook('onRequest', async (request) => {
-      const token = request.cookies[SESSION_COOKIE];
+      const token = request.cookies[names.session];
       // Static files and probes never need to know who is asking: spare the database.
       if (!token || request.url.startsWith('/assets/') || request.url === '/healthz' || request.url === '/readyz')
         return;
@@ -55,7 +54,7 @@ export const authRoutes = fp(
       }
     });
 
-    const startSession = (reply: FastifyReply, token: string) => reply.setCookie(SESSION_COOKIE, token, cookieOptions);
+    const startSession = (reply: FastifyReply, token: string) => reply.setCookie(names.session, token, names.options);
 
     const afterSignIn = (
       request: FastifyRequest,
@@ -63,17 +62,17 @@ export const authRoutes = fp(
       result: Extract<CodeResult, { outcome: 'signed-in' }>,
     ) => {
       startSession(reply, result.token);
-      rotateCsrfCookie(request, reply, opts.secureCookies);
+      rotateCsrfCookie(request, reply);
       if (result.recoveryCodes) {
         reply.setCookie(FLASH_COOKIE, flashBox.seal(JSON.stringify(result.recoveryCodes)), {
-          ...cookieOptions,
+          ...names.options,
           path: '/sign-in',
           maxAge: 600,
         });
         return reply.redirect('/sign-in/recovery-codes', 303);
       }
-      const back = safeReturnPath(request.cookies[RETURN_COOKIE]);
-      reply.clearCookie(RETURN_COOKIE, { path: '/' });
+      const back = safeReturnPath(request.cookies[names.returnTo]);
+      reply.clearCookie(names.returnTo, names.options);
       return reply.redirect(back ?? '/staff', 303);
     };
 
@@ -82,7 +81,7 @@ export const authRoutes = fp(
 
     /** Too many wrong codes: the part-signed-in session has been ended; start again at the password. */
     const lockedOut = (reply: FastifyReply, minutes: number) => {
-      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      reply.clearCookie(names.session, names.options);
       return reply.code(429).render('auth/views/sign-in.njk', {
         pageTitle: 'Sign in',
         errors: [{ text: lockedMessage(minutes), href: '#email' }],
@@ -239,8 +238,8 @@ export const authRoutes = fp(
     app.post('/sign-out', async (request, reply) => {
       const loaded = request.staff ?? request.pendingSignIn;
       if (loaded) await auth.signOut(loaded, clientInfo(request));
-      reply.clearCookie(SESSION_COOKIE, { path: '/' });
-      rotateCsrfCookie(request, reply, opts.secureCookies);
+      reply.clearCookie(names.session, names.options);
+      rotateCsrfCookie(request, reply);
       return reply.redirect('/signed-out', 303);
     });
 
@@ -248,5 +247,5 @@ export const authRoutes = fp(
       reply.render('auth/views/signed-out.njk', { pageTitle: 'You have signed out' }),
     );
   },
-  { name: 'auth-routes', dependencies: ['render', 'csrf'] },
+  { name: 'auth-routes', dependencies: ['render', 'csrf', 'site-cookies'] },
 );

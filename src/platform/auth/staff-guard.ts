@@ -5,9 +5,6 @@ import type { AuditActor } from '../audit/audit.service.ts';
 import { can, type Action, type ResourceScope } from '../policy/policy.ts';
 import type { LoadedSession } from './auth.service.ts';
 
-export const SESSION_COOKIE = 'wardroom_session';
-export const RETURN_COOKIE = 'wardroom_return_to';
-
 declare module 'fastify' {
   interface FastifyRequest {
     /** The signed-in person (their session has passed MFA), or null. */
@@ -36,7 +33,8 @@ function sendToSignIn(request: FastifyRequest, reply: FastifyReply): FastifyRepl
       back = null;
     }
   }
-  if (back) reply.setCookie(RETURN_COOKIE, back, { path: '/', httpOnly: true, sameSite: 'lax', maxAge: 30 * 60 });
+  const cookies = request.server.siteCookies;
+  if (back) reply.setCookie(cookies.returnTo, back, { ...cookies.options, maxAge: 30 * 60 });
   return reply.redirect(request.method === 'GET' ? '/sign-in' : '/sign-in?timedOut=1', 303);
 }
 

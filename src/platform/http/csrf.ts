@@ -5,8 +5,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { redactUrl } from '../logger.ts';
 
-export const CSRF_COOKIE = 'wardroom_csrf';
 export const CSRF_FIELD = '_csrf';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -22,27 +22,27 @@ declare module 'fastify' {
 
 export interface CsrfOptions {
   secret: string;
-  secureCookies: boolean;
 }
 
 export const csrfProtection = fp(
   async (app: FastifyInstance, opts: CsrfOptions) => {
-    const sign = (value: string) => createHmac('sha256', opts.secret).update(`csrf:${value}`).digest('base64url');
+    const names = app.siteCookies;
+    // The token is bound to the browser's CSRF cookie and to its session cookie (if any), so a
+    // cookie planted by someone else cannot be paired with a token they obtained themselves.
+    const sign = (request: FastifyRequest, value: string) =>
+      createHmac('sha256', opts.secret)
+        .update(`csrf:${value}:${request.cookies[names.session] ?? ''}`)
+        .digest('base64url');
 
     app.decorateRequest('csrfToken', function (this: FastifyRequest) {
       const reply = (this as FastifyRequest & { csrfReply?: FastifyReply }).csrfReply;
-      let value = this.cookies[CSRF_COOKIE];
+      let value = this.cookies[names.csrf];
       if (!value || !/^[A-Za-z0-9_-]{43}$/.test(value)) {
         value = randomBytes(32).toString('base64url');
-        this.cookies[CSRF_COOKIE] = value;
-        reply?.setCookie(CSRF_COOKIE, value, {
-          path: '/',
-          httpOnly: true,
-          sameSite: 'lax',
-          secure: opts.secureCookies,
-        });
+        this.cookies[names.csrf] = value;
+        reply?.setCookie(names.csrf, value, names.options);
       }
-      return sign(value);
+      return sign(this, value);
     });
 
     app.addHook('onRequest', async (request, reply) => {
@@ -52,13 +52,13 @@ export const csrfProtection = fp(
     app.addHook('preHandler', async (request, reply) => {
       if (SAFE_METHODS.has(request.method)) return;
       if (request.routeOptions.config.csrf === false) return;
-      const cookie = request.cookies[CSRF_COOKIE];
+      const cookie = request.cookies[names.csrf];
       const body = request.body as Record<string, unknown> | undefined;
       const sent =
         (typeof body?.[CSRF_FIELD] === 'string' ? body[CSRF_FIELD] : undefined) ??
         (typeof request.headers['x-csrf-token'] === 'string' ? request.headers['x-csrf-token'] : undefined);
-      if (!cookie || !sent || !safeEqual(sent, sign(cookie))) {
-        request.log.warn({ url: request.url }, 'CSRF token missing or invalid');
+      if (!cookie || !sent || !safeEqual(sent, sign(request, cookie))) {
+        request.log.warn({ url: redactUrl(request.url) }, 'CSRF token missing or invalid');
         return reply.code(403).sendProblemOrPage({
           status: 403,
           title: 'This form has expired',
@@ -67,14 +67,15 @@ export const csrfProtection = fp(
       }
     });
   },
-  { name: 'csrf', dependencies: ['@fastify/cookie'] },
+  { name: 'csrf', dependencies: ['@fastify/cookie', 'site-cookies'] },
 );
 
 /** Starts a fresh CSRF cookie, e.g. when someone signs in or out. */
-export function rotateCsrfCookie(request: FastifyRequest, reply: FastifyReply, secureCookies: boolean): void {
+export function rotateCsrfCookie(request: FastifyRequest, reply: FastifyReply): void {
+  const names = request.server.siteCookies;
   const value = randomBytes(32).toString('base64url');
-  request.cookies[CSRF_COOKIE] = value;
-  reply.setCookie(CSRF_COOKIE, value, { path: '/', httpOnly: true, sameSite: 'lax', secure: secureCookies });
+  request.cookies[names.csrf] = value;
+  reply.setCookie(names.csrf, value, names.options);
 }
 
 function safeEqual(a: string, b: string): boolean {

@@ -93,4 +93,22 @@ describeEachDatabase('HTTP security', (database) => {
       await limited.close();
     }
   });
+
+  test('over https the site cookies are __Host- cookies, Secure, and a CSRF token only works with its own session', async () => {
+    const secure = await createTestApp(database(), { env: { PUBLIC_BASE_URL: 'https://incident.westminster.gov.uk' } });
+    try {
+      const client = new TestClient(secure.app);
+      const page = await client.get('/sign-in');
+      const cookie = String(page.headers['set-cookie']);
+      assert.match(cookie, /^__Host-wardroom_csrf=[^;]+; Path=\/; HttpOnly; Secure; SameSite=Lax/);
+      assert.match(String(page.headers['strict-transport-security']), /max-age=31536000/);
+
+      // A token made for one session cookie is refused when another session cookie comes with it.
+      client.cookies.set('__Host-wardroom_session', 'planted-session-token');
+      const refused = await client.post('/sign-in', { email: 'a@example.gov.uk', password: 'whatever-whatever' });
+      assert.equal(refused.statusCode, 403);
+    } finally {
+      await secure.close();
+    }
+  });
 });
