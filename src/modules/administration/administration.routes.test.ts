@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { recordAudit } from '../../platform/audit/audit.service.ts';
 import { enqueueJob } from '../../platform/jobs/job-queue.ts';
 import { describeEachDatabase } from '../../platform/db/test-databases.ts';
 import {
@@ -215,6 +216,28 @@ describeEachDatabase('staff administration', (database) => {
       .where('action', '=', 'audit.viewed')
       .execute();
     assert.ok(viewed.some((v) => v.actor_user_id === admin.id));
+  });
+
+  test("an admin sees only their own organisations' audit events and jobs", async () => {
+    const rbkcAgent = await createStaff(database(), { roles: [{ organisationId: rbkc, role: 'agent' }] });
+    await database()
+      .db.transaction()
+      .execute(async (trx) => {
+        await recordAudit(
+          trx,
+          { userId: rbkcAgent.id, label: rbkcAgent.email },
+          { action: 'test.rbkc-only', organisationId: rbkc },
+        );
+      });
+    const rbkcJob = await enqueueJob(database().db, { kind: 'test.rbkc-job', payload: {}, organisationId: rbkc });
+    const wccJob = await enqueueJob(database().db, { kind: 'test.wcc-job', payload: {}, organisationId: wcc });
+    const audit = await client.get('/staff/admin/audit');
+    assert.doesNotMatch(audit.body, /test.rbkc-only/);
+    assert.match(audit.body, /auth.sign-in.completed/, 'sign-ins of their own staff are there');
+    const jobs = await client.get('/staff/admin/jobs');
+    assert.doesNotMatch(jobs.body, /test.rbkc-job/);
+    assert.match(jobs.body, /test.wcc-job/);
+    assert.ok(rbkcJob && wccJob);
   });
 
   test('the jobs page shows a stopped job and an admin can try it again', async () => {

@@ -7,7 +7,7 @@ import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
 import { createSecretBox } from '../../platform/auth/secret-box.ts';
 import { findEvents, recordAudit } from '../../platform/audit/audit.service.ts';
 import type { Database } from '../../platform/db/database.ts';
-import { ROLES, ROLE_NAMES, isRole, type Role } from '../../platform/policy/policy.ts';
+import { ROLES, ROLE_NAMES, isRole, organisationsWhere, type Role } from '../../platform/policy/policy.ts';
 import { jobsAdminRoutes } from './jobs-admin.routes.ts';
 import { createStaffAccountsService } from './staff-accounts.service.ts';
 
@@ -218,6 +218,7 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
   app.get('/staff/admin/audit', { preHandler: requireStaff('audit.read') }, async (request, reply) => {
     const query = request.query as Form;
     const filter = {
+      visibleTo: organisationsWhere(request.staff!.principal, 'audit.read'),
       action: text(query, 'action', 100) || undefined,
       targetId: text(query, 'targetId', 100) || undefined,
       from: /^\d{4}-\d{2}-\d{2}$/.test(text(query, 'from')) ? `${text(query, 'from')}T00:00:00.000Z` : undefined,
@@ -227,7 +228,10 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
     };
     const page = Math.max(1, Math.min(10_000, Number.parseInt(text(query, 'page', 6) || '1', 10) || 1));
     const { rows, total } = await findEvents(db, filter, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
-    await recordAudit(db, actorOf(request), { action: 'audit.viewed', details: { filter, page } });
+    await recordAudit(db, actorOf(request), {
+      action: 'audit.viewed',
+      details: { filter: { ...filter, visibleTo: undefined }, page },
+    });
     const names = await organisationNames();
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
     const qs = (p: number) =>

@@ -31,9 +31,10 @@ export async function jobsAdminRoutes(
     const query = request.query as Record<string, string | undefined>;
     const status = JOB_STATUSES.includes(query['status'] as JobStatus) ? (query['status'] as JobStatus) : undefined;
     const page = Math.max(1, Math.min(10_000, Number.parseInt(query['page'] ?? '1', 10) || 1));
+    const visibleTo = organisationsWhere(request.staff!.principal, 'jobs.manage');
     const [counts, { jobs, total }] = await Promise.all([
-      countJobsByStatus(db),
-      listJobs(db, { status }, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }),
+      countJobsByStatus(db, { visibleTo }),
+      listJobs(db, { status, visibleTo }, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }),
     ]);
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
     const href = (p: number) =>

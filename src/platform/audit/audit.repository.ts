@@ -33,6 +33,11 @@ export interface AuditFilter {
   targetId?: string | undefined;
   from?: string | undefined;
   to?: string | undefined;
+  /**
+   * Only events about these organisations: those recorded against them, and those done by or to
+   * their staff. Absent means every event (for the CLI and platform operators).
+   */
+  visibleTo?: string[] | undefined;
 }
 
 export async function findEvents(
@@ -41,6 +46,18 @@ export async function findEvents(
   page: { limit: number; offset: number },
 ): Promise<{ rows: AuditEventRow[]; total: number }> {
   let query = db.selectFrom('audit_events');
+  if (filter.visibleTo) {
+    if (filter.visibleTo.length === 0) return { rows: [], total: 0 };
+    const orgs = filter.visibleTo;
+    const staff = db.selectFrom('memberships').select('user_id').where('organisation_id', 'in', orgs);
+    query = query.where((eb) =>
+      eb.or([
+        eb('organisation_id', 'in', orgs),
+        eb('actor_user_id', 'in', staff),
+        eb.and([eb('target_type', '=', 'user'), eb('target_id', 'in', staff)]),
+      ]),
+    );
+  }
   if (filter.action) query = query.where('action', 'like', `${filter.action}%`);
   if (filter.actorUserId) query = query.where('actor_user_id', '=', filter.actorUserId);
   if (filter.organisationId) query = query.where('organisation_id', '=', filter.organisationId);

@@ -333,6 +333,8 @@ export interface JobFilter {
   status?: JobStatus | undefined;
   kind?: string | undefined;
   organisationId?: string | undefined;
+  /** Only jobs of these organisations, and the platform's own (no organisation). */
+  visibleTo?: string[] | undefined;
 }
 
 /** Jobs matching the filter, newest first, one page at a time, with the total that match. */
@@ -345,6 +347,7 @@ export async function listJobs(
   if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.kind) query = query.where('kind', '=', filter.kind);
   if (filter.organisationId) query = query.where('organisation_id', '=', filter.organisationId);
+  if (filter.visibleTo) query = query.where((eb) => visibleTo(eb, filter.visibleTo ?? []));
   const [rows, count] = await Promise.all([
     query
       .selectAll()
@@ -361,10 +364,11 @@ export async function listJobs(
 /** How many jobs are in each status; every status is present, with 0 when it has none. */
 export async function countJobsByStatus(
   db: Executor,
-  filter: { organisationId?: string | undefined } = {},
+  filter: { organisationId?: string | undefined; visibleTo?: string[] | undefined } = {},
 ): Promise<Record<JobStatus, number>> {
   let query = db.selectFrom('jobs');
   if (filter.organisationId) query = query.where('organisation_id', '=', filter.organisationId);
+  if (filter.visibleTo) query = query.where((eb) => visibleTo(eb, filter.visibleTo ?? []));
   const rows = await query
     .select(['status', sql<number>`count(*)`.as('n')])
     .groupBy('status')
@@ -403,6 +407,13 @@ export async function countJobEffects(db: Executor, jobId: string): Promise<numb
     .where('job_id', '=', jobId)
     .executeTakeFirstOrThrow();
   return toCount(row.n);
+}
+
+/** Jobs of these organisations, and the platform's own (no organisation). */
+function visibleTo(eb: ExpressionBuilder<DB, 'jobs'>, organisationIds: string[]) {
+  return organisationIds.length
+    ? eb.or([eb('organisation_id', 'is', null), eb('organisation_id', 'in', organisationIds)])
+    : eb('organisation_id', 'is', null);
 }
 
 function toJob(row: JobRow): Job {
