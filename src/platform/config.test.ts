@@ -90,3 +90,10 @@ test('GOV.UK Notify settings are checked together', () => {
   assert.equal(ok.notifyBaseUrl, 'http://127.0.0.1:9999');
   assert.equal(ok.notifyEmailTemplateId, '3f1c2a4e-8b7d-4c1a-9e2f-5a6b7c8d9e0f');
 });
+
+test('TRUST_PROXY takes a hop count or addresses, never "trust everyone"', () => {
+  assert.equal(loadConfig({}, dir()).trustProxy, false);
+  assert.equal(loadConfig({ TRUST_PROXY: '1' }, dir()).trustProxy, 1);
+  assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.1, 10.1.0.0/16' }, dir()).trustProxy, ['10.0.0.1', '10.1.0.0/16']);
+  assert.throws(() => loadConfig({ TRUST_PROXY: 'true' }, dir()), /TRUST_PROXY must be false, the number of proxies/);
+});

@@ -37,8 +37,11 @@ export interface Config {
   demoMode: boolean;
   /** Run the job worker inside the web process. */
   runWorker: boolean;
-  /** Trust X-Forwarded-For from a proxy in front (for client IPs in the audit log and rate limits). */
-  trustProxy: boolean;
+  /**
+   * Which X-Forwarded-For hops to believe (for client IPs in the audit log and rate limits): false,
+   * the number of proxies in front, or their addresses. Never "all", which lets clients choose their IP.
+   */
+  trustProxy: false | number | string[];
 }
 
 export class ConfigError extends Error {
@@ -169,7 +172,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     parseBoolean(read('WARDROOM_DEMO') ?? (nodeEnv === 'production' ? 'false' : 'true'), 'WARDROOM_DEMO', problems) &&
     nodeEnv !== 'production';
   const runWorker = parseBoolean(read('WARDROOM_WORKER') ?? 'true', 'WARDROOM_WORKER', problems);
-  const trustProxy = parseBoolean(read('TRUST_PROXY') ?? 'false', 'TRUST_PROXY', problems);
+  const trustProxy = parseTrustProxy(read('TRUST_PROXY'), problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -201,6 +204,20 @@ function parsePort(value: string, name: string, problems: string[]): number {
     return 0;
   }
   return n;
+}
+
+function parseTrustProxy(value: string | undefined, problems: string[]): false | number | string[] {
+  if (value === undefined || ['0', 'false', 'no', 'off'].includes(value.toLowerCase())) return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  const addresses = value
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+  if (addresses.length > 0 && addresses.every((a) => /^[0-9a-f.:]+(\/\d{1,3})?$/i.test(a))) return addresses;
+  problems.push(
+    `TRUST_PROXY must be false, the number of proxies in front of Wardroom (e.g. 1), or their addresses (e.g. 10.0.0.1,10.0.0.0/24), not "${value}"`,
+  );
+  return false;
 }
 
 function parseBoolean(value: string, name: string, problems: string[]): boolean {
