@@ -111,4 +111,27 @@ describeEachDatabase('HTTP security', (database) => {
       await secure.close();
     }
   });
+
+  test('behind one trusted proxy the client address comes from X-Forwarded-For, and a forged extra hop is not believed', async () => {
+    const proxied = await createTestApp(database(), { env: { TRUST_PROXY: '1' } });
+    try {
+      const client = new TestClient(proxied.app, '10.0.0.1');
+      await client.get('/sign-in');
+      const email = `proxy-${Date.now()}@example.gov.uk`;
+      await client.post(
+        '/sign-in',
+        { email, password: 'whatever-whatever' },
+        { 'x-forwarded-for': '198.51.100.7, 203.0.113.9' },
+      );
+      const event = await database()
+        .db.selectFrom('audit_events')
+        .select('ip')
+        .where('action', '=', 'auth.sign-in.password-rejected')
+        .orderBy('seq', 'desc')
+        .executeTakeFirstOrThrow();
+      assert.equal(event.ip, '203.0.113.9', 'the address the proxy saw, not the one the client claimed');
+    } finally {
+      await proxied.close();
+    }
+  });
 });
