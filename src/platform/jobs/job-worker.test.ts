@@ -11,7 +11,7 @@ import { clearJobs } from './test-fixtures/clear-jobs.ts';
 import { createEffectLog, logEffect, readEffectLog } from './test-fixtures/effect-log.ts';
 import { createMemoryLogger } from './test-fixtures/memory-logger.ts';
 import { openTestConnection } from './test-fixtures/open-test-connection.ts';
-import { waitFor } from './test-fixtures/wait-for.ts';
+import { jobIn as jobInStatus, waitFor } from './test-fixtures/wait-for.ts';
 
 test('the default back-off doubles with each attempt, varies by up to half, and stops growing at an hour', () => {
   assert.equal(
@@ -64,12 +64,7 @@ describeEachDatabase('job worker', (database) => {
     return { worker, logger };
   }
 
-  const jobIn =
-    (id: string, ...statuses: Job['status'][]) =>
-    async (): Promise<Job | undefined> => {
-      const job = await findJob(database().db, id);
-      return job && statuses.includes(job.status) ? job : undefined;
-    };
+  const jobIn = (id: string, ...statuses: Job['status'][]) => jobInStatus(database().db, id, ...statuses);
 
   test('two workers on one database run each of many jobs exactly once between them', async (t) => {
     const { db, connection } = database();

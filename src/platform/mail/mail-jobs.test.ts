@@ -9,7 +9,7 @@ import { startJobWorker } from '../jobs/job-worker.ts';
 import { claimNextJob, countJobsByStatus, findJob, type Job } from '../jobs/jobs.repository.ts';
 import { clearJobs } from '../jobs/test-fixtures/clear-jobs.ts';
 import { createMemoryLogger } from '../jobs/test-fixtures/memory-logger.ts';
-import { waitFor } from '../jobs/test-fixtures/wait-for.ts';
+import { jobIn as jobInStatus, waitFor } from '../jobs/test-fixtures/wait-for.ts';
 import { enqueueEmail, MAIL_SEND_JOB, registerMailJobs, type MailDelivery } from './mail-jobs.ts';
 import { TemporaryDeliveryError } from './mail-sender.ts';
 import { InvalidMessageError, type OutboundMessage } from './outbound-message.ts';
@@ -66,12 +66,7 @@ describeEachDatabase('mail jobs', (database) => {
     return { worker, logger };
   }
 
-  const jobIn =
-    (id: string, ...statuses: Job['status'][]) =>
-    async (): Promise<Job | undefined> => {
-      const job = await findJob(database().db, id);
-      return job && statuses.includes(job.status) ? job : undefined;
-    };
+  const jobIn = (id: string, ...statuses: Job['status'][]) => jobInStatus(database().db, id, ...statuses);
 
   test('an email enqueued in a transaction that rolls back is never sent; a committed one is sent once', async (t) => {
     const { db } = database();
