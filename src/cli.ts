@@ -4,7 +4,7 @@ import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
 import { findOrganisationBySlug } from './platform/accounts/accounts.repository.ts';
 import * as accounts from './platform/accounts/accounts.repository.ts';
-import { verifyAuditChain, recordAudit } from './platform/audit/audit.service.ts';
+import { recordAudit, verifyAuditChain, type AuditAnchor } from './platform/audit/audit.service.ts';
 import { createAuthService } from './platform/auth/auth.service.ts';
 import { totpCode, totpStep } from './platform/auth/totp.ts';
 import { ConfigError, loadConfig, type Config } from './platform/config.ts';
@@ -24,7 +24,8 @@ const USAGE = `Usage: wardroom <command>
   seed-demo                     load the demo councils, agencies and staff
   user add --email E --org O --role R [--role R2] [--name N]
                                 create a staff account and print its one-time set-up link
-  audit verify                  check the audit log's hash chain; exits 1 naming the first bad event
+  audit verify [--anchor N:HASH] check the audit log's hash chain (and earlier anchors); exits 1 naming
+                                the first bad event
   demo-code --role R            print the current MFA code of a demo account (demo mode only)
 `;
 
@@ -148,10 +149,29 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'audit': {
       if (sub !== 'verify') break;
+      const { values } = parseArgs({
+        args: rest,
+        options: { anchor: { type: 'string', multiple: true } },
+        strict: true,
+      });
+      const anchors: AuditAnchor[] = [];
+      for (const text of values.anchor ?? []) {
+        const match = /^(\d+):([0-9a-f]{64})$/i.exec(text);
+        if (!match) {
+          process.stderr.write(`--anchor must look like 1234:<64 hex characters>, as printed by a previous verify\n`);
+          return 2;
+        }
+        anchors.push({ seq: Number(match[1]), hash: match[2] as string });
+      }
       return withDatabase(config, async (database) => {
-        const result = await verifyAuditChain(database.db);
+        const result = await verifyAuditChain(database.db, anchors);
         if (result.ok) {
-          process.stdout.write(`Audit log verified: ${result.events} events, chain intact.\n`);
+          process.stdout.write(
+            `Audit log verified: ${result.events} events, chain intact${anchors.length ? `, ${anchors.length} anchor(s) match` : ''}.\n` +
+              `Anchor: ${result.head.seq}:${result.head.hash}\n` +
+              'Keep the anchor somewhere the database administrators cannot change it; verify with --anchor <it> later\n' +
+              'proves that nothing up to that event has been rewritten since.\n',
+          );
           return 0;
         }
         process.stderr.write(

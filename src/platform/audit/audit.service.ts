@@ -66,10 +66,21 @@ export async function recordAudit(
 }
 
 export type VerifyResult =
-  { ok: true; events: number } | { ok: false; events: number; seq: number; id: string | null; reason: string };
+  | { ok: true; events: number; head: { seq: number; hash: string } }
+  | { ok: false; events: number; seq: number; id: string | null; reason: string };
+
+/**
+ * A (sequence, hash) pair recorded outside the database. Whoever can write to the database could
+ * rebuild the whole chain; they cannot change a hash already written down elsewhere.
+ */
+export interface AuditAnchor {
+  seq: number;
+  hash: string;
+}
 
 /** Walks the chain from the start and names the first event that does not match. */
-export async function verifyAuditChain(db: Kysely<DB>): Promise<VerifyResult> {
+export async function verifyAuditChain(db: Kysely<DB>, anchors: AuditAnchor[] = []): Promise<VerifyResult> {
+  const anchorAt = new Map(anchors.map((a) => [a.seq, a.hash.toLowerCase()]));
   let expectedPrev = GENESIS_HASH;
   let expectedSeq = 1;
   let events = 0;
@@ -102,6 +113,16 @@ export async function verifyAuditChain(db: Kysely<DB>): Promise<VerifyResult> {
     if (hashEvent({ ...rest, details }) !== hash) {
       return { ok: false, events, seq: row.seq, id: row.id, reason: 'its content does not match its hash' };
     }
+    const anchored = anchorAt.get(row.seq);
+    if (anchored !== undefined && anchored !== hash) {
+      return {
+        ok: false,
+        events,
+        seq: row.seq,
+        id: row.id,
+        reason: 'its hash differs from the anchor recorded outside the database: the chain was rebuilt',
+      };
+    }
     expectedPrev = hash;
     expectedSeq += 1;
     events += 1;
@@ -116,7 +137,11 @@ export async function verifyAuditChain(db: Kysely<DB>): Promise<VerifyResult> {
       reason: `the chain ends at event ${events} but its head records event ${head.seq}: events were removed from the end`,
     };
   }
-  return { ok: true, events };
+  const missing = anchors.find((a) => a.seq > events);
+  if (missing) {
+    return { ok: false, events, seq: missing.seq, id: null, reason: 'an anchored event is no longer in the chain' };
+  }
+  return { ok: true, events, head: { seq: head.seq, hash: head.hash } };
 }
 
 export { findEvents, type AuditFilter } from './audit.repository.ts';

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { sql } from 'kysely';
 import { describeEachDatabase } from '../db/test-databases.ts';
-import { canonicalJson } from './audit-chain.ts';
+import { canonicalJson, hashEvent } from './audit-chain.ts';
 import { recordAudit, verifyAuditChain } from './audit.service.ts';
 
 const actor = { userId: null, label: 'test', ip: '127.0.0.1', userAgent: 'node' };
@@ -11,14 +11,16 @@ const actor = { userId: null, label: 'test', ip: '127.0.0.1', userAgent: 'node' 
 describeEachDatabase('audit log', (database) => {
   test('events chain and verify, including many written at once', async () => {
     const { db } = database();
-    assert.deepEqual(await verifyAuditChain(db), { ok: true, events: 0 });
+    assert.deepEqual(await verifyAuditChain(db), { ok: true, events: 0, head: { seq: 0, hash: '0'.repeat(64) } });
     await Promise.all(
       Array.from({ length: 25 }, (_, i) =>
         recordAudit(db, actor, { action: 'test.concurrent', targetType: 'thing', targetId: String(i), details: { i } }),
       ),
     );
     const result = await verifyAuditChain(db);
-    assert.deepEqual(result, { ok: true, events: 25 });
+    assert.ok(result.ok);
+    assert.equal(result.events, 25);
+    assert.equal(result.head.seq, 25);
     const seqs = (await db.selectFrom('audit_events').select('seq').orderBy('seq').execute()).map((r) => Number(r.seq));
     assert.deepEqual(
       seqs,
@@ -63,6 +65,37 @@ describeEachDatabase('audit log', (database) => {
     const result = await verifyAuditChain(db);
     assert.equal(result.ok, false);
     assert.ok(!result.ok && /removed from the end/.test(result.reason));
+    // Move the head back to the event before, so the suite's later tests start from a whole chain.
+    await sql`update audit_head set seq = ${last.seq - 1}, hash = ${last.prev_hash} where id = 1`.execute(db);
+    assert.equal((await verifyAuditChain(db)).ok, true);
+  });
+
+  test('someone who rebuilds the whole chain is caught by an anchor kept outside the database', async () => {
+    const { db } = database();
+    for (let i = 0; i < 3; i += 1) await recordAudit(db, actor, { action: 'test.anchored', details: { i } });
+    const before = await verifyAuditChain(db);
+    assert.ok(before.ok);
+    const anchor = before.head;
+
+    // The attacker changes an old event and recomputes every hash after it, and the head.
+    const rows = await db.selectFrom('audit_events').selectAll().orderBy('seq').execute();
+    let prev = '0'.repeat(64);
+    for (const row of rows) {
+      const details = Number(row.seq) === 2 ? { forged: true } : (JSON.parse(row.details) as unknown);
+      const fields = { ...row, seq: Number(row.seq), details, prev_hash: prev };
+      const { hash: _old, ...rest } = fields;
+      const hash = hashEvent(rest);
+      await sql`update audit_events set details = ${JSON.stringify(details)}, prev_hash = ${prev}, hash = ${hash} where seq = ${row.seq}`.execute(
+        db,
+      );
+      prev = hash;
+    }
+    await sql`update audit_head set hash = ${prev} where id = 1`.execute(db);
+
+    assert.equal((await verifyAuditChain(db)).ok, true, 'without an anchor the rebuilt chain looks whole');
+    const checked = await verifyAuditChain(db, [anchor]);
+    assert.equal(checked.ok, false);
+    assert.ok(!checked.ok && checked.seq === anchor.seq && /anchor/.test(checked.reason));
   });
 
   test('too much detail is refused rather than stored', async () => {
@@ -90,6 +123,8 @@ describeEachDatabase('wardroom audit verify (the CLI)', (database) => {
     const ok = run();
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /5 events, chain intact/);
+    const anchor = /Anchor: (\d+:[0-9a-f]{64})/.exec(ok.stdout)?.[1];
+    assert.ok(anchor, 'verify prints an anchor to keep');
     const victim = await db
       .selectFrom('audit_events')
       .select(['seq', 'id'])
