@@ -23,6 +23,7 @@ import { rateLimits, type RateLimitPolicy } from './platform/http/rate-limit.ts'
 import { renderPlugin } from './platform/http/render.ts';
 import { securityHeaders } from './platform/http/security-headers.ts';
 import { loggerOptions } from './platform/logger.ts';
+import { registerJobMetrics } from './platform/jobs/job-metrics.ts';
 import { metricsPlugin } from './platform/metrics.ts';
 import { createViewEnvironment, govukFrontendDist } from './platform/views/views.ts';
 
@@ -85,6 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Platform.
   await app.register(securityHeaders, { https });
   await app.register(metricsPlugin);
+  registerJobMetrics(app.metricsRegistry, database.db);
   await app.register(siteCookiesPlugin, { https });
   await app.register(csrfProtection, { secret: config.sessionSecret });
   await app.register(renderPlugin, { env: createViewEnvironment() });

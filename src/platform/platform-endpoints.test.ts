@@ -29,6 +29,8 @@ describeEachDatabase('health, metrics and OpenAPI', (database) => {
     assert.match(metrics.body, /wardroom_http_request_duration_seconds_bucket\{[^}]*route="\/:council"/);
     assert.doesNotMatch(metrics.body, /no-such-council/);
     assert.match(metrics.body, /wardroom_process_cpu_user_seconds_total/);
+    assert.match(metrics.body, /wardroom_jobs\{status="queued"\} \d+/);
+    assert.match(metrics.body, /wardroom_jobs\{status="dead"\} \d+/);
   });
 
   test('/api/openapi.json describes the JSON API, and the councils endpoint matches it', async () => {
