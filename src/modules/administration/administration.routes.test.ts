@@ -49,6 +49,19 @@ describeEachDatabase('staff administration', (database) => {
     assert.match(invalid.body, /Enter an email address in the correct format/);
     assert.match(invalid.body, /Select at least one role/);
     assert.match(invalid.body, /value="Ann Agent"/, 'what was typed is kept');
+    const fieldMessage = () =>
+      /<p id="([\w-]+)-error" class="govuk-error-message">\s*<span class="govuk-visually-hidden">Error:<\/span>([^<]+)<\/p>/g;
+    const messages = Object.fromEntries(
+      [...invalid.body.matchAll(fieldMessage())].map((m) => [m[1], (m[2] ?? '').trim()]),
+    );
+    assert.deepEqual(
+      messages,
+      {
+        email: 'Enter an email address in the correct format, like name@westminster.gov.uk',
+        roles: 'Select at least one role',
+      },
+      'each field shows its own message, and only fields with a problem show one',
+    );
 
     const created = await client.post('/staff/admin/users/invite', {
       displayName: 'Ann Agent',

@@ -80,6 +80,8 @@ describeEachDatabase('staff sign-in', (database) => {
     assert.equal(message(wrong.body), 'Enter a correct email address and password');
     assert.equal(message(unknown.body), message(wrong.body));
     assert.match(wrong.body, /value="[^"]*@example.gov.uk"/, 'what the person typed is kept');
+    assert.match(wrong.body, /id="email-error"/);
+    assert.doesNotMatch(wrong.body, /id="password-error"/, 'the message is not repeated on the password field');
   });
 
   test('after five failures an account is locked even for the right password, and so is an unknown address', async () => {

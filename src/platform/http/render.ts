@@ -23,7 +23,12 @@ export const renderPlugin = fp(
     });
     app.decorateReply('render', function (this: FastifyReply, template: string, context: ViewContext = {}) {
       const request: FastifyRequest = this.request;
+      // Each field's message for its error (the first one if several), from the error summary's list.
+      const errors = (context['errors'] as Array<{ text: string; href: string }> | undefined) ?? [];
+      const fieldErrors: Record<string, { text: string }> = {};
+      for (const e of errors) fieldErrors[e.href.replace(/^#/, '')] ??= { text: e.text };
       const html = opts.env.render(template, {
+        fieldErrors,
         serviceName: 'Wardroom',
         serviceUrl: '/',
         footerLinks: [
