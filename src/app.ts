@@ -40,9 +40,17 @@ export interface AppServices {
   auth: AuthService;
 }
 
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  /** False only where the route opted out of CSRF protection. */
+  csrf: boolean;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     services: AppServices;
+    registeredRoutes: readonly RegisteredRoute[];
   }
 }
 
@@ -59,6 +67,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  });
+
+  // Every route, as registered: lets tests hold every state-changing route to the CSRF rule.
+  const routes: RegisteredRoute[] = [];
+  app.decorate('registeredRoutes', routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat())
+      routes.push({ method, url: route.url, csrf: route.config?.csrf !== false });
   });
 
   const navigation = createStaffNavigation();

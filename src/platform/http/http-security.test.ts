@@ -134,4 +134,31 @@ describeEachDatabase('HTTP security', (database) => {
       await proxied.close();
     }
   });
+
+  test('every state-changing route refuses a request without a CSRF token', async () => {
+    const unsafe = t.app.registeredRoutes.filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method));
+    assert.ok(unsafe.length >= 10, 'the app has state-changing routes to check');
+    assert.deepEqual(
+      unsafe.filter((r) => !r.csrf),
+      [],
+      'no route has opted out',
+    );
+    const client = new TestClient(t.app);
+    await client.get('/sign-in');
+    for (const route of unsafe) {
+      const url = route.url.replace(/:(\w+)/g, (_m, name: string) =>
+        name === 'token' ? 'x'.repeat(43) : '01a2b3c4-0000-7000-8000-000000000000',
+      );
+      const response = await t.app.inject({
+        method: route.method as 'POST',
+        url,
+        payload: 'anything=1',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          cookie: `wardroom_csrf=${client.cookies.get('wardroom_csrf')}`,
+        },
+      });
+      assert.equal(response.statusCode, 403, `${route.method} ${route.url}`);
+    }
+  });
 });
