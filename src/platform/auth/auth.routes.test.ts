@@ -65,6 +65,19 @@ describeEachDatabase('staff sign-in', (database) => {
     assert.equal((await old.get('/staff')).statusCode, 303);
   });
 
+  test('every staff page and action sends someone who is not signed in to sign in', async () => {
+    const staffRoutes = t.app.registeredRoutes.filter((r) => r.url.startsWith('/staff') && r.method !== 'HEAD');
+    assert.ok(staffRoutes.length >= 10);
+    const client = new TestClient(t.app);
+    await client.get('/sign-in');
+    for (const route of staffRoutes) {
+      const url = route.url.replace(/:(\w+)/g, '01a2b3c4-0000-7000-8000-000000000000');
+      const response = route.method === 'GET' ? await client.get(url) : await client.post(url);
+      assert.equal(response.statusCode, 303, `${route.method} ${route.url}`);
+      assert.match(String(response.headers.location), /^\/sign-in/, `${route.method} ${route.url}`);
+    }
+  });
+
   test('a wrong password and an unknown email get the same answer', async () => {
     const staff = await staffAt();
     const client = new TestClient(t.app, '10.0.0.2');
