@@ -1,51 +1,88 @@
 // The start contract: `wardroom serve` on an empty data directory migrates, loads the demo, prints
-// the demo logins, answers /healthz, and shuts down cleanly on SIGTERM.
+// the demo logins, answers /healthz, and shuts down cleanly on SIGTERM; with DATABASE_URL the same
+// happens on PostgreSQL.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { once } from 'node:events';
 import { test } from 'node:test';
 import pg from 'pg';
 import { testDatabaseUrl } from './platform/config.ts';
+
+interface RunningServer {
+  address: string;
+  dataDir: string;
+  output(): string;
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop(): Promise<number | null>;
+  kill(): void;
+}
+
+/** Runs the real CLI's `serve` and waits until it listens and has printed the demo logins. */
+async function startServe(env: Record<string, string>): Promise<RunningServer> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'wardroom-serve-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'development',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      WARDROOM_DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+      DATABASE_URL: '',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const kill = () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 40_000;
+  for (;;) {
+    const address = /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output)?.[1];
+    if (address && output.includes('Demo staff logins')) {
+      return {
+        address,
+        dataDir,
+        output: () => output,
+        kill,
+        stop: async () => {
+          child.kill('SIGTERM');
+          const [code] = (await once(child, 'exit')) as [number | null];
+          return code;
+        },
+      };
+    }
+    if (Date.now() > deadline || child.exitCode !== null) {
+      kill();
+      throw new Error(`the server did not start:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 test(
   'serve starts on an empty data directory with the demo, and stops cleanly on SIGTERM',
   { timeout: 60_000 },
   async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'wardroom-serve-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
-      env: {
-        ...process.env,
-        NODE_ENV: 'development',
-        PORT: '0',
-        HOST: '127.0.0.1',
-        WARDROOM_DATA_DIR: dataDir,
-        LOG_LEVEL: 'info',
-        DATABASE_URL: '',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const server = await startServe({});
     try {
-      const deadline = Date.now() + 40_000;
-      let address: string | undefined;
-      while (!address || !output.includes('Demo staff logins')) {
-        if (Date.now() > deadline) throw new Error(`the server did not start:\n${output}`);
-        if (child.exitCode !== null) throw new Error(`the server exited:\n${output}`);
-        address = /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output)?.[1];
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.ok(existsSync(path.join(dataDir, 'wardroom.sqlite')), 'the embedded database is in the data directory');
-      assert.ok(existsSync(path.join(dataDir, 'session-secret')), 'the generated session secret is kept');
-      assert.match(output, /admin@demo\.wardroom\.test\s+password demo-\S+\s+TOTP key [A-Z2-7]{32}/);
-      const health = await fetch(`${address}/healthz`);
+      assert.ok(
+        existsSync(path.join(server.dataDir, 'wardroom.sqlite')),
+        'the embedded database is in the data directory',
+      );
+      assert.ok(existsSync(path.join(server.dataDir, 'session-secret')), 'the generated session secret is kept');
+      assert.match(server.output(), /admin@demo\.wardroom\.test\s+password demo-\S+\s+TOTP key [A-Z2-7]{32}/);
+      const health = await fetch(`${server.address}/healthz`);
       assert.equal(health.status, 200);
       assert.deepEqual(await health.json(), { status: 'ok' });
-      const home = await (await fetch(`${address}/`)).text();
+      const home = await (await fetch(`${server.address}/`)).text();
       for (const name of [
         'Westminster City Council',
         'Royal Borough of Kensington and Chelsea',
@@ -53,13 +90,10 @@ test(
       ]) {
         assert.ok(home.includes(name), name);
       }
-      child.kill('SIGTERM');
-      const [code] = (await once(child, 'exit')) as [number | null];
-      assert.equal(code, 0, output);
-      assert.match(output, /shutting down/);
+      assert.equal(await server.stop(), 0, server.output());
+      assert.match(server.output(), /shutting down/);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      rmSync(dataDir, { recursive: true, force: true });
+      server.kill();
     }
   },
 );
@@ -73,50 +107,23 @@ test(
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
     await admin.query(`create schema ${schema}`);
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'wardroom-serve-pg-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
-      env: {
-        ...process.env,
-        NODE_ENV: 'development',
-        PORT: '0',
-        HOST: '127.0.0.1',
-        WARDROOM_DATA_DIR: dataDir,
-        LOG_LEVEL: 'info',
+    let server: RunningServer | undefined;
+    try {
+      server = await startServe({
         DATABASE_URL: `${url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`,
         SESSION_SECRET: 's'.repeat(48),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    try {
-      const address = await waitForAddress(() => output, child);
-      const ready = await fetch(`${address}/readyz`);
+      });
+      const ready = await fetch(`${server.address}/readyz`);
       assert.deepEqual(await ready.json(), { status: 'ready', database: 'postgres' });
       const councils = await admin.query(
         `select count(*)::int as n from ${schema}.organisations where kind = 'council'`,
       );
       assert.equal(councils.rows[0].n, 3, 'the demo was loaded into PostgreSQL');
-      child.kill('SIGTERM');
-      const [code] = (await once(child, 'exit')) as [number | null];
-      assert.equal(code, 0, output);
+      assert.equal(await server.stop(), 0, server.output());
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      server?.kill();
       await admin.query(`drop schema ${schema} cascade`);
       await admin.end();
-      rmSync(dataDir, { recursive: true, force: true });
     }
   },
 );
-
-async function waitForAddress(output: () => string, child: ChildProcess): Promise<string> {
-  const deadline = Date.now() + 40_000;
-  for (;;) {
-    const address = /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output())?.[1];
-    if (address && output().includes('Demo staff logins')) return address;
-    if (Date.now() > deadline) throw new Error(`the server did not start:\n${output()}`);
-    if (child.exitCode !== null) throw new Error(`the server exited:\n${output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
