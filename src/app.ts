@@ -9,6 +9,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { administrationRoutes } from './modules/administration/administration.routes.ts';
+import { incidentsRoutes } from './modules/incidents/incidents.routes.ts';
 import { publicSiteRoutes } from './modules/public-site/public-site.routes.ts';
 import { authRoutes } from './platform/auth/auth.routes.ts';
 import { createAuthService, type AuthService } from './platform/auth/auth.service.ts';
@@ -118,6 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Capabilities.
   await app.register(publicSiteRoutes, { database });
+  await app.register(incidentsRoutes, { database, navigation });
   await app.register(administrationRoutes, {
     database,
     auth: services.auth,

@@ -7,6 +7,7 @@ import {
   type Organisation,
 } from '../../platform/accounts/accounts.repository.ts';
 import type { Database } from '../../platform/db/database.ts';
+import { findCurrentIncidentForCouncil } from '../incidents/incidents.repository.ts';
 
 const councilSchema = {
   type: 'object',
@@ -53,7 +54,12 @@ export async function publicSiteRoutes(app: FastifyInstance, opts: { database: D
   app.get('/:council', async (request, reply) => {
     const council = await councilFromParams(request.params);
     if (!council) return reply.sendProblemOrPage(notFound);
-    return reply.render('public-site/views/council.njk', { pageTitle: council.name, council: councilView(council) });
+    const hasIncident = (await findCurrentIncidentForCouncil(db, council.id)) !== undefined;
+    return reply.render('public-site/views/council.njk', {
+      pageTitle: council.name,
+      council: councilView(council),
+      hasIncident,
+    });
   });
 
   for (const page of ['accessibility', 'privacy'] as const) {

@@ -4,10 +4,12 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationProvider, typ
 import type { Database } from './database.ts';
 import * as m0001 from './migrations/0001-platform.ts';
 import * as m0002 from './migrations/0002-pending-enrolment-key.ts';
+import * as m0003 from './migrations/0003-incidents.ts';
 
 const migrations: Record<string, Migration> = {
   '0001-platform': m0001,
   '0002-pending-enrolment-key': m0002,
+  '0003-incidents': m0003,
 };
 
 function transactional(migration: Migration): Migration {

@@ -125,6 +125,69 @@ export interface JobEffectsTable {
   created_at: string;
 }
 
+export interface IncidentsTable {
+  id: string;
+  reference: string;
+  title: string;
+  status: 'investigating' | 'contained' | 'recovering' | 'closed';
+  severity: 'low' | 'medium' | 'high' | 'critical';
+  lead_organisation_id: string;
+  detected_at: string;
+  declared_at: string | null;
+  summary: string;
+  data_affected: string;
+  data_categories: string; // JSON array of strings
+  advice: string;
+  restoration_outlook: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface IncidentOrganisationsTable {
+  incident_id: string;
+  organisation_id: string;
+  relationship: 'affected' | 'investigating' | 'provider';
+}
+
+export interface PublicContactsTable {
+  id: string;
+  incident_id: string;
+  organisation_id: string;
+  kind: 'phone' | 'email' | 'web';
+  label: string;
+  value: string;
+  hours: string | null;
+  position: number;
+}
+
+export interface ServicesTable {
+  id: string;
+  incident_id: string;
+  organisation_id: string;
+  slug: string;
+  name: string;
+  service_group: string;
+  status: 'working' | 'disrupted' | 'unavailable' | 'restored';
+  workaround: string;
+  expected_restoration: string | null; // YYYY-MM-DD, or null for "not known yet"
+  changed_at: string;
+  created_at: string;
+}
+
+export interface TimelineEntriesTable {
+  id: string;
+  incident_id: string;
+  organisation_id: string | null;
+  kind: 'event' | 'decision' | 'action' | 'note' | 'record-change' | 'service-change';
+  occurred_at: string;
+  title: string;
+  body: string;
+  details: string; // JSON object
+  author_user_id: string | null;
+  author_label: string;
+  created_at: string;
+}
+
 export interface DB {
   organisations: OrganisationsTable;
   users: UsersTable;
@@ -137,6 +200,11 @@ export interface DB {
   audit_head: AuditHeadTable;
   jobs: JobsTable;
   job_effects: JobEffectsTable;
+  incidents: IncidentsTable;
+  incident_organisations: IncidentOrganisationsTable;
+  public_contacts: PublicContactsTable;
+  services: ServicesTable;
+  timeline_entries: TimelineEntriesTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;

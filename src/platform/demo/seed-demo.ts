@@ -1,6 +1,6 @@
 // Demo data from the public account of the November 2025 attack on the IT shared by Westminster,
 // Kensington and Chelsea, and Hammersmith & Fulham (shared/seed/incident-facts.md): the councils,
-// the shared IT provider, the agencies, and one demo staff account per role.
+// the shared IT provider, the agencies, one demo staff account per role, and the incident itself.
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import * as accounts from '../accounts/accounts.repository.ts';
@@ -11,6 +11,7 @@ import { generateTotpSecret, otpauthUri } from '../auth/totp.ts';
 import type { DB } from '../db/schema.ts';
 import { nowIso } from '../ids.ts';
 import { ROLES, type Role } from '../policy/policy.ts';
+import { seedDemoIncident } from '../../modules/incidents/incident-demo.ts';
 
 export const DEMO_ORGANISATIONS: Array<Omit<accounts.Organisation, 'id'>> = [
   {
@@ -136,6 +137,7 @@ export async function seedDemo(db: Kysely<DB>, options: { sessionSecret: string 
       );
       credentials.push({ role: spec.role, email, password, totpSecret: secret, otpauthUri: otpauthUri(secret, email) });
     }
+    await seedDemoIncident(trx, bySlug);
     const after = (await accounts.listOrganisations(trx)).length;
     return { organisationsCreated: after - before, credentials };
   });

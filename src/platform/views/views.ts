@@ -20,6 +20,7 @@ export function createViewEnvironment(options: { watch?: boolean } = {}): nunjuc
   );
   env.addFilter('date', (iso: unknown) => formatDateTime(iso));
   env.addFilter('dateOnly', (iso: unknown) => formatDate(iso));
+  env.addFilter('paragraphs', (text: unknown) => new nunjucks.runtime.SafeString(paragraphs(text)));
   return env;
 }
 
@@ -44,5 +45,22 @@ export function formatDate(iso: unknown): string {
   if (Number.isNaN(d.getTime())) return '';
   return new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: LONDON }).format(
     d,
+  );
+}
+
+/** Plain text typed by staff, as GOV.UK paragraphs: escaped, a blank line starts a new paragraph. */
+export function paragraphs(text: unknown): string {
+  if (typeof text !== 'string' || text.trim() === '') return '';
+  return text
+    .trim()
+    .split(/\n\s*\n/)
+    .map((p) => `<p class="govuk-body">${escapeHtml(p.trim()).replace(/\n/g, '<br>')}</p>`)
+    .join('\n');
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
   );
 }

@@ -61,3 +61,44 @@ export class NotFoundPage extends BasePage {
     super(journey);
   }
 }
+
+/** A council's cyber incident page. */
+export class IncidentPage extends BasePage {
+  constructor(
+    journey: Journey,
+    readonly heading: string,
+    readonly path: string,
+  ) {
+    super(journey);
+  }
+
+  async contacts(): Promise<string> {
+    return this.qa('contacts').innerText();
+  }
+
+  /** The service names in the status table, as shown. */
+  async services(): Promise<string[]> {
+    return this.qa('services').locator('tbody tr td:first-child').allInnerTexts();
+  }
+
+  async filterBy(group: string): Promise<void> {
+    await this.page
+      .getByRole('navigation', { name: 'Filter services by type' })
+      .getByRole('link', { name: group })
+      .click();
+  }
+
+  async openService(name: string): Promise<void> {
+    await this.qa('services').getByRole('link', { name }).click();
+  }
+}
+
+export class ServicePage extends BasePage {
+  constructor(
+    journey: Journey,
+    readonly heading: string,
+    readonly path: string,
+  ) {
+    super(journey);
+  }
+}

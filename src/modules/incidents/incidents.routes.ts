@@ -1,0 +1,312 @@
+// The incident pages: each council's public incident page and service pages, the JSON API for a
+// council's own website, and the staff view and editing of the incident record and service status.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  findOrganisationBySlug,
+  listOrganisations,
+  type Organisation,
+} from '../../platform/accounts/accounts.repository.ts';
+import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
+import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
+import type { Database } from '../../platform/db/database.ts';
+import type { Service } from './incidents.repository.ts';
+import {
+  INCIDENT_STATUSES,
+  SERVICE_GROUPS,
+  SERVICE_STATUSES,
+  SEVERITIES,
+  createIncidentsService,
+  type FieldError,
+} from './incidents.service.ts';
+
+type Form = Record<string, unknown>;
+const text = (body: unknown, name: string, max = 10_000) => {
+  const v = (body as Form | undefined)?.[name];
+  return typeof v === 'string' ? v.slice(0, max) : '';
+};
+
+const STATUS_TAG: Record<Service['status'], string> = {
+  working: 'govuk-tag--green',
+  restored: 'govuk-tag--green',
+  disrupted: 'govuk-tag--yellow',
+  unavailable: 'govuk-tag--red',
+};
+
+function serviceView(service: Service) {
+  return {
+    ...service,
+    statusText: SERVICE_STATUSES[service.status],
+    tagClass: STATUS_TAG[service.status],
+    groupText: SERVICE_GROUPS[service.group] ?? service.group,
+  };
+}
+
+const serviceSchema = {
+  type: 'object',
+  properties: {
+    slug: { type: 'string' },
+    name: { type: 'string' },
+    group: { type: 'string' },
+    status: { type: 'string', enum: Object.keys(SERVICE_STATUSES) },
+    whatToDoInstead: { type: 'string' },
+    expectedRestoration: { type: 'string', nullable: true, description: 'YYYY-MM-DD, or null when not known yet' },
+    lastChanged: { type: 'string', format: 'date-time' },
+    pageUrl: { type: 'string' },
+  },
+  required: ['slug', 'name', 'group', 'status', 'whatToDoInstead', 'expectedRestoration', 'lastChanged', 'pageUrl'],
+} as const;
+
+export async function incidentsRoutes(
+  app: FastifyInstance,
+  opts: { database: Database; navigation: StaffNavigation },
+): Promise<void> {
+  const { db } = opts.database;
+  const service = createIncidentsService(db);
+  opts.navigation.add({ href: '/staff/incidents', text: 'Incidents', action: 'incident.read' });
+
+  const councilFrom = async (params: unknown): Promise<Organisation | undefined> => {
+    const slug = (params as { council: string }).council;
+    if (!/^[a-z0-9-]{2,60}$/.test(slug)) return undefined;
+    const org = await findOrganisationBySlug(db, slug);
+    return org?.kind === 'council' ? org : undefined;
+  };
+  const notFound = { status: 404, title: 'Page not found' };
+
+  const organisationNames = async () => new Map((await listOrganisations(db)).map((o) => [o.id, o.name]));
+
+  // Public pages.
+  app.get('/:council/cyber-incident', async (request, reply) => {
+    const council = await councilFrom(request.params);
+    const view = council ? await service.publicView(council.id) : undefined;
+    if (!council || !view) return reply.sendProblemOrPage(notFound);
+    const names = await organisationNames();
+    const groups = [...new Set(view.services.map((s) => s.group))].map((g) => ({
+      value: g,
+      text: SERVICE_GROUPS[g] ?? g,
+    }));
+    const group = (request.query as Form)['group'];
+    const selected = typeof group === 'string' && groups.some((g) => g.value === group) ? group : undefined;
+    return reply.render('incidents/views/public-incident.njk', {
+      pageTitle: view.incident.title,
+      council,
+      incident: view.incident,
+      statusText: INCIDENT_STATUSES[view.incident.status],
+      contacts: view.contacts,
+      services: view.services.filter((s) => !selected || s.group === selected).map(serviceView),
+      groups,
+      selectedGroup: selected,
+      agencies: view.incident.organisations
+        .filter((o) => o.relationship === 'investigating')
+        .map((o) => names.get(o.organisationId) ?? ''),
+    });
+  });
+
+  app.get('/:council/cyber-incident/services/:service', async (request, reply) => {
+    const council = await councilFrom(request.params);
+    const view = council ? await service.publicView(council.id) : undefined;
+    const slug = (request.params as { service: string }).service;
+    const found = view?.services.find((s) => s.slug === slug);
+    if (!council || !view || !found) return reply.sendProblemOrPage(notFound);
+    return reply.render('incidents/views/public-service.njk', {
+      pageTitle: found.name,
+      council,
+      service: serviceView(found),
+      contacts: view.contacts,
+    });
+  });
+
+  app.get(
+    '/api/v1/councils/:council/incident',
+    {
+      schema: {
+        tags: ['public'],
+        summary: "A council's current cyber incident: what happened, what to do, contacts and service status",
+        params: { type: 'object', properties: { council: { type: 'string' } }, required: ['council'] },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              council: { type: 'object', properties: { slug: { type: 'string' }, name: { type: 'string' } } },
+              incident: {
+                type: 'object',
+                properties: {
+                  reference: { type: 'string' },
+                  title: { type: 'string' },
+                  status: { type: 'string', enum: Object.keys(INCIDENT_STATUSES) },
+                  whatHappened: { type: 'string' },
+                  whatData: { type: 'string' },
+                  whatToDo: { type: 'string' },
+                  restorationOutlook: { type: 'string' },
+                  updatedAt: { type: 'string', format: 'date-time' },
+                  pageUrl: { type: 'string' },
+                },
+              },
+              contacts: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    kind: { type: 'string', enum: ['phone', 'email', 'web'] },
+                    label: { type: 'string' },
+                    value: { type: 'string' },
+                    hours: { type: 'string', nullable: true },
+                  },
+                },
+              },
+              services: { type: 'array', items: serviceSchema },
+            },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const council = await councilFrom(request.params);
+      const view = council ? await service.publicView(council.id) : undefined;
+      if (!council || !view) return reply.sendProblemOrPage({ status: 404, title: 'No incident for that council' });
+      const base = `${request.protocol}://${request.host}/${council.slug}/cyber-incident`;
+      return {
+        council: { slug: council.slug, name: council.name },
+        incident: {
+          reference: view.incident.reference,
+          title: view.incident.title,
+          status: view.incident.status,
+          whatHappened: view.incident.summary,
+          whatData: view.incident.dataAffected,
+          whatToDo: view.incident.advice,
+          restorationOutlook: view.incident.restorationOutlook,
+          updatedAt: view.incident.updatedAt,
+          pageUrl: base,
+        },
+        contacts: view.contacts.map((c) => ({ kind: c.kind, label: c.label, value: c.value, hours: c.hours })),
+        services: view.services.map((s) => ({
+          slug: s.slug,
+          name: s.name,
+          group: s.group,
+          status: s.status,
+          whatToDoInstead: s.workaround,
+          expectedRestoration: s.expectedRestoration,
+          lastChanged: s.changedAt,
+          pageUrl: `${base}/services/${s.slug}`,
+        })),
+      };
+    },
+  );
+
+  // Staff pages.
+  app.get('/staff/incidents', { preHandler: requireStaff('incident.read') }, async (request, reply) => {
+    const incidents = await service.listForStaff(request.staff!.principal);
+    return reply.render('incidents/views/staff-incidents.njk', {
+      pageTitle: 'Incidents',
+      incidents: incidents.map((i) => ({
+        ...i,
+        statusText: INCIDENT_STATUSES[i.status],
+        severityText: SEVERITIES[i.severity],
+      })),
+    });
+  });
+
+  app.get('/staff/incidents/:incidentId', { preHandler: requireStaff('incident.read') }, async (request, reply) => {
+    const { incidentId } = request.params as { incidentId: string };
+    const found = await service.details(request.staff!.principal, incidentId);
+    const names = await organisationNames();
+    const query = request.query as Form;
+    return reply.render('incidents/views/staff-incident.njk', {
+      pageTitle: found.incident.title,
+      ...found,
+      statusText: INCIDENT_STATUSES[found.incident.status],
+      severityText: SEVERITIES[found.incident.severity],
+      organisations: found.incident.organisations.map((o) => ({ ...o, name: names.get(o.organisationId) ?? '' })),
+      services: found.services.map((s) => ({ ...serviceView(s), council: names.get(s.organisationId) ?? '' })),
+      saved: query['saved'] === '1',
+    });
+  });
+
+  const recordForm = (request: FastifyRequest) => ({
+    title: text(request.body, 'title', 300),
+    status: text(request.body, 'status', 40),
+    severity: text(request.body, 'severity', 40),
+    summary: text(request.body, 'summary'),
+    dataAffected: text(request.body, 'dataAffected'),
+    advice: text(request.body, 'advice'),
+    restorationOutlook: text(request.body, 'restorationOutlook'),
+  });
+  const renderRecordForm = (reply: FastifyReply, incidentId: string, values: unknown, errors: FieldError[] = []) =>
+    reply.code(errors.length ? 400 : 200).render('incidents/views/staff-incident-edit.njk', {
+      pageTitle: 'Change the incident record',
+      incidentId,
+      values,
+      errors,
+      statuses: Object.entries(INCIDENT_STATUSES).map(([value, label]) => ({ value, text: label })),
+      severities: Object.entries(SEVERITIES).map(([value, label]) => ({ value, text: label })),
+    });
+
+  app.get(
+    '/staff/incidents/:incidentId/edit',
+    { preHandler: requireStaff('incident.manage') },
+    async (request, reply) => {
+      const { incidentId } = request.params as { incidentId: string };
+      const incident = await service.incidentFor(request.staff!.principal, incidentId, 'incident.manage');
+      return renderRecordForm(reply, incidentId, {
+        title: incident.title,
+        status: incident.status,
+        severity: incident.severity,
+        summary: incident.summary,
+        dataAffected: incident.dataAffected,
+        advice: incident.advice,
+        restorationOutlook: incident.restorationOutlook,
+      });
+    },
+  );
+
+  app.post(
+    '/staff/incidents/:incidentId/edit',
+    { preHandler: requireStaff('incident.manage') },
+    async (request, reply) => {
+      const { incidentId } = request.params as { incidentId: string };
+      const values = recordForm(request);
+      const result = await service.updateRecord(request.staff!.principal, actorOf(request), incidentId, values);
+      if (!result.ok) return renderRecordForm(reply, incidentId, values, result.errors);
+      return reply.redirect(`/staff/incidents/${incidentId}?saved=1`, 303);
+    },
+  );
+
+  const renderServiceForm = (reply: FastifyReply, found: Service, values: unknown, errors: FieldError[] = []) =>
+    reply.code(errors.length ? 400 : 200).render('incidents/views/staff-service-edit.njk', {
+      pageTitle: `Change the status of ${found.name}`,
+      service: found,
+      values,
+      errors,
+      statuses: Object.entries(SERVICE_STATUSES).map(([value, label]) => ({ value, text: label })),
+    });
+
+  app.get(
+    '/staff/services/:serviceId/edit',
+    { preHandler: requireStaff('service-status.update') },
+    async (request, reply) => {
+      const { serviceId } = request.params as { serviceId: string };
+      const found = await service.serviceFor(request.staff!.principal, serviceId);
+      return renderServiceForm(reply, found, {
+        status: found.status,
+        workaround: found.workaround,
+        expectedRestoration: found.expectedRestoration ?? '',
+      });
+    },
+  );
+
+  app.post(
+    '/staff/services/:serviceId/edit',
+    { preHandler: requireStaff('service-status.update') },
+    async (request, reply) => {
+      const { serviceId } = request.params as { serviceId: string };
+      const found = await service.serviceFor(request.staff!.principal, serviceId);
+      const values = {
+        status: text(request.body, 'status', 40),
+        workaround: text(request.body, 'workaround', 3000),
+        expectedRestoration: text(request.body, 'expectedRestoration', 20),
+      };
+      const result = await service.changeServiceStatus(request.staff!.principal, actorOf(request), serviceId, values);
+      if (!result.ok) return renderServiceForm(reply, found, values, result.errors);
+      return reply.redirect(`/staff/incidents/${found.incidentId}?saved=1`, 303);
+    },
+  );
+}
