@@ -9,7 +9,9 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { administrationRoutes } from './modules/administration/administration.routes.ts';
+import { incidentTimelineRoutes } from './modules/incident-timeline/incident-timeline.routes.ts';
 import { incidentsRoutes } from './modules/incidents/incidents.routes.ts';
+import { publicUpdatesRoutes } from './modules/public-updates/public-updates.routes.ts';
 import { publicSiteRoutes } from './modules/public-site/public-site.routes.ts';
 import { authRoutes } from './platform/auth/auth.routes.ts';
 import { createAuthService, type AuthService } from './platform/auth/auth.service.ts';
@@ -26,6 +28,11 @@ import { securityHeaders } from './platform/http/security-headers.ts';
 import { loggerOptions } from './platform/logger.ts';
 import { registerJobMetrics } from './platform/jobs/job-metrics.ts';
 import { metricsPlugin } from './platform/metrics.ts';
+import {
+  createPublicPageCache,
+  servePublicPageEarly,
+  type PublicPageCache,
+} from './platform/public-cache/public-page-cache.ts';
 import { createViewEnvironment, govukFrontendDist } from './platform/views/views.ts';
 
 const publicDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../public');
@@ -52,6 +59,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     services: AppServices;
     registeredRoutes: readonly RegisteredRoute[];
+    publicCache: PublicPageCache;
   }
 }
 
@@ -84,6 +92,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
   app.decorate('services', services);
 
+  // Public pages served from memory answer from the first hook, before any per-visitor work.
+  const publicCache = createPublicPageCache({
+    db: database.db,
+    onError: (err) => app.log.error({ err }, 'could not check the public content version'),
+  });
+  app.decorate('publicCache', publicCache);
+  app.addHook('onRequest', servePublicPageEarly(publicCache));
+  app.addHook('onReady', async () => publicCache.start());
+  app.addHook('onClose', async () => publicCache.stop());
+
   // External plugins.
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 256 * 1024 });
@@ -110,6 +128,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(errorPages);
   await app.register(rateLimits, { policies: deps.rateLimitPolicies ?? {} });
   await registerAssets(app);
+
   await app.register(healthRoutes, { database });
   await app.register(authRoutes, {
     auth: services.auth,
@@ -119,7 +138,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Capabilities.
   await app.register(publicSiteRoutes, { database });
-  await app.register(incidentsRoutes, { database, navigation });
+  await app.register(incidentsRoutes, { database, navigation, publicBaseUrl: config.publicBaseUrl });
+  await app.register(publicUpdatesRoutes, { database, navigation, publicBaseUrl: config.publicBaseUrl });
+  await app.register(incidentTimelineRoutes, { database });
   await app.register(administrationRoutes, {
     database,
     auth: services.auth,

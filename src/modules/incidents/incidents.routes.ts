@@ -9,6 +9,8 @@ import {
 import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
 import type { Database } from '../../platform/db/database.ts';
+import { sendCachedPage } from '../../platform/public-cache/public-page-cache.ts';
+import { latestPublishedUpdates } from '../public-updates/public-updates.service.ts';
 import type { Service } from './incidents.repository.ts';
 import {
   INCIDENT_STATUSES,
@@ -56,11 +58,46 @@ const serviceSchema = {
   required: ['slug', 'name', 'group', 'status', 'whatToDoInstead', 'expectedRestoration', 'lastChanged', 'pageUrl'],
 } as const;
 
+const incidentResponseSchema = {
+  type: 'object',
+  properties: {
+    council: { type: 'object', properties: { slug: { type: 'string' }, name: { type: 'string' } } },
+    incident: {
+      type: 'object',
+      properties: {
+        reference: { type: 'string' },
+        title: { type: 'string' },
+        status: { type: 'string', enum: Object.keys(INCIDENT_STATUSES) },
+        whatHappened: { type: 'string' },
+        whatData: { type: 'string' },
+        whatToDo: { type: 'string' },
+        restorationOutlook: { type: 'string' },
+        updatedAt: { type: 'string', format: 'date-time' },
+        pageUrl: { type: 'string' },
+      },
+    },
+    contacts: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          kind: { type: 'string', enum: ['phone', 'email', 'web'] },
+          label: { type: 'string' },
+          value: { type: 'string' },
+          hours: { type: 'string', nullable: true },
+        },
+      },
+    },
+    services: { type: 'array', items: serviceSchema },
+  },
+} as const;
+
 export async function incidentsRoutes(
   app: FastifyInstance,
-  opts: { database: Database; navigation: StaffNavigation },
+  opts: { database: Database; navigation: StaffNavigation; publicBaseUrl: string },
 ): Promise<void> {
   const { db } = opts.database;
+  const { publicBaseUrl } = opts;
   const service = createIncidentsService(db);
   opts.navigation.add({ href: '/staff/incidents', text: 'Incidents', action: 'incident.read' });
 
@@ -74,45 +111,67 @@ export async function incidentsRoutes(
 
   const organisationNames = async () => new Map((await listOrganisations(db)).map((o) => [o.id, o.name]));
 
-  // Public pages.
+  // Public pages: rendered once per change and served from memory (see public-page-cache.ts).
+  const cache = app.publicCache;
+  const HTML = 'text/html; charset=utf-8';
+
   app.get('/:council/cyber-incident', async (request, reply) => {
-    const council = await councilFrom(request.params);
-    const view = council ? await service.publicView(council.id) : undefined;
-    if (!council || !view) return reply.sendProblemOrPage(notFound);
-    const names = await organisationNames();
-    const groups = [...new Set(view.services.map((s) => s.group))].map((g) => ({
-      value: g,
-      text: SERVICE_GROUPS[g] ?? g,
-    }));
+    const slug = (request.params as { council: string }).council;
     const group = (request.query as Form)['group'];
-    const selected = typeof group === 'string' && groups.some((g) => g.value === group) ? group : undefined;
-    return reply.render('incidents/views/public-incident.njk', {
-      pageTitle: view.incident.title,
-      council,
-      incident: view.incident,
-      statusText: INCIDENT_STATUSES[view.incident.status],
-      contacts: view.contacts,
-      services: view.services.filter((s) => !selected || s.group === selected).map(serviceView),
-      groups,
-      selectedGroup: selected,
-      agencies: view.incident.organisations
-        .filter((o) => o.relationship === 'investigating')
-        .map((o) => names.get(o.organisationId) ?? ''),
+    // Only known groups become part of the cache key, so made-up query strings cannot fill memory.
+    const selected = typeof group === 'string' && Object.hasOwn(SERVICE_GROUPS, group) ? group : undefined;
+    const page = await cache.get(`/${slug}/cyber-incident${selected ? `?group=${selected}` : ''}`, async () => {
+      const council = await councilFrom(request.params);
+      const view = council ? await service.publicView(council.id) : undefined;
+      if (!council || !view) return null;
+      const [names, updates] = await Promise.all([
+        organisationNames(),
+        latestPublishedUpdates(db, council.id, 3, view.incident.id),
+      ]);
+      const groups = [...new Set(view.services.map((s) => s.group))].map((g) => ({
+        value: g,
+        text: SERVICE_GROUPS[g] ?? g,
+      }));
+      return {
+        contentType: HTML,
+        body: app.renderPage('incidents/views/public-incident.njk', {
+          pageTitle: view.incident.title,
+          council,
+          incident: view.incident,
+          statusText: INCIDENT_STATUSES[view.incident.status],
+          contacts: view.contacts,
+          services: view.services.filter((s) => !selected || s.group === selected).map(serviceView),
+          groups,
+          selectedGroup: selected,
+          updates,
+          agencies: view.incident.organisations
+            .filter((o) => o.relationship === 'investigating')
+            .map((o) => names.get(o.organisationId) ?? ''),
+        }),
+      };
     });
+    return page ? sendCachedPage(request, reply, page) : reply.sendProblemOrPage(notFound);
   });
 
   app.get('/:council/cyber-incident/services/:service', async (request, reply) => {
-    const council = await councilFrom(request.params);
-    const view = council ? await service.publicView(council.id) : undefined;
-    const slug = (request.params as { service: string }).service;
-    const found = view?.services.find((s) => s.slug === slug);
-    if (!council || !view || !found) return reply.sendProblemOrPage(notFound);
-    return reply.render('incidents/views/public-service.njk', {
-      pageTitle: found.name,
-      council,
-      service: serviceView(found),
-      contacts: view.contacts,
+    const { council: slug, service: serviceSlug } = request.params as { council: string; service: string };
+    if (!/^[a-z0-9-]{1,60}$/.test(serviceSlug)) return reply.sendProblemOrPage(notFound);
+    const page = await cache.get(`/${slug}/cyber-incident/services/${serviceSlug}`, async () => {
+      const council = await councilFrom(request.params);
+      const view = council ? await service.publicView(council.id) : undefined;
+      const found = view?.services.find((s) => s.slug === serviceSlug);
+      if (!council || !view || !found) return null;
+      return {
+        contentType: HTML,
+        body: app.renderPage('incidents/views/public-service.njk', {
+          pageTitle: found.name,
+          council,
+          service: serviceView(found),
+          contacts: view.contacts,
+        }),
+      };
     });
+    return page ? sendCachedPage(request, reply, page) : reply.sendProblemOrPage(notFound);
   });
 
   app.get(
@@ -122,73 +181,48 @@ export async function incidentsRoutes(
         tags: ['public'],
         summary: "A council's current cyber incident: what happened, what to do, contacts and service status",
         params: { type: 'object', properties: { council: { type: 'string' } }, required: ['council'] },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              council: { type: 'object', properties: { slug: { type: 'string' }, name: { type: 'string' } } },
-              incident: {
-                type: 'object',
-                properties: {
-                  reference: { type: 'string' },
-                  title: { type: 'string' },
-                  status: { type: 'string', enum: Object.keys(INCIDENT_STATUSES) },
-                  whatHappened: { type: 'string' },
-                  whatData: { type: 'string' },
-                  whatToDo: { type: 'string' },
-                  restorationOutlook: { type: 'string' },
-                  updatedAt: { type: 'string', format: 'date-time' },
-                  pageUrl: { type: 'string' },
-                },
-              },
-              contacts: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    kind: { type: 'string', enum: ['phone', 'email', 'web'] },
-                    label: { type: 'string' },
-                    value: { type: 'string' },
-                    hours: { type: 'string', nullable: true },
-                  },
-                },
-              },
-              services: { type: 'array', items: serviceSchema },
-            },
-          },
-        },
+        response: { 200: incidentResponseSchema },
       },
     },
     async (request, reply) => {
-      const council = await councilFrom(request.params);
-      const view = council ? await service.publicView(council.id) : undefined;
-      if (!council || !view) return reply.sendProblemOrPage({ status: 404, title: 'No incident for that council' });
-      const base = `${request.protocol}://${request.host}/${council.slug}/cyber-incident`;
-      return {
-        council: { slug: council.slug, name: council.name },
-        incident: {
-          reference: view.incident.reference,
-          title: view.incident.title,
-          status: view.incident.status,
-          whatHappened: view.incident.summary,
-          whatData: view.incident.dataAffected,
-          whatToDo: view.incident.advice,
-          restorationOutlook: view.incident.restorationOutlook,
-          updatedAt: view.incident.updatedAt,
-          pageUrl: base,
-        },
-        contacts: view.contacts.map((c) => ({ kind: c.kind, label: c.label, value: c.value, hours: c.hours })),
-        services: view.services.map((s) => ({
-          slug: s.slug,
-          name: s.name,
-          group: s.group,
-          status: s.status,
-          whatToDoInstead: s.workaround,
-          expectedRestoration: s.expectedRestoration,
-          lastChanged: s.changedAt,
-          pageUrl: `${base}/services/${s.slug}`,
-        })),
-      };
+      const slug = (request.params as { council: string }).council;
+      const page = await cache.get(`/api/v1/councils/${slug}/incident`, async () => {
+        const council = await councilFrom(request.params);
+        const view = council ? await service.publicView(council.id) : undefined;
+        if (!council || !view) return null;
+        const base = `${publicBaseUrl}/${council.slug}/cyber-incident`;
+        return {
+          contentType: 'application/json; charset=utf-8',
+          body: JSON.stringify({
+            council: { slug: council.slug, name: council.name },
+            incident: {
+              reference: view.incident.reference,
+              title: view.incident.title,
+              status: view.incident.status,
+              whatHappened: view.incident.summary,
+              whatData: view.incident.dataAffected,
+              whatToDo: view.incident.advice,
+              restorationOutlook: view.incident.restorationOutlook,
+              updatedAt: view.incident.updatedAt,
+              pageUrl: base,
+            },
+            contacts: view.contacts.map((c) => ({ kind: c.kind, label: c.label, value: c.value, hours: c.hours })),
+            services: view.services.map((s) => ({
+              slug: s.slug,
+              name: s.name,
+              group: s.group,
+              status: s.status,
+              whatToDoInstead: s.workaround,
+              expectedRestoration: s.expectedRestoration,
+              lastChanged: s.changedAt,
+              pageUrl: `${base}/services/${s.slug}`,
+            })),
+          }),
+        };
+      });
+      return page
+        ? sendCachedPage(request, reply, page)
+        : reply.sendProblemOrPage({ status: 404, title: 'No incident for that council' });
     },
   );
 
@@ -266,6 +300,7 @@ export async function incidentsRoutes(
       const values = recordForm(request);
       const result = await service.updateRecord(request.staff!.principal, actorOf(request), incidentId, values);
       if (!result.ok) return renderRecordForm(reply, incidentId, values, result.errors);
+      cache.invalidate();
       return reply.redirect(`/staff/incidents/${incidentId}?saved=1`, 303);
     },
   );
@@ -306,6 +341,7 @@ export async function incidentsRoutes(
       };
       const result = await service.changeServiceStatus(request.staff!.principal, actorOf(request), serviceId, values);
       if (!result.ok) return renderServiceForm(reply, found, values, result.errors);
+      cache.invalidate();
       return reply.redirect(`/staff/incidents/${found.incidentId}?saved=1`, 303);
     },
   );

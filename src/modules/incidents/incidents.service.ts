@@ -6,6 +6,7 @@ import type { DB } from '../../platform/db/schema.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
 import { newId, nowIso } from '../../platform/ids.ts';
 import { can, type Action, type Principal } from '../../platform/policy/policy.ts';
+import { bumpPublicContentVersion } from '../../platform/public-cache/public-content.repository.ts';
 import * as repo from './incidents.repository.ts';
 
 export const INCIDENT_STATUSES: Record<repo.IncidentStatus, string> = {
@@ -194,6 +195,7 @@ export function createIncidentsService(db: Kysely<DB>) {
         author_label: actor.label,
         created_at: at,
       });
+      await bumpPublicContentVersion(trx);
       await recordAudit(trx, actor, {
         action: 'incident.record-updated',
         organisationId: incident.leadOrganisationId,
@@ -263,6 +265,7 @@ export function createIncidentsService(db: Kysely<DB>) {
         author_label: actor.label,
         created_at: at,
       });
+      await bumpPublicContentVersion(trx);
       await recordAudit(trx, actor, {
         action: 'incident.service-status-changed',
         organisationId: service.organisationId,

@@ -5,11 +5,15 @@ import type { Database } from './database.ts';
 import * as m0001 from './migrations/0001-platform.ts';
 import * as m0002 from './migrations/0002-pending-enrolment-key.ts';
 import * as m0003 from './migrations/0003-incidents.ts';
+import * as m0004 from './migrations/0004-public-updates.ts';
+import * as m0005 from './migrations/0005-public-content-version.ts';
 
 const migrations: Record<string, Migration> = {
   '0001-platform': m0001,
   '0002-pending-enrolment-key': m0002,
   '0003-incidents': m0003,
+  '0004-public-updates': m0004,
+  '0005-public-content-version': m0005,
 };
 
 function transactional(migration: Migration): Migration {

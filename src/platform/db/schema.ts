@@ -188,7 +188,52 @@ export interface TimelineEntriesTable {
   created_at: string;
 }
 
+export interface PublicContentVersionTable {
+  id: number;
+  version: number;
+}
+
+export interface PublicUpdatesTable {
+  id: string;
+  incident_id: string;
+  published_version_id: string | null; // the version residents see, once one is approved
+  first_published_at: string | null;
+  last_published_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PublicUpdateCouncilsTable {
+  update_id: string;
+  organisation_id: string;
+}
+
+export interface PublicUpdateVersionsTable {
+  id: string;
+  update_id: string;
+  version_number: number;
+  state: 'draft' | 'submitted' | 'published';
+  title: string;
+  body: string; // plain text; a blank line separates paragraphs
+  author_user_id: string | null;
+  author_label: string;
+  contributor_ids: string; // JSON array of the user ids who wrote, changed or submitted this version
+  created_at: string;
+  updated_at: string;
+  submitted_at: string | null;
+  submitted_by_label: string | null;
+  rejected_at: string | null;
+  rejected_by_label: string | null;
+  rejection_reason: string | null;
+  approved_by_user_id: string | null;
+  approved_by_label: string | null;
+  published_at: string | null;
+}
+
 export interface DB {
+  public_updates: PublicUpdatesTable;
+  public_update_councils: PublicUpdateCouncilsTable;
+  public_update_versions: PublicUpdateVersionsTable;
   organisations: OrganisationsTable;
   users: UsersTable;
   memberships: MembershipsTable;
@@ -205,6 +250,7 @@ export interface DB {
   public_contacts: PublicContactsTable;
   services: ServicesTable;
   timeline_entries: TimelineEntriesTable;
+  public_content_version: PublicContentVersionTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;
