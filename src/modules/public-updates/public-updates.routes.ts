@@ -89,7 +89,7 @@ export async function publicUpdatesRoutes(app: FastifyInstance, opts: PublicUpda
     const view = await publicView(request);
     if (!view) return reply.sendProblemOrPage(notFound);
     return reply.render('public-updates/views/public-updates.njk', {
-      pageTitle: 'Updates',
+      pageTitle: 'Updates on the cyber incident',
       council: view.council,
       incident: view.incident,
       updates: view.updates,

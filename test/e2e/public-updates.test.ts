@@ -1,0 +1,102 @@
+// Issue 3's sign-off journey: comms drafts an update and sends it for approval, cannot approve it
+// themselves, an incident manager approves it, and a resident sees it on the council's incident
+// page, in the list of updates and in the Atom feed. Every page passes axe.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { AuthenticatorCodePage, SignInPage } from './pages/sign-in-pages.ts';
+import { BasePage } from './support/base-page.ts';
+import { Authenticator } from './support/authenticator.ts';
+import { describeJourneys, JOURNEY_TIMEOUT_MS } from './support/e2e-suite.ts';
+import type { Journey } from './support/journey.ts';
+
+class PageAt extends BasePage {
+  constructor(
+    journey: Journey,
+    readonly heading: string,
+    readonly path: string | RegExp,
+  ) {
+    super(journey);
+  }
+}
+
+const TITLE = 'Bin collections are back to normal';
+const BODY = 'Collections are running on the usual days again.\n\nBulky waste bookings open on Monday.';
+
+describeJourneys('public update sign-off journey', (e2e) => {
+  test(
+    'comms drafts, cannot approve their own update, a manager approves, and residents see it',
+    { timeout: JOURNEY_TIMEOUT_MS },
+    () =>
+      e2e.journey(async (journey) => {
+        const server = e2e.server();
+        const signInAs = async (role: 'comms' | 'incident-manager') => {
+          const who = server.demo(role);
+          await journey.goto('/sign-in');
+          await new SignInPage(journey).check();
+          await new SignInPage(journey).signIn(who.email, who.password);
+          await (
+            await new AuthenticatorCodePage(journey).check()
+          ).enterCode(await new Authenticator(who.totpSecret).nextCode());
+        };
+
+        await signInAs('comms');
+        await journey.goto('/staff/incidents');
+        await new PageAt(journey, 'Incidents', '/staff/incidents').check();
+        await journey.navigate(() =>
+          journey.page.getByRole('link', { name: 'Cyber attack on shared IT systems' }).click(),
+        );
+        await new PageAt(journey, 'Cyber attack on shared IT systems', /^\/staff\/incidents\/[\w-]+$/).check();
+        await journey.navigate(() => journey.page.locator('[data-qa="updates-link"]').click());
+        await new PageAt(journey, 'Public updates', /\/updates$/).check();
+        await journey.navigate(() => journey.page.locator('[data-qa="new-update"]').click());
+        const form = await new PageAt(journey, await journey.page.locator('h1').innerText(), /\/updates\/new$/).check();
+        const westminster = form.page.getByLabel('Westminster City Council');
+        if (await westminster.count()) await westminster.check();
+        await form.page.fill('#title', TITLE);
+        await form.page.fill('#body', BODY);
+        await journey.navigate(() => form.page.locator('[data-qa="save-draft"]').click());
+        await new PageAt(journey, TITLE, /\/updates\/[\w-]+$/).check();
+        await journey.navigate(() => journey.page.locator('[data-qa="submit"]').click());
+        const submitted = await new PageAt(journey, TITLE, /\/updates\/[\w-]+$/).check();
+        assert.equal(
+          await submitted.page.locator('[data-qa="review"]').count(),
+          0,
+          'the author is not offered approval',
+        );
+        const updatePath = new URL(journey.page.url()).pathname;
+        const ownApproval = await journey.goto(`${updatePath}/approve`);
+        assert.equal(ownApproval.status(), 403, 'comms cannot approve');
+        await journey.goto('/staff');
+        await journey.navigate(() => journey.page.locator('[data-qa="sign-out"]').click());
+
+        await signInAs('incident-manager');
+        await journey.goto(updatePath);
+        await new PageAt(journey, TITLE, updatePath).check();
+        await journey.navigate(() => journey.page.locator('[data-qa="review"]').click());
+        await new PageAt(journey, 'Approve a public update', `${updatePath}/approve`).check();
+        await journey.navigate(() => journey.page.locator('[data-qa="approve"]').click());
+        await new PageAt(journey, TITLE, updatePath).check();
+        await journey.navigate(() => journey.page.locator('[data-qa="sign-out"]').click());
+
+        // A resident.
+        await journey.goto('/westminster/cyber-incident');
+        const incident = await new PageAt(
+          journey,
+          'Cyber attack on shared IT systems',
+          '/westminster/cyber-incident',
+        ).check();
+        assert.match(await incident.page.locator('[data-qa="latest-updates"]').innerText(), new RegExp(TITLE));
+        await journey.navigate(() => incident.page.getByRole('link', { name: 'All updates' }).click());
+        const list = await new PageAt(
+          journey,
+          await journey.page.locator('h1').innerText(),
+          '/westminster/cyber-incident/updates',
+        ).check();
+        assert.match(await list.page.locator('main').innerText(), /Bulky waste bookings open on Monday/);
+        const feed = await journey.page.request.get(`${server.baseUrl}/westminster/cyber-incident/updates.atom`);
+        assert.equal(feed.status(), 200);
+        assert.match(feed.headers()['content-type'] ?? '', /application\/atom\+xml/);
+        assert.match(await feed.text(), new RegExp(`<title[^>]*>${TITLE}</title>`));
+      }),
+  );
+});
