@@ -1,5 +1,6 @@
 // Staff home and the administrator's pages: staff accounts and the audit log.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { formList, formText } from '../../platform/http/form-fields.ts';
 import { listOrganisations } from '../../platform/accounts/accounts.repository.ts';
 import type { AuthService } from '../../platform/auth/auth.service.ts';
 import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
@@ -24,14 +25,8 @@ const LINK_COOKIE = 'wardroom_setup_link';
 const PAGE_SIZE = 50;
 
 type Form = Record<string, unknown>;
-const text = (body: unknown, name: string, max = 500) => {
-  const v = (body as Form | undefined)?.[name];
-  return typeof v === 'string' ? v.trim().slice(0, max) : '';
-};
-const list = (body: unknown, name: string): string[] => {
-  const v = (body as Form | undefined)?.[name];
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : [];
-};
+/** Names, emails and ids are compared and stored without stray spaces. */
+const trimmedText = (body: unknown, name: string, max = 500) => formText(body, name, max).trim();
 
 export async function administrationRoutes(app: FastifyInstance, opts: AdministrationOptions): Promise<void> {
   const { db } = opts.database;
@@ -88,11 +83,11 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
 
   app.post('/staff/admin/users/invite', { preHandler: requireStaff('users.manage') }, async (request, reply) => {
     const values = {
-      email: text(request.body, 'email', 320),
-      displayName: text(request.body, 'displayName', 200),
-      organisationId: text(request.body, 'organisationId', 60),
+      email: trimmedText(request.body, 'email', 320),
+      displayName: trimmedText(request.body, 'displayName', 200),
+      organisationId: trimmedText(request.body, 'organisationId', 60),
     };
-    const roles = list(request.body, 'roles').filter(isRole);
+    const roles = formList(request.body, 'roles').filter(isRole);
     const organisations = await inviteForm(request);
     const errors: Array<{ text: string; href: string }> = [];
     if (!values.displayName) errors.push({ text: 'Enter their full name', href: '#displayName' });
@@ -167,8 +162,8 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
     );
 
   userAction('roles', async (request, userId) => {
-    const organisationId = text(request.body, 'organisationId', 60);
-    const roles = list(request.body, 'roles').filter(isRole) as Role[];
+    const organisationId = trimmedText(request.body, 'organisationId', 60);
+    const roles = formList(request.body, 'roles').filter(isRole) as Role[];
     await service.setRoles(request.staff!.principal, actorOf(request), userId, organisationId, roles);
     return 'saved';
   });
@@ -219,14 +214,16 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
     const query = request.query as Form;
     const filter = {
       visibleTo: organisationsWhere(request.staff!.principal, 'audit.read'),
-      action: text(query, 'action', 100) || undefined,
-      targetId: text(query, 'targetId', 100) || undefined,
-      from: /^\d{4}-\d{2}-\d{2}$/.test(text(query, 'from')) ? `${text(query, 'from')}T00:00:00.000Z` : undefined,
-      to: /^\d{4}-\d{2}-\d{2}$/.test(text(query, 'to'))
-        ? new Date(Date.parse(`${text(query, 'to')}T00:00:00.000Z`) + 86_400_000).toISOString()
+      action: trimmedText(query, 'action', 100) || undefined,
+      targetId: trimmedText(query, 'targetId', 100) || undefined,
+      from: /^\d{4}-\d{2}-\d{2}$/.test(trimmedText(query, 'from'))
+        ? `${trimmedText(query, 'from')}T00:00:00.000Z`
+        : undefined,
+      to: /^\d{4}-\d{2}-\d{2}$/.test(trimmedText(query, 'to'))
+        ? new Date(Date.parse(`${trimmedText(query, 'to')}T00:00:00.000Z`) + 86_400_000).toISOString()
         : undefined,
     };
-    const page = Math.max(1, Math.min(10_000, Number.parseInt(text(query, 'page', 6) || '1', 10) || 1));
+    const page = Math.max(1, Math.min(10_000, Number.parseInt(trimmedText(query, 'page', 6) || '1', 10) || 1));
     const { rows, total } = await findEvents(db, filter, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
     await recordAudit(db, actorOf(request), {
       action: 'audit.viewed',
@@ -235,14 +232,14 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
     const names = await organisationNames();
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
     const qs = (p: number) =>
-      `?${new URLSearchParams({ ...Object.fromEntries(Object.entries({ action: text(query, 'action'), targetId: text(query, 'targetId'), from: text(query, 'from'), to: text(query, 'to') }).filter(([, v]) => v)), page: String(p) }).toString()}`;
+      `?${new URLSearchParams({ ...Object.fromEntries(Object.entries({ action: trimmedText(query, 'action'), targetId: trimmedText(query, 'targetId'), from: trimmedText(query, 'from'), to: trimmedText(query, 'to') }).filter(([, v]) => v)), page: String(p) }).toString()}`;
     return reply.render('administration/views/audit.njk', {
       pageTitle: 'Audit log',
       values: {
-        action: text(query, 'action'),
-        targetId: text(query, 'targetId'),
-        from: text(query, 'from'),
-        to: text(query, 'to'),
+        action: trimmedText(query, 'action'),
+        targetId: trimmedText(query, 'targetId'),
+        from: trimmedText(query, 'from'),
+        to: trimmedText(query, 'to'),
       },
       total,
       events: rows.map((e) => ({

@@ -1,5 +1,6 @@
 // The staff timeline and decision log pages: the timeline with filters, the forms that add a
 // decision, an action or a note, marking an action done, and the HTML and PDF exports.
+import { formText } from '../../platform/http/form-fields.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { Database } from '../../platform/db/database.ts';
@@ -20,11 +21,6 @@ import {
 import { renderTimelinePdf } from './timeline-pdf.ts';
 
 type Form = Record<string, unknown>;
-// Inputs are cut well past their limits, so an over-long entry is reported rather than cut silently.
-const text = (body: unknown, name: string, max: number) => {
-  const v = (body as Form | undefined)?.[name];
-  return typeof v === 'string' ? v.slice(0, max) : '';
-};
 
 const KIND_HEADINGS: Record<AuthoredKind, string> = {
   decision: 'Record a decision',
@@ -82,19 +78,19 @@ export async function incidentTimelineRoutes(app: FastifyInstance, opts: { datab
   });
 
   const entryForm = (request: FastifyRequest): EntryInput => ({
-    title: text(request.body, 'title', LIMITS.title * 2),
-    body: text(request.body, 'body', LIMITS.text * 2),
-    decidedBy: text(request.body, 'decidedBy', LIMITS.name * 2),
-    alternatives: text(request.body, 'alternatives', LIMITS.text * 2),
-    owner: text(request.body, 'owner', LIMITS.name * 2),
-    dueDay: text(request.body, 'dueDate-day', 10),
-    dueMonth: text(request.body, 'dueDate-month', 10),
-    dueYear: text(request.body, 'dueDate-year', 10),
-    done: text(request.body, 'done', 10) === 'yes',
-    occurredDay: text(request.body, 'occurredAt-day', 10),
-    occurredMonth: text(request.body, 'occurredAt-month', 10),
-    occurredYear: text(request.body, 'occurredAt-year', 10),
-    occurredTime: text(request.body, 'occurredTime', 10),
+    title: formText(request.body, 'title', LIMITS.title * 2),
+    body: formText(request.body, 'body', LIMITS.text * 2),
+    decidedBy: formText(request.body, 'decidedBy', LIMITS.name * 2),
+    alternatives: formText(request.body, 'alternatives', LIMITS.text * 2),
+    owner: formText(request.body, 'owner', LIMITS.name * 2),
+    dueDay: formText(request.body, 'dueDate-day', 10),
+    dueMonth: formText(request.body, 'dueDate-month', 10),
+    dueYear: formText(request.body, 'dueDate-year', 10),
+    done: formText(request.body, 'done', 10) === 'yes',
+    occurredDay: formText(request.body, 'occurredAt-day', 10),
+    occurredMonth: formText(request.body, 'occurredAt-month', 10),
+    occurredYear: formText(request.body, 'occurredAt-year', 10),
+    occurredTime: formText(request.body, 'occurredTime', 10),
   });
 
   const kindOf = (request: FastifyRequest): AuthoredKind => {

@@ -9,6 +9,7 @@ import {
 import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
 import type { Database } from '../../platform/db/database.ts';
+import { formText } from '../../platform/http/form-fields.ts';
 import { sendCachedPage } from '../../platform/public-cache/public-page-cache.ts';
 import { latestPublishedUpdates } from '../public-updates/public-updates.service.ts';
 import type { Service } from './incidents.repository.ts';
@@ -22,10 +23,6 @@ import {
 } from './incidents.service.ts';
 
 type Form = Record<string, unknown>;
-const text = (body: unknown, name: string, max = 10_000) => {
-  const v = (body as Form | undefined)?.[name];
-  return typeof v === 'string' ? v.slice(0, max) : '';
-};
 
 const STATUS_TAG: Record<Service['status'], string> = {
   working: 'govuk-tag--green',
@@ -256,13 +253,13 @@ export async function incidentsRoutes(
   });
 
   const recordForm = (request: FastifyRequest) => ({
-    title: text(request.body, 'title', 300),
-    status: text(request.body, 'status', 40),
-    severity: text(request.body, 'severity', 40),
-    summary: text(request.body, 'summary'),
-    dataAffected: text(request.body, 'dataAffected'),
-    advice: text(request.body, 'advice'),
-    restorationOutlook: text(request.body, 'restorationOutlook'),
+    title: formText(request.body, 'title', 300),
+    status: formText(request.body, 'status', 40),
+    severity: formText(request.body, 'severity', 40),
+    summary: formText(request.body, 'summary'),
+    dataAffected: formText(request.body, 'dataAffected'),
+    advice: formText(request.body, 'advice'),
+    restorationOutlook: formText(request.body, 'restorationOutlook'),
   });
   const renderRecordForm = (reply: FastifyReply, incidentId: string, values: unknown, errors: FieldError[] = []) =>
     reply.code(errors.length ? 400 : 200).render('incidents/views/staff-incident-edit.njk', {
@@ -335,9 +332,9 @@ export async function incidentsRoutes(
       const { serviceId } = request.params as { serviceId: string };
       const found = await service.serviceFor(request.staff!.principal, serviceId);
       const values = {
-        status: text(request.body, 'status', 40),
-        workaround: text(request.body, 'workaround', 3000),
-        expectedRestoration: text(request.body, 'expectedRestoration', 20),
+        status: formText(request.body, 'status', 40),
+        workaround: formText(request.body, 'workaround', 3000),
+        expectedRestoration: formText(request.body, 'expectedRestoration', 20),
       };
       const result = await service.changeServiceStatus(request.staff!.principal, actorOf(request), serviceId, values);
       if (!result.ok) return renderServiceForm(reply, found, values, result.errors);

@@ -1,5 +1,6 @@
 // Public updates: the staff pages to draft, send for approval, approve or send back, and correct
 // an update, and the public pages residents read (the list, one update, the Atom feed, the API).
+import { formList, formText } from '../../platform/http/form-fields.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   findOrganisationBySlug,
@@ -26,15 +27,6 @@ import {
 } from './public-updates.service.ts';
 
 type Form = Record<string, unknown>;
-const text = (body: unknown, name: string, max: number) => {
-  const v = (body as Form | undefined)?.[name];
-  return typeof v === 'string' ? v.slice(0, max) : '';
-};
-/** A checkbox group arrives as nothing, one string or several. */
-const list = (body: unknown, name: string): string[] => {
-  const v = (body as Form | undefined)?.[name];
-  return (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string').slice(0, 50);
-};
 
 const STATE_TAG: Record<UpdateVersion['state'], string> = {
   draft: 'govuk-tag--grey',
@@ -172,9 +164,9 @@ export async function publicUpdatesRoutes(app: FastifyInstance, opts: PublicUpda
   });
 
   const updateForm = (request: FastifyRequest): UpdateInput => ({
-    title: text(request.body, 'title', LIMITS.title + 200),
-    body: text(request.body, 'body', LIMITS.body + 2000),
-    councilIds: list(request.body, 'councils'),
+    title: formText(request.body, 'title', LIMITS.title + 200),
+    body: formText(request.body, 'body', LIMITS.body + 2000),
+    councilIds: formList(request.body, 'councils'),
   });
 
   const renderForm = async (
@@ -318,8 +310,8 @@ export async function publicUpdatesRoutes(app: FastifyInstance, opts: PublicUpda
   });
 
   const seenFrom = (request: FastifyRequest) => ({
-    versionId: text(request.body, 'versionId', 40),
-    updatedAt: text(request.body, 'seen', 40),
+    versionId: formText(request.body, 'versionId', 40),
+    updatedAt: formText(request.body, 'seen', 40),
   });
 
   app.post('/staff/incidents/:incidentId/updates/:updateId/approve', decide, async (request, reply) => {
@@ -333,7 +325,7 @@ export async function publicUpdatesRoutes(app: FastifyInstance, opts: PublicUpda
   app.post('/staff/incidents/:incidentId/updates/:updateId/reject', decide, async (request, reply) => {
     const { incidentId, updateId } = ids(request.params);
     const principal = request.staff!.principal;
-    const reason = text(request.body, 'reason', LIMITS.reason + 500);
+    const reason = formText(request.body, 'reason', LIMITS.reason + 500);
     const result = await service.reject(principal, actorOf(request), incidentId, updateId, seenFrom(request), reason);
     if (!result.ok) {
       return renderDecision(reply, await service.decisionFor(principal, incidentId, updateId), reason, result.errors);

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import QRCode from 'qrcode';
 import { rotateCsrfCookie } from '../http/csrf.ts';
+import { formText } from '../http/form-fields.ts';
 import { createSecretBox } from './secret-box.ts';
 import type { AuthService, ClientInfo, CodeResult } from './auth.service.ts';
 import { safeReturnPath } from './staff-guard.ts';
@@ -18,10 +19,6 @@ export interface AuthRoutesOptions {
 }
 
 type Form = Record<string, unknown>;
-const field = (body: unknown, name: string, max = 1000): string => {
-  const value = (body as Form | undefined)?.[name];
-  return typeof value === 'string' ? value.slice(0, max) : '';
-};
 
 export function clientInfo(request: FastifyRequest): ClientInfo {
   const ua = request.headers['user-agent'];
@@ -96,8 +93,8 @@ export const authRoutes = fp(
     });
 
     app.post('/sign-in', { config: { rateLimit: 'sign-in' } }, async (request, reply) => {
-      const email = field(request.body, 'email', 320).trim();
-      const password = field(request.body, 'password', 1000);
+      const email = formText(request.body, 'email', 320).trim();
+      const password = formText(request.body, 'password', 1000);
       const errors: Array<{ text: string; href: string }> = [];
       if (!email) errors.push({ text: 'Enter your email address', href: '#email' });
       if (!password) errors.push({ text: 'Enter your password', href: '#password' });
@@ -146,7 +143,7 @@ export const authRoutes = fp(
     app.post('/sign-in/mfa/set-up', async (request, reply) => {
       const pending = request.pendingSignIn;
       if (!pending || pending.session.stage !== 'mfa-enrol') return reply.redirect('/sign-in', 303);
-      const code = field(request.body, 'code', 20);
+      const code = formText(request.body, 'code', 20);
       if (!code.trim())
         return renderEnrolment(reply, pending, [
           { text: 'Enter the 6-digit code from your authenticator app', href: '#code' },
@@ -180,7 +177,7 @@ export const authRoutes = fp(
       app.post(path, { config: { rateLimit: 'sign-in' } }, async (request, reply) => {
         const pending = request.pendingSignIn;
         if (!pending || pending.session.stage !== 'mfa') return reply.redirect('/sign-in', 303);
-        const code = field(request.body, 'code', 40);
+        const code = formText(request.body, 'code', 40);
         const missing =
           verify === 'totp' ? 'Enter the 6-digit code from your authenticator app' : 'Enter a recovery code';
         if (!code.trim())
@@ -214,8 +211,8 @@ export const authRoutes = fp(
 
     app.post('/sign-in/set-up/:token', async (request, reply) => {
       const { token } = request.params as { token: string };
-      const password = field(request.body, 'password', 1000);
-      const confirm = field(request.body, 'confirmPassword', 1000);
+      const password = formText(request.body, 'password', 1000);
+      const confirm = formText(request.body, 'confirmPassword', 1000);
       const link = await auth.findSetupLink(token);
       if (!link) return reply.code(410).render('auth/views/set-up-expired.njk', { pageTitle: 'This link has expired' });
       const render = (errors: Array<{ text: string; href: string }>) =>
