@@ -1,5 +1,6 @@
 // Public updates: the staff pages to draft, send for approval, approve or send back, and correct
 // an update, and the public pages residents read (the list, one update, the Atom feed, the API).
+import { sendCachedPage } from '../../platform/public-cache/public-page-cache.ts';
 import { formList, formText } from '../../platform/http/form-fields.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -77,35 +78,56 @@ export async function publicUpdatesRoutes(app: FastifyInstance, opts: PublicUpda
     return { council, incident, updates: await latestPublishedUpdates(db, council.id, undefined, incident.id) };
   };
 
+  // Served from memory like the incident page: rendered once per change, keyed by address.
+  const slugOf = (request: FastifyRequest) => (request.params as { council: string }).council;
+
   app.get('/:council/cyber-incident/updates', async (request, reply) => {
-    const view = await publicView(request);
-    if (!view) return reply.sendProblemOrPage(notFound);
-    return reply.render('public-updates/views/public-updates.njk', {
-      pageTitle: 'Updates on the cyber incident',
-      council: view.council,
-      incident: view.incident,
-      updates: view.updates,
+    const page = await app.publicCache.get(`/${slugOf(request)}/cyber-incident/updates`, async () => {
+      const view = await publicView(request);
+      if (!view) return null;
+      return {
+        contentType: 'text/html; charset=utf-8',
+        body: app.renderPage('public-updates/views/public-updates.njk', {
+          pageTitle: 'Updates on the cyber incident',
+          council: view.council,
+          incident: view.incident,
+          updates: view.updates,
+        }),
+      };
     });
+    return page ? sendCachedPage(request, reply, page) : reply.sendProblemOrPage(notFound);
   });
 
   app.get('/:council/cyber-incident/updates.atom', async (request, reply) => {
-    const view = await publicView(request);
-    if (!view) return reply.sendProblemOrPage(notFound);
-    const xml = renderAtomFeed({
-      council: view.council,
-      updates: view.updates,
-      baseUrl: baseUrl(request),
-      emptySince: view.incident.createdAt,
+    const page = await app.publicCache.get(`/${slugOf(request)}/cyber-incident/updates.atom`, async () => {
+      const view = await publicView(request);
+      if (!view) return null;
+      return {
+        contentType: ATOM_CONTENT_TYPE,
+        body: renderAtomFeed({
+          council: view.council,
+          updates: view.updates,
+          baseUrl: baseUrl(request),
+          emptySince: view.incident.createdAt,
+        }),
+      };
     });
-    return reply.type(ATOM_CONTENT_TYPE).send(xml);
+    return page ? sendCachedPage(request, reply, page) : reply.sendProblemOrPage(notFound);
   });
 
   app.get('/:council/cyber-incident/updates/:updateId', async (request, reply) => {
-    const council = await councilFrom(request.params);
     const { updateId } = ids(request.params);
-    const update = council && isId(updateId) ? await findPublishedUpdate(db, council.id, updateId) : undefined;
-    if (!council || !update) return reply.sendProblemOrPage(notFound);
-    return reply.render('public-updates/views/public-update.njk', { pageTitle: update.title, council, update });
+    if (!isId(updateId)) return reply.sendProblemOrPage(notFound);
+    const page = await app.publicCache.get(`/${slugOf(request)}/cyber-incident/updates/${updateId}`, async () => {
+      const council = await councilFrom(request.params);
+      const update = council ? await findPublishedUpdate(db, council.id, updateId) : undefined;
+      if (!council || !update) return null;
+      return {
+        contentType: 'text/html; charset=utf-8',
+        body: app.renderPage('public-updates/views/public-update.njk', { pageTitle: update.title, council, update }),
+      };
+    });
+    return page ? sendCachedPage(request, reply, page) : reply.sendProblemOrPage(notFound);
   });
 
   app.get(
