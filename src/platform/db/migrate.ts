@@ -38,11 +38,21 @@ export async function migrateToLatest(database: Pick<Database, 'db' | 'dialect'>
       ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
       : undefined;
   const migrator = new Migrator({ db, provider, ...(migrationTableSchema ? { migrationTableSchema } : {}) });
-  const result: MigrationResultSet = await migrator.migrateToLatest();
+  let result: MigrationResultSet = await migrator.migrateToLatest();
+  // Kysely checks for its tables by listing every schema's tables; if another schema on the same
+  // server is dropped at that moment (tests drop theirs; an operator might), PostgreSQL reports
+  // that schema as missing. Nothing was applied (the check comes first), so asking again is safe.
+  for (let attempt = 1; attempt < 3 && result.error && isVanishedSchema(result.error); attempt += 1) {
+    result = await migrator.migrateToLatest();
+  }
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');
     const message = result.error instanceof Error ? result.error.message : String(result.error);
     throw new Error(`Migration ${failed?.migrationName ?? '(unknown)'} failed: ${message}`, { cause: result.error });
   }
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+function isVanishedSchema(error: unknown): boolean {
+  return (error as { code?: unknown }).code === '3F000';
 }
