@@ -13,6 +13,8 @@ import { incidentTimelineRoutes } from './modules/incident-timeline/incident-tim
 import { incidentsRoutes } from './modules/incidents/incidents.routes.ts';
 import { publicUpdatesRoutes } from './modules/public-updates/public-updates.routes.ts';
 import { publicSiteRoutes } from './modules/public-site/public-site.routes.ts';
+import { enqueueSubscriberNotification } from './modules/subscriptions/subscription-jobs.ts';
+import { subscriptionsRoutes } from './modules/subscriptions/subscriptions.routes.ts';
 import { authRoutes } from './platform/auth/auth.routes.ts';
 import { createAuthService, type AuthService } from './platform/auth/auth.service.ts';
 import { createStaffNavigation } from './platform/auth/staff-navigation.ts';
@@ -25,6 +27,7 @@ import { errorPages } from './platform/http/errors.ts';
 import { rateLimits, type RateLimitPolicy } from './platform/http/rate-limit.ts';
 import { renderPlugin } from './platform/http/render.ts';
 import { securityHeaders } from './platform/http/security-headers.ts';
+import { smsConfigured } from './platform/sms/sms-sender.ts';
 import { loggerOptions } from './platform/logger.ts';
 import { registerJobMetrics } from './platform/jobs/job-metrics.ts';
 import { metricsPlugin } from './platform/metrics.ts';
@@ -139,7 +142,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Capabilities.
   await app.register(publicSiteRoutes, { database });
   await app.register(incidentsRoutes, { database, navigation, publicBaseUrl: config.publicBaseUrl });
-  await app.register(publicUpdatesRoutes, { database, navigation, publicBaseUrl: config.publicBaseUrl });
+  await app.register(publicUpdatesRoutes, {
+    database,
+    navigation,
+    publicBaseUrl: config.publicBaseUrl,
+    // Publishing an update queues the messages to its councils' subscribers, in the same transaction.
+    onPublishing: async (trx, { updateId, versionId, councilIds }) => {
+      await enqueueSubscriberNotification(trx, { updateId, versionId, councilIds, baseUrl: config.publicBaseUrl });
+    },
+  });
+  await app.register(subscriptionsRoutes, {
+    database,
+    publicBaseUrl: config.publicBaseUrl,
+    smsAvailable: smsConfigured(config),
+  });
   await app.register(incidentTimelineRoutes, { database });
   await app.register(administrationRoutes, {
     database,

@@ -30,6 +30,10 @@ export interface Config {
   /** A Notify email template with subject ((subject)) and body ((body)), for all platform email. */
   notifyEmailTemplateId: string | undefined;
   notifyEmailReplyToId: string | undefined;
+  /** A Notify text message template whose body is ((body)); text message updates are offered only with it. */
+  notifySmsTemplateId: string | undefined;
+  /** A text message sender set up in the Notify service; the service's default when not given. */
+  notifySmsSenderId: string | undefined;
   /** Notify's API address; only changed for tests against a local server. */
   notifyBaseUrl: string | undefined;
   logLevel: string;
@@ -142,9 +146,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
   const notifyEmailTemplateId = read('NOTIFY_EMAIL_TEMPLATE_ID');
   const notifyEmailReplyToId = read('NOTIFY_EMAIL_REPLY_TO_ID');
+  const notifySmsTemplateId = read('NOTIFY_SMS_TEMPLATE_ID');
+  const notifySmsSenderId = read('NOTIFY_SMS_SENDER_ID');
   for (const [name, value] of [
     ['NOTIFY_EMAIL_TEMPLATE_ID', notifyEmailTemplateId],
     ['NOTIFY_EMAIL_REPLY_TO_ID', notifyEmailReplyToId],
+    ['NOTIFY_SMS_TEMPLATE_ID', notifySmsTemplateId],
+    ['NOTIFY_SMS_SENDER_ID', notifySmsSenderId],
   ] as const) {
     if (value === undefined) continue;
     if (!UUID.test(value)) problems.push(`${name} must be a Notify ID (a UUID), not "${value}"`);
@@ -189,6 +197,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     notifyApiKey,
     notifyEmailTemplateId,
     notifyEmailReplyToId,
+    notifySmsTemplateId,
+    notifySmsSenderId,
     notifyBaseUrl,
     logLevel,
     demoMode,

@@ -8,15 +8,23 @@ import { registerMailJobs } from './mail/mail-jobs.ts';
 import type { MailSender } from './mail/mail-sender.ts';
 import { createMailSender } from './mail/mail-transport.ts';
 import type { Config } from './config.ts';
+import { registerSmsJobs } from './sms/sms-jobs.ts';
+import { createSmsSender, type SmsSender } from './sms/sms-sender.ts';
+import { registerSubscriptionJobs } from '../modules/subscriptions/subscription-jobs.ts';
 
 export interface PlatformJobDeps {
   mailSender: MailSender;
+  /** Undefined when text messages are not configured. */
+  smsSender?: SmsSender | undefined;
 }
 
 export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
   const handlers = new JobHandlerRegistry();
   registerHousekeeping(handlers);
   registerMailJobs(handlers, { sender: deps.mailSender });
+  registerSmsJobs(handlers, { sender: deps.smsSender });
+  // Capabilities.
+  registerSubscriptionJobs(handlers, { smsAvailable: deps.smsSender !== undefined });
   return handlers;
 }
 
@@ -36,12 +44,12 @@ export function startPlatformWorker(
   };
 }
 
-/** What the platform's job handlers need, from the configuration: SMTP or GOV.UK Notify for mail. */
+/** What the job handlers need, from the configuration: SMTP or GOV.UK Notify for mail, Notify for text messages. */
 export function platformJobDeps(config: Config): PlatformJobDeps & { mailTransport: string } {
   const mailSender = createMailSender(config, {
     notifyEmailTemplateId: config.notifyEmailTemplateId,
     notifyEmailReplyToId: config.notifyEmailReplyToId,
     notifyBaseUrl: config.notifyBaseUrl,
   });
-  return { mailSender, mailTransport: mailSender.transport };
+  return { mailSender, mailTransport: mailSender.transport, smsSender: createSmsSender(config) };
 }

@@ -1,11 +1,14 @@
-// Issue 3's sign-off journey: comms drafts an update and sends it for approval, cannot approve it
-// themselves, an incident manager approves it, and a resident sees it on the council's incident
-// page, in the list of updates and in the Atom feed. Every page passes axe.
+// Issue 3's sign-off journey: a resident signs up for email updates and confirms from the email;
+// comms drafts an update and sends it for approval, cannot approve it themselves, an incident
+// manager approves it, and a resident sees it on the council's incident page, in the list of
+// updates and in the Atom feed; the subscriber gets it by email (a real SMTP exchange) and
+// unsubscribes with the link in it. Every page passes axe.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AuthenticatorCodePage, SignInPage } from './pages/sign-in-pages.ts';
 import { BasePage } from './support/base-page.ts';
 import { Authenticator } from './support/authenticator.ts';
+import { waitFor } from '../../src/platform/jobs/test-fixtures/wait-for.ts';
 import { describeJourneys, JOURNEY_TIMEOUT_MS } from './support/e2e-suite.ts';
 import type { Journey } from './support/journey.ts';
 
@@ -20,6 +23,7 @@ class PageAt extends BasePage {
 }
 
 const TITLE = 'Bin collections are back to normal';
+const SUBSCRIBER = 'jo.resident@example.com';
 const BODY = 'Collections are running on the usual days again.\n\nBulky waste bookings open on Monday.';
 
 describeJourneys('public update sign-off journey', (e2e) => {
@@ -38,6 +42,37 @@ describeJourneys('public update sign-off journey', (e2e) => {
             await new AuthenticatorCodePage(journey).check()
           ).enterCode(await new Authenticator(who.totpSecret).nextCode());
         };
+
+        // A resident asks for email updates and confirms from the email. The email is only an
+        // address to open: the confirming is done by the button on the page.
+        await journey.goto('/westminster/cyber-incident/get-updates');
+        const signUp = await new PageAt(
+          journey,
+          'Get email updates',
+          '/westminster/cyber-incident/get-updates',
+        ).check();
+        await signUp.page.fill('#email', 'not an address');
+        await journey.navigate(() => signUp.page.locator('[data-qa="subscribe"]').click());
+        const wrong = await new PageAt(journey, 'Get email updates', '/westminster/cyber-incident/get-updates').check();
+        assert.deepEqual(await wrong.errorSummary(), [
+          'Enter an email address in the correct format, like name@example.com',
+        ]);
+        await wrong.page.fill('#email', SUBSCRIBER);
+        await journey.navigate(() => wrong.page.locator('[data-qa="subscribe"]').click());
+        await new PageAt(
+          journey,
+          'Check your email',
+          '/westminster/cyber-incident/get-updates/check-your-email',
+        ).check();
+        const confirmation = await waitFor('the confirmation email', () =>
+          server.smtp.received.find((m) => m.envelopeTo.includes(SUBSCRIBER)),
+        );
+        const confirmLink = /^(http:\/\/\S+\/get-updates\/confirm\/\S+)$/m.exec(confirmation.text)?.[1];
+        assert.ok(confirmLink && confirmLink.startsWith(`${server.baseUrl}/`), confirmation.text);
+        await journey.goto(confirmLink.slice(server.baseUrl.length));
+        const confirmPage = await new PageAt(journey, 'Confirm you want updates', /\/get-updates\/confirm\//).check();
+        await journey.navigate(() => confirmPage.page.locator('[data-qa="confirm"]').click());
+        await new PageAt(journey, 'You’re subscribed', /\/get-updates\/confirm\//).check();
 
         await signInAs('comms');
         await journey.goto('/staff/incidents');
@@ -97,6 +132,22 @@ describeJourneys('public update sign-off journey', (e2e) => {
         assert.equal(feed.status(), 200);
         assert.match(feed.headers()['content-type'] ?? '', /application\/atom\+xml/);
         assert.match(await feed.text(), new RegExp(`<title[^>]*>${TITLE}</title>`));
+
+        // The subscriber's email, sent by the job queue over SMTP, with a working unsubscribe link.
+        const update = await waitFor('the update email', () =>
+          server.smtp.received.find((m) => m.envelopeTo.includes(SUBSCRIBER) && m.header('subject') === TITLE),
+        );
+        assert.match(update.text, /Bulky waste bookings open on Monday/);
+        const unsubscribeLink = /^<(.+)>$/.exec(update.header('list-unsubscribe') ?? '')?.[1];
+        assert.ok(
+          unsubscribeLink && unsubscribeLink.startsWith(`${server.baseUrl}/westminster/cyber-incident/unsubscribe/`),
+        );
+        assert.equal(update.header('list-unsubscribe-post'), 'List-Unsubscribe=One-Click');
+        assert.ok(update.text.includes(unsubscribeLink), 'the link is in the text as well as the header');
+        await journey.goto(unsubscribeLink.slice(server.baseUrl.length));
+        const unsubscribe = await new PageAt(journey, 'Stop getting updates', /\/unsubscribe\//).check();
+        await journey.navigate(() => unsubscribe.page.locator('[data-qa="unsubscribe"]').click());
+        await new PageAt(journey, 'You’ve unsubscribed', /\/unsubscribe\//).check();
       }),
   );
 });

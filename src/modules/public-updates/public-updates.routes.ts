@@ -23,7 +23,7 @@ import {
   findPublishedUpdate,
   latestPublishedUpdates,
   type FieldError,
-  type PublishedEvent,
+  type PublicUpdatesServiceOptions,
   type UpdateInput,
 } from './public-updates.service.ts';
 
@@ -49,12 +49,12 @@ export interface PublicUpdatesRoutesOptions {
   navigation: StaffNavigation;
   /** Absolute links in the feed and API use it, so they do not depend on the Host a request names. */
   publicBaseUrl?: string;
-  onPublished?: (event: PublishedEvent) => void;
+  onPublishing?: PublicUpdatesServiceOptions['onPublishing'];
 }
 
 export async function publicUpdatesRoutes(app: FastifyInstance, opts: PublicUpdatesRoutesOptions): Promise<void> {
   const { db } = opts.database;
-  const service = createPublicUpdatesService(db, opts.onPublished ? { onPublished: opts.onPublished } : {});
+  const service = createPublicUpdatesService(db, opts.onPublishing ? { onPublishing: opts.onPublishing } : {});
   const notFound = { status: 404, title: 'Page not found' };
 
   const organisationNames = async () => new Map((await listOrganisations(db)).map((o) => [o.id, o.name]));

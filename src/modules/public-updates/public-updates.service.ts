@@ -2,7 +2,7 @@
 // affected councils and sends it for approval; a second person, an incident manager, approves it,
 // which publishes it at once. Published text is never changed: a correction is a new version that
 // is approved again. Every step is audited in the same transaction as the change it records.
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { recordAudit, type AuditActor } from '../../platform/audit/audit.service.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
@@ -47,8 +47,12 @@ export interface PublishedEvent {
 }
 
 export interface PublicUpdatesServiceOptions {
-  /** Called after an approval has been committed (e.g. to send the update to subscribers). */
-  onPublished?: (event: PublishedEvent) => void;
+  /**
+   * Called inside the approval's transaction once the version is published: queue what publishing
+   * sets off (the messages to subscribers) here, through `trx`, so that it happens if and only if
+   * the approval commits. If it throws, the approval is rolled back.
+   */
+  onPublishing?: (trx: Transaction<DB>, event: PublishedEvent) => Promise<void>;
 }
 
 export interface UpdateOverview {
@@ -378,6 +382,12 @@ export function createPublicUpdatesService(db: Kysely<DB>, options: PublicUpdate
         created_at: at,
       });
       await bumpPublicContentVersion(trx);
+      await options.onPublishing?.(trx, {
+        incidentId,
+        updateId,
+        versionId: found.current.id,
+        councilIds: found.update.councilIds,
+      });
       await recordAudit(trx, actor, {
         action: 'public-update.published',
         organisationId: found.update.councilIds[0] ?? null,
@@ -392,12 +402,6 @@ export function createPublicUpdatesService(db: Kysely<DB>, options: PublicUpdate
           author: found.current.authorLabel,
         },
       });
-    });
-    options.onPublished?.({
-      incidentId,
-      updateId,
-      versionId: found.current.id,
-      councilIds: found.update.councilIds,
     });
   }
 

@@ -230,7 +230,31 @@ export interface PublicUpdateVersionsTable {
   published_at: string | null;
 }
 
+export interface SubscriptionsTable {
+  id: string;
+  organisation_id: string;
+  channel: 'email' | 'sms';
+  address: string; // an email address lower-cased, or a UK mobile number as +447…
+  status: 'pending' | 'confirmed' | 'unsubscribed';
+  confirm_token_hash: string | null; // SHA-256, hex
+  confirm_expires_at: string | null;
+  confirm_sent_at: string | null;
+  confirmed_at: string | null;
+  unsubscribed_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SubscriptionUnsubscribeTokensTable {
+  token_hash: string; // SHA-256, hex
+  subscription_id: string;
+  message_key: string;
+  created_at: string;
+}
+
 export interface DB {
+  subscriptions: SubscriptionsTable;
+  subscription_unsubscribe_tokens: SubscriptionUnsubscribeTokensTable;
   public_updates: PublicUpdatesTable;
   public_update_councils: PublicUpdateCouncilsTable;
   public_update_versions: PublicUpdateVersionsTable;

@@ -66,11 +66,47 @@ describeEachDatabase('housekeeping', (database) => {
       .values([job('old-done', 'succeeded', OLD), job('old-dead', 'dead', OLD), job('new-done', 'succeeded', RECENT)])
       .execute();
     await db.insertInto('job_effects').values({ key: 'old-done:sent', job_id: 'old-done', created_at: OLD }).execute();
+    const council = await accounts.upsertOrganisation(db, {
+      slug: `hk-${newId().slice(-8)}`,
+      name: 'Housekeeping Council',
+      shortName: 'HK',
+      kind: 'council',
+      websiteUrl: null,
+      officialDomains: [],
+    });
+    const subscription = (id: string, status: 'pending' | 'confirmed' | 'unsubscribed', at: string) => ({
+      id,
+      organisation_id: council.id,
+      channel: 'email' as const,
+      address: `${id}@example.com`,
+      status,
+      confirm_token_hash: null,
+      confirm_expires_at: status === 'pending' ? at : null,
+      confirm_sent_at: OLD,
+      confirmed_at: status === 'pending' ? null : OLD,
+      unsubscribed_at: status === 'unsubscribed' ? at : null,
+      created_at: OLD,
+      updated_at: at,
+    });
+    await db
+      .insertInto('subscriptions')
+      .values([
+        subscription('left-long-ago', 'unsubscribed', OLD),
+        subscription('left-recently', 'unsubscribed', RECENT),
+        subscription('never-confirmed', 'pending', OLD),
+        subscription('link-still-good', 'pending', RECENT),
+        subscription('subscribed', 'confirmed', OLD),
+      ])
+      .execute();
     await recordAudit(db, { userId: null, label: 'test' }, { action: 'test.kept' });
     const auditBefore = await db.selectFrom('audit_events').select('id').execute();
 
     const result = await runHousekeeping(db, NOW);
-    assert.deepEqual(result, { sessions: 1, throttles: 1, tokens: 0, jobs: 1 });
+    assert.deepEqual(result, { sessions: 1, throttles: 1, tokens: 0, jobs: 1, subscriptions: 2 });
+    assert.deepEqual(
+      (await db.selectFrom('subscriptions').select('id').orderBy('id').execute()).map((r) => r.id),
+      ['left-recently', 'link-still-good', 'subscribed'],
+    );
     assert.deepEqual(
       (await db.selectFrom('sessions').select('id').execute()).map((r) => r.id),
       ['live-session'],

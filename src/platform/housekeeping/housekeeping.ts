@@ -1,6 +1,7 @@
 // Hourly housekeeping, run through the job queue so that with several instances it runs once per
-// hour, not once per instance: expired sessions, old sign-in failures, spent set-up links and old
-// finished jobs are deleted. The audit log is never touched.
+// hour, not once per instance: expired sessions, old sign-in failures, spent set-up links, old
+// finished jobs and lapsed subscriptions (the addresses of people who left or never confirmed) are
+// deleted. The audit log is never touched.
 import type { Kysely } from 'kysely';
 import { deleteSpentTokens } from '../accounts/accounts.repository.ts';
 import { deleteExpiredSessions, deleteStaleThrottles } from '../auth/auth.repository.ts';
@@ -9,6 +10,7 @@ import { nowIso } from '../ids.ts';
 import { enqueueJob } from '../jobs/job-queue.ts';
 import type { JobHandlerRegistry } from '../jobs/job-handlers.ts';
 import { deleteSucceededJobs } from '../jobs/jobs.repository.ts';
+import { deleteLapsedSubscriptions } from '../../modules/subscriptions/subscriptions.repository.ts';
 
 export const HOUSEKEEPING_JOB = 'platform.housekeeping';
 const DAY = 86_400_000;
@@ -18,6 +20,7 @@ export interface HousekeepingResult {
   throttles: number;
   tokens: number;
   jobs: number;
+  subscriptions: number;
 }
 
 export async function runHousekeeping(db: Kysely<DB>, now = new Date()): Promise<HousekeepingResult> {
@@ -28,6 +31,8 @@ export async function runHousekeeping(db: Kysely<DB>, now = new Date()): Promise
     throttles: await deleteStaleThrottles(trx, ago(DAY)),
     tokens: await deleteSpentTokens(trx, ago(30 * DAY)),
     jobs: await deleteSucceededJobs(trx, ago(30 * DAY)),
+    // 30 days keeps an unsubscribe link answering "You've unsubscribed" for a while after.
+    subscriptions: await deleteLapsedSubscriptions(trx, ago(30 * DAY)),
   }));
 }
 

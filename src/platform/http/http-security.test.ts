@@ -138,14 +138,16 @@ describeEachDatabase('HTTP security', (database) => {
   test('every state-changing route refuses a request without a CSRF token', async () => {
     const unsafe = t.app.registeredRoutes.filter((r) => !['GET', 'HEAD', 'OPTIONS'].includes(r.method));
     assert.ok(unsafe.length >= 10, 'the app has state-changing routes to check');
+    // The only opt-outs, each with its reason. RFC 8058 one-click unsubscribe is posted by a mail
+    // program, which has no token; the 256-bit token in the address authorises it instead.
     assert.deepEqual(
-      unsafe.filter((r) => !r.csrf),
-      [],
-      'no route has opted out',
+      unsafe.filter((r) => !r.csrf).map((r) => `${r.method} ${r.url}`),
+      ['POST /:council/cyber-incident/unsubscribe/:token'],
+      'only the known routes have opted out',
     );
     const client = new TestClient(t.app);
     await client.get('/sign-in');
-    for (const route of unsafe) {
+    for (const route of unsafe.filter((r) => r.csrf)) {
       const url = route.url.replace(/:(\w+)/g, (_m, name: string) =>
         name === 'token' ? 'x'.repeat(43) : '01a2b3c4-0000-7000-8000-000000000000',
       );

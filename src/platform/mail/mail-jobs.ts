@@ -1,11 +1,12 @@
 // Email through the durable job queue. A feature enqueues a message in its own transaction, so
 // the email exists if and only if the change it reports is committed; a worker sends it, at most
-// once per idempotency key as far as the platform can make sure (see the handler).
+// once per idempotency key as far as the platform can make sure (see deliverOnce).
 import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../db/schema.ts';
-import { PermanentJobError, type JobContext, type JobHandlerRegistry } from '../jobs/job-handlers.ts';
+import type { JobContext, JobHandlerRegistry } from '../jobs/job-handlers.ts';
+import { deliverOnce } from '../jobs/deliver-once.ts';
 import { enqueueJob, InvalidJobError, MAX_JOB_PAYLOAD_BYTES } from '../jobs/job-queue.ts';
-import { PermanentDeliveryError, type MailSender } from './mail-sender.ts';
+import { asJobFailure, type MailSender } from './mail-sender.ts';
 import { InvalidMessageError, parseOutboundMessage, type OutboundMessage } from './outbound-message.ts';
 
 export const MAIL_SEND_JOB = 'mail.send';
@@ -13,8 +14,6 @@ export const MAIL_SEND_JOB = 'mail.send';
 const KEY_PREFIX = `${MAIL_SEND_JOB}:`;
 /** The job queue's own limit on idempotency keys. */
 const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
-/** The job's only effect. The handler relies on there being no other (see alreadySent). */
-const SENT = 'sent';
 
 export interface MailDelivery {
   jobId: string;
@@ -78,71 +77,34 @@ export function registerMailJobs(registry: JobHandlerRegistry, options: MailJobO
   registry.register<unknown>(MAIL_SEND_JOB, (ctx) => sendQueuedEmail(ctx, options));
 }
 
-/*
- * How "send once" is made as sure as the platform can make it:
- *
- * 1. If an earlier run recorded the send, stop. This covers a worker that died after recording
- *    the send but before the job was marked done: the job runs again and sends nothing.
- * 2. Send, outside any transaction. The SQLite driver has one connection, so a transaction held
- *    open across a network call would stall every other query in the app for as long as the mail
- *    server or Notify takes (up to the timeout); on PostgreSQL it would hold a pooled connection
- *    and the job's row lock just as long.
- * 3. Record the send with ctx.once('sent'), which also checks this run still holds the job.
- *
- * What remains is an at-least-once window between 2 and 3: if the provider accepted the message
- * and then the process dies, the database cannot be written, onSent throws, or this run is
- * stopped (ctx.once refuses to record once the run is aborted or its lease is lost), the job runs
- * again and the resident gets the message twice. Nothing on our side can close it: SMTP has no
- * idempotency, and Notify has no idempotency key (its `reference` is not unique), so there is
- * nothing to ask the provider "did you already take this one?". The window is one short
- * database write after each send. The alternatives are worse: holding a transaction across the
- * send (above), or recording first and sending after, which turns the same crash into an email
- * that is never sent; a missing breach notice is worse than a duplicate one.
- */
+/** Sends one queued email, at most once per job as far as the platform can make sure (see deliverOnce). */
 async function sendQueuedEmail(ctx: JobContext<unknown>, options: MailJobOptions): Promise<void> {
   let message: OutboundMessage;
   try {
     // The payload is stored JSON, so it is checked again rather than trusted.
     message = parseOutboundMessage(ctx.job.payload);
   } catch (error) {
-    throw permanent(error);
+    throw asJobFailure(error);
   }
 
-  if (await alreadySent(ctx)) return;
-  // The worker is stopping or lost the job: better not to start a send now. An abort is not passed
-  // into the send itself: cutting a send short cannot unsend it, and only makes the outcome unknown.
-  ctx.signal.throwIfAborted();
-
-  let providerId: string;
-  try {
-    ({ providerId } = await options.sender.send(message));
-  } catch (error) {
-    // Anything else (a temporary failure, or an unexpected error) is thrown as it is, so the
-    // job is tried again with back-off until its attempts run out.
-    throw permanent(error);
-  }
-
-  await ctx.once(SENT, async (trx) => {
-    await options.onSent?.(trx, {
-      jobId: ctx.job.id,
-      organisationId: ctx.job.organisationId,
-      reference: message.reference,
-      providerId,
-    });
-  });
-}
-
-/**
- * Whether a run of this job has recorded the send. ctx.once() checks and records in one step,
- * which would put the send inside its transaction, so the check comes first on its own.
- */
-async function alreadySent(ctx: JobContext<unknown>): Promise<boolean> {
-  return ctx.wasRecorded(SENT);
-}
-
-/** Turns a failure that retrying cannot fix into one that makes the job dead with the reason. */
-function permanent(error: unknown): unknown {
-  if (error instanceof PermanentDeliveryError) return new PermanentJobError(error.message, { cause: error });
-  if (error instanceof InvalidMessageError) return new PermanentJobError(error.message, { cause: error });
-  return error;
+  await deliverOnce(
+    ctx,
+    async () => {
+      try {
+        return (await options.sender.send(message)).providerId;
+      } catch (error) {
+        // Anything else (a temporary failure, or an unexpected error) is thrown as it is, so the
+        // job is tried again with back-off until its attempts run out.
+        throw asJobFailure(error);
+      }
+    },
+    async (trx, providerId) => {
+      await options.onSent?.(trx, {
+        jobId: ctx.job.id,
+        organisationId: ctx.job.organisationId,
+        reference: message.reference,
+        providerId,
+      });
+    },
+  );
 }

@@ -1,7 +1,8 @@
 // The contract every mail transport meets (SMTP, GOV.UK Notify), and the two ways a send can fail.
 // The job queue only needs to know which of the two it is: a temporary failure is tried again
 // later with back-off; a permanent one would fail the same way every time, so the job stops.
-import type { OutboundMessage } from './outbound-message.ts';
+import { PermanentJobError } from '../jobs/job-handlers.ts';
+import { InvalidMessageError, type OutboundMessage } from './outbound-message.ts';
 
 export interface SentMail {
   /** The provider's id for the message: the SMTP Message-ID, or the Notify notification id. */
@@ -49,4 +50,16 @@ export class PermanentDeliveryError extends Error {
     this.provider = details.provider;
     this.status = details.status;
   }
+}
+
+/**
+ * For a delivery job: turns a failure that retrying cannot fix (a refusal, a bad message) into one
+ * that makes the job dead with the reason. Anything else, a temporary failure or an unexpected
+ * error, is returned as it is, so the job is tried again with back-off until its attempts run out.
+ */
+export function asJobFailure(error: unknown): unknown {
+  if (error instanceof PermanentDeliveryError || error instanceof InvalidMessageError) {
+    return new PermanentJobError(error.message, { cause: error });
+  }
+  return error;
 }

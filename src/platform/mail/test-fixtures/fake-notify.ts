@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 
 export const GENERIC_EMAIL_TEMPLATE_ID = 'f33517ff-2a88-4f6e-b855-c550268ce08a';
 export const SMS_TEMPLATE_ID = '2b6c1a58-1c8e-4d2a-9b7e-0c3c5d1e2f40';
+/** The platform's generic text message template: its whole body is ((body)). */
+export const GENERIC_SMS_TEMPLATE_ID = '5d0e9a61-7c4b-4f7e-8a2d-3b9c1e6f0a52';
 export const FROM_EMAIL = 'westminster.cyber.incident@notifications.service.gov.uk';
 
 interface FakeTemplate {
@@ -21,6 +23,7 @@ interface FakeTemplate {
 const TEMPLATES = new Map<string, FakeTemplate>([
   [GENERIC_EMAIL_TEMPLATE_ID, { type: 'email', version: 3, subject: '((subject))', body: '((body))' }],
   [SMS_TEMPLATE_ID, { type: 'sms', version: 1, body: 'Westminster City Council: ((message))' }],
+  [GENERIC_SMS_TEMPLATE_ID, { type: 'sms', version: 1, body: '((body))' }],
 ]);
 
 const EMAIL_FIELDS = new Set([
