@@ -1,8 +1,9 @@
 // The messages a subscriber gets, by email or text: the confirmation of their sign-up and each
 // published update. After a breach the council's own messages are what scammers copy, so each one is plain text,
 // names the council, shows every link in full on the council's public address, carries no link
-// other than the page it is about and the unsubscribe link, never asks for anything, and carries a
-// verification reference that the platform makes and that holds no personal data.
+// other than the page it is about and the unsubscribe link, never asks for anything, names the
+// address it was sent to (a subscriber gives us no name), and carries a verification reference that
+// the platform makes and that holds no personal data.
 import { randomBytes } from 'node:crypto';
 import type { OutboundMessage } from '../../platform/mail/outbound-message.ts';
 import { MAX_SMS_LENGTH, type OutboundSms } from '../../platform/sms/outbound-sms.ts';
@@ -36,7 +37,7 @@ export function confirmationEmail(input: {
   const text = [
     `Confirm you want email updates from ${input.councilName}`,
     '',
-    `Someone asked for updates about the cyber incident at ${input.councilName} to be sent to this email address.`,
+    `Someone asked for updates about the cyber incident at ${input.councilName} to be sent to this email address, ${input.to}.`,
     '',
     'If it was you, open this link and select the button on the page to confirm:',
     '',
@@ -87,7 +88,7 @@ export function updateEmail(input: {
     '',
     `Verification reference: ${input.reference}`,
     '',
-    `You are getting this email because you asked for updates from ${input.councilName}. To stop getting them, open this link:`,
+    `We sent this email to ${input.to} because you asked for updates from ${input.councilName}. To stop getting them, open this link:`,
     input.unsubscribeUrl,
     '',
   ].join('\n');
