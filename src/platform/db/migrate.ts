@@ -7,6 +7,7 @@ import * as m0002 from './migrations/0002-pending-enrolment-key.ts';
 import * as m0003 from './migrations/0003-incidents.ts';
 import * as m0004 from './migrations/0004-public-updates.ts';
 import * as m0005 from './migrations/0005-public-content-version.ts';
+import * as m0007 from './migrations/0007-incident-translations.ts';
 
 const migrations: Record<string, Migration> = {
   '0001-platform': m0001,
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0003-incidents': m0003,
   '0004-public-updates': m0004,
   '0005-public-content-version': m0005,
+  '0007-incident-translations': m0007,
 };
 
 function transactional(migration: Migration): Migration {

@@ -230,6 +230,31 @@ export interface PublicUpdateVersionsTable {
   published_at: string | null;
 }
 
+export interface IncidentTranslationsTable {
+  id: string;
+  incident_id: string;
+  organisation_id: string; // the council whose page shows it
+  language: string; // a code from modules/public-content/languages.ts, e.g. 'cy', 'zh-Hans'
+  summary: string; // plain text; a blank line separates paragraphs
+  advice: string;
+  english_digest: string; // of the English summary and advice it was translated from
+  created_at: string;
+  updated_at: string;
+  updated_by_label: string;
+}
+
+export interface IncidentFaqEntriesTable {
+  id: string;
+  incident_id: string;
+  organisation_id: string; // the council whose page shows it
+  position: number; // order on the page, from 0
+  question: string;
+  answer: string; // plain text; a blank line separates paragraphs
+  created_at: string;
+  updated_at: string;
+  updated_by_label: string;
+}
+
 export interface DB {
   public_updates: PublicUpdatesTable;
   public_update_councils: PublicUpdateCouncilsTable;
@@ -251,6 +276,8 @@ export interface DB {
   services: ServicesTable;
   timeline_entries: TimelineEntriesTable;
   public_content_version: PublicContentVersionTable;
+  incident_translations: IncidentTranslationsTable;
+  incident_faq_entries: IncidentFaqEntriesTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;
