@@ -72,6 +72,11 @@ describeEachDatabase('questions and answers on the public incident page', (datab
       (await publicQuestions('kensington-chelsea')).includes('My Housing Benefit payment is late. What should I do?'),
     );
     assert.ok(!(await publicQuestions('hammersmith-fulham')).includes('How do I pay my council tax?'));
+    assert.match(
+      page,
+      /<a class="govuk-link" href="\/westminster\/cyber-incident\/get-updates">Get email updates<\/a>/,
+      'the page offers email updates',
+    );
   });
 
   test('comms reaches the questions from the incident, and sees only their own council', async () => {
