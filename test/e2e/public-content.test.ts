@@ -100,6 +100,21 @@ describeJourneys('translations and questions and answers', (e2e) => {
           assert.match(await list.page.locator('[data-qa="translations"]').innerText(), new RegExp(translation.name));
         }
 
+        // The change and remove pages, left without changing anything.
+        await journey.navigate(() => journey.page.getByRole('link', { name: 'Change the Arabic translation' }).click());
+        const change = await new PageAt(journey, 'Change the Arabic translation', /\/translations\/ar\/edit$/).check();
+        assert.equal(await change.page.locator('#summary').getAttribute('dir'), 'rtl');
+        await journey.navigate(() => change.page.getByRole('link', { name: 'Cancel' }).click());
+        await new PageAt(journey, 'Translations', translationsPath).check();
+        await journey.navigate(() => journey.page.getByRole('link', { name: 'Remove the Polish translation' }).click());
+        const remove = await new PageAt(
+          journey,
+          'Remove the Polish translation?',
+          /\/translations\/pl\/remove$/,
+        ).check();
+        await journey.navigate(() => remove.page.getByRole('link', { name: 'Cancel' }).click());
+        await new PageAt(journey, 'Translations', translationsPath).check();
+
         // A resident.
         await journey.goto('/westminster/cyber-incident');
         const english = await new PageAt(journey, INCIDENT, '/westminster/cyber-incident').check();
