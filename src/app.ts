@@ -11,6 +11,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { administrationRoutes } from './modules/administration/administration.routes.ts';
 import { incidentTimelineRoutes } from './modules/incident-timeline/incident-timeline.routes.ts';
 import { incidentsRoutes } from './modules/incidents/incidents.routes.ts';
+import { publicContentRoutes } from './modules/public-content/public-content.routes.ts';
 import { publicUpdatesRoutes } from './modules/public-updates/public-updates.routes.ts';
 import { publicSiteRoutes } from './modules/public-site/public-site.routes.ts';
 import { enqueueSubscriberNotification } from './modules/subscriptions/subscription-jobs.ts';
@@ -157,6 +158,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     smsAvailable: smsConfigured(config),
   });
   await app.register(incidentTimelineRoutes, { database });
+  await app.register(publicContentRoutes, { database });
   await app.register(administrationRoutes, {
     database,
     auth: services.auth,

@@ -3,6 +3,7 @@
 import type { Transaction } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import { newId, nowIso } from '../../platform/ids.ts';
+import { seedDemoFaq } from '../public-content/faq-demo.ts';
 import * as repo from './incidents.repository.ts';
 
 export const DEMO_INCIDENT_REFERENCE = 'INC-2025-11-WLC';
@@ -300,5 +301,6 @@ export async function seedDemoIncident(
       created_at: at,
     });
   }
+  await seedDemoFaq(trx, id, org);
   return true;
 }

@@ -12,6 +12,13 @@ import type { Database } from '../../platform/db/database.ts';
 import { formText } from '../../platform/http/form-fields.ts';
 import { sendCachedPage } from '../../platform/public-cache/public-page-cache.ts';
 import { latestPublishedUpdates } from '../public-updates/public-updates.service.ts';
+import {
+  findLanguage,
+  incidentPageHref,
+  languageLinks,
+  loadPublicIncidentContent,
+} from '../public-content/public-incident-content.ts';
+import { editableCouncilIds } from '../public-content/public-content-access.ts';
 import type { Service } from './incidents.repository.ts';
 import {
   INCIDENT_STATUSES,
@@ -55,6 +62,35 @@ const serviceSchema = {
   required: ['slug', 'name', 'group', 'status', 'whatToDoInstead', 'expectedRestoration', 'lastChanged', 'pageUrl'],
 } as const;
 
+const translationSchema = {
+  type: 'object',
+  properties: {
+    language: { type: 'string', description: 'A BCP 47 language tag, e.g. cy, ar, zh-Hans' },
+    languageName: { type: 'string', description: 'The language, in English' },
+    nativeName: { type: 'string', description: 'The language, in itself' },
+    dir: { type: 'string', enum: ['ltr', 'rtl'] },
+    whatHappened: { type: 'string' },
+    whatToDo: { type: 'string' },
+    updatedAt: { type: 'string', format: 'date-time' },
+    englishChangedSince: {
+      type: 'boolean',
+      description: 'True when the English whatHappened or whatToDo has changed since the translation was saved',
+    },
+    pageUrl: { type: 'string' },
+  },
+  required: [
+    'language',
+    'languageName',
+    'nativeName',
+    'dir',
+    'whatHappened',
+    'whatToDo',
+    'updatedAt',
+    'englishChangedSince',
+    'pageUrl',
+  ],
+} as const;
+
 const incidentResponseSchema = {
   type: 'object',
   properties: {
@@ -86,6 +122,23 @@ const incidentResponseSchema = {
       },
     },
     services: { type: 'array', items: serviceSchema },
+    translations: {
+      type: 'array',
+      description: "The council's own translations of whatHappened and whatToDo",
+      items: translationSchema,
+    },
+    faq: {
+      type: 'array',
+      description: "The council's questions and answers, in the order its page shows them",
+      items: {
+        type: 'object',
+        properties: {
+          question: { type: 'string' },
+          answer: { type: 'string', description: 'Plain text; a blank line separates paragraphs. Never HTML.' },
+        },
+        required: ['question', 'answer'],
+      },
+    },
   },
 } as const;
 
@@ -114,20 +167,32 @@ export async function incidentsRoutes(
 
   app.get('/:council/cyber-incident', async (request, reply) => {
     const slug = (request.params as { council: string }).council;
-    const group = (request.query as Form)['group'];
-    // Only known groups become part of the cache key, so made-up query strings cannot fill memory.
+    const { group, lang } = request.query as Form;
+    // Only known groups and languages become part of the cache key, so made-up query strings
+    // cannot fill memory. A language code that is not on the list is a page that does not exist.
     const selected = typeof group === 'string' && Object.hasOwn(SERVICE_GROUPS, group) ? group : undefined;
-    const page = await cache.get(`/${slug}/cyber-incident${selected ? `?group=${selected}` : ''}`, async () => {
+    const language = lang === undefined || lang === '' ? undefined : findLanguage(lang);
+    if (lang !== undefined && lang !== '' && !language) return reply.sendProblemOrPage(notFound);
+    const key = incidentPageHref(slug, {
+      ...(language ? { lang: language.code } : {}),
+      ...(selected ? { group: selected } : {}),
+    });
+    const page = await cache.get(key, async () => {
       const council = await councilFrom(request.params);
       const view = council ? await service.publicView(council.id) : undefined;
       if (!council || !view) return null;
-      const [names, updates] = await Promise.all([
+      const [names, updates, content] = await Promise.all([
         organisationNames(),
         latestPublishedUpdates(db, council.id, 3, view.incident.id),
+        loadPublicIncidentContent(db, view.incident, council.id),
       ]);
+      // A language on the list that this council has not translated into shows the English page, saying so.
+      const translation = language ? content.translations.find((t) => t.language.code === language.code) : undefined;
+      const shown = translation ? { lang: translation.language.code } : {};
       const groups = [...new Set(view.services.map((s) => s.group))].map((g) => ({
         value: g,
         text: SERVICE_GROUPS[g] ?? g,
+        href: `${incidentPageHref(council.slug, { ...shown, group: g })}#services`,
       }));
       return {
         contentType: HTML,
@@ -139,11 +204,17 @@ export async function incidentsRoutes(
           contacts: view.contacts,
           services: view.services.filter((s) => !selected || s.group === selected).map(serviceView),
           groups,
+          allServicesHref: `${incidentPageHref(council.slug, shown)}#services`,
           selectedGroup: selected,
           updates,
           agencies: view.incident.organisations
             .filter((o) => o.relationship === 'investigating')
             .map((o) => names.get(o.organisationId) ?? ''),
+          languages: languageLinks(council.slug, content.translations, translation?.language),
+          translation,
+          untranslatedLanguage: language && !translation ? language : undefined,
+          englishHref: incidentPageHref(council.slug),
+          faq: content.faq,
         }),
       };
     });
@@ -176,7 +247,8 @@ export async function incidentsRoutes(
     {
       schema: {
         tags: ['public'],
-        summary: "A council's current cyber incident: what happened, what to do, contacts and service status",
+        summary:
+          "A council's current cyber incident: what happened, what to do, contacts, service status, questions and answers, and translations",
         params: { type: 'object', properties: { council: { type: 'string' } }, required: ['council'] },
         response: { 200: incidentResponseSchema },
       },
@@ -188,6 +260,7 @@ export async function incidentsRoutes(
         const view = council ? await service.publicView(council.id) : undefined;
         if (!council || !view) return null;
         const base = `${publicBaseUrl}/${council.slug}/cyber-incident`;
+        const content = await loadPublicIncidentContent(db, view.incident, council.id);
         return {
           contentType: 'application/json; charset=utf-8',
           body: JSON.stringify({
@@ -214,6 +287,18 @@ export async function incidentsRoutes(
               lastChanged: s.changedAt,
               pageUrl: `${base}/services/${s.slug}`,
             })),
+            translations: content.translations.map(({ translation, language, englishChanged }) => ({
+              language: language.code,
+              languageName: language.name,
+              nativeName: language.nativeName,
+              dir: language.dir,
+              whatHappened: translation.summary,
+              whatToDo: translation.advice,
+              updatedAt: translation.updatedAt,
+              englishChangedSince: englishChanged,
+              pageUrl: `${publicBaseUrl}${incidentPageHref(council.slug, { lang: language.code })}`,
+            })),
+            faq: content.faq.map((e) => ({ question: e.question, answer: e.answer })),
           }),
         };
       });
@@ -248,6 +333,7 @@ export async function incidentsRoutes(
       severityText: SEVERITIES[found.incident.severity],
       organisations: found.incident.organisations.map((o) => ({ ...o, name: names.get(o.organisationId) ?? '' })),
       services: found.services.map((s) => ({ ...serviceView(s), council: names.get(s.organisationId) ?? '' })),
+      mayEditPublicContent: editableCouncilIds(request.staff!.principal, found.incident).length > 0,
       saved: query['saved'] === '1',
     });
   });

@@ -8,6 +8,7 @@ import * as m0003 from './migrations/0003-incidents.ts';
 import * as m0004 from './migrations/0004-public-updates.ts';
 import * as m0005 from './migrations/0005-public-content-version.ts';
 import * as m0006 from './migrations/0006-subscriptions.ts';
+import * as m0007 from './migrations/0007-incident-translations.ts';
 
 const migrations: Record<string, Migration> = {
   '0001-platform': m0001,
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0004-public-updates': m0004,
   '0005-public-content-version': m0005,
   '0006-subscriptions': m0006,
+  '0007-incident-translations': m0007,
 };
 
 function transactional(migration: Migration): Migration {

@@ -252,6 +252,31 @@ export interface SubscriptionUnsubscribeTokensTable {
   created_at: string;
 }
 
+export interface IncidentTranslationsTable {
+  id: string;
+  incident_id: string;
+  organisation_id: string; // the council whose page shows it
+  language: string; // a code from modules/public-content/languages.ts, e.g. 'cy', 'zh-Hans'
+  summary: string; // plain text; a blank line separates paragraphs
+  advice: string;
+  english_digest: string; // of the English summary and advice it was translated from
+  created_at: string;
+  updated_at: string;
+  updated_by_label: string;
+}
+
+export interface IncidentFaqEntriesTable {
+  id: string;
+  incident_id: string;
+  organisation_id: string; // the council whose page shows it
+  position: number; // order on the page, from 0
+  question: string;
+  answer: string; // plain text; a blank line separates paragraphs
+  created_at: string;
+  updated_at: string;
+  updated_by_label: string;
+}
+
 export interface DB {
   subscriptions: SubscriptionsTable;
   subscription_unsubscribe_tokens: SubscriptionUnsubscribeTokensTable;
@@ -275,6 +300,8 @@ export interface DB {
   services: ServicesTable;
   timeline_entries: TimelineEntriesTable;
   public_content_version: PublicContentVersionTable;
+  incident_translations: IncidentTranslationsTable;
+  incident_faq_entries: IncidentFaqEntriesTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;

@@ -49,6 +49,8 @@ export const ACTIONS = {
   'public-update.draft': ['comms', 'incident-manager'],
   'public-update.approve': ['incident-manager'],
   'service-status.update': ['comms', 'incident-manager'],
+  // Translations and questions and answers on a council's public incident page.
+  'public-content.edit': ['comms', 'incident-manager'],
   'enquiry.read': ['agent', 'incident-manager', 'dpo'],
   'enquiry.handle': ['agent'],
   'reply-template.manage': ['comms'],
