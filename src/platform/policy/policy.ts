@@ -49,6 +49,10 @@ export const ACTIONS = {
   'public-update.draft': ['comms', 'incident-manager'],
   'public-update.approve': ['incident-manager'],
   'service-status.update': ['comms', 'incident-manager'],
+  // Adding, renaming and removing a council's resident-facing services on an incident.
+  'service.manage': ['comms', 'incident-manager'],
+  // A council's public contacts on an incident: the numbers and addresses residents are told to trust.
+  'public-contact.manage': ['incident-manager'],
   'enquiry.read': ['agent', 'incident-manager', 'dpo'],
   'enquiry.handle': ['agent'],
   'reply-template.manage': ['comms'],
