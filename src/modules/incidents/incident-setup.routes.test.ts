@@ -252,11 +252,13 @@ describeEachDatabase('incident set-up: services, contacts, data categories and o
       assert.equal((await client.get(`/staff/services/${rbkcService.id}/remove`)).statusCode, 403);
       assert.equal((await client.post(`/staff/services/${rbkcService.id}/remove`, { reason: 'x' })).statusCode, 403);
     }
-    assert.equal((await manager.get(`/staff/incidents/${incidentId}/councils/${rbkc}/contacts/new`)).statusCode, 403);
+    assert.equal(
+      (await manager.get(`/staff/incidents/${incidentId}/councils/${rbkc}/contacts/new/phone`)).statusCode,
+      403,
+    );
     assert.equal(
       (
-        await manager.post(`/staff/incidents/${incidentId}/councils/${rbkc}/contacts/new`, {
-          kind: 'phone',
+        await manager.post(`/staff/incidents/${incidentId}/councils/${rbkc}/contacts/new/phone`, {
           label: 'Fake helpline',
           phone: '020 7946 0000',
         })
@@ -278,7 +280,10 @@ describeEachDatabase('incident set-up: services, contacts, data categories and o
 
     // Roles without the permission, in their own council.
     const ownContact = (await contacts(wcc))[0]!;
-    assert.equal((await comms.get(`/staff/incidents/${incidentId}/councils/${wcc}/contacts/new`)).statusCode, 403);
+    assert.equal(
+      (await comms.get(`/staff/incidents/${incidentId}/councils/${wcc}/contacts/new/email`)).statusCode,
+      403,
+    );
     assert.equal((await comms.post(`/staff/contacts/${ownContact.id}/remove`)).statusCode, 403);
     assert.equal((await comms.get(`/staff/incidents/${incidentId}/organisations`)).statusCode, 403);
     assert.equal((await comms.get(`/staff/incidents/${incidentId}/data-categories`)).statusCode, 403);
@@ -313,41 +318,51 @@ describeEachDatabase('incident set-up: services, contacts, data categories and o
     const manager = await staffClient('incident-manager');
     const list = await manager.get(`/staff/incidents/${incidentId}/contacts`);
     assert.equal(list.statusCode, 200);
-    assert.match(list.body, /Add a contact for Westminster City Council/);
-    assert.doesNotMatch(list.body, /Add a contact for Royal Borough/, 'only for their own council');
+    assert.match(list.body, /Add a phone number<span class="govuk-visually-hidden"> for Westminster City Council/);
+    assert.doesNotMatch(list.body, /for Royal Borough/, 'only for their own council');
     assert.match(list.body, /benefits@rbkc.gov.uk/, "other councils' contacts are shown, read-only");
-    const newUrl = `/staff/incidents/${incidentId}/councils/${wcc}/contacts/new`;
-    await manager.get(newUrl);
+    const newUrl = (kind: string) => `/staff/incidents/${incidentId}/councils/${wcc}/contacts/new/${kind}`;
+    assert.equal((await manager.get(newUrl('fax'))).statusCode, 404);
+    assert.match((await manager.get(newUrl('phone'))).body, /Add a phone number/);
     const before = (await contacts(wcc)).length;
     assert.doesNotMatch((await publicPage('/westminster/cyber-incident')).body, /Textphone/);
 
-    const cases: Array<[Record<string, string>, string[]]> = [
+    const cases: Array<[string, Record<string, string>, string[]]> = [
       [
-        { kind: '', label: '' },
+        'phone',
+        { label: '', phone: '' },
         [
           '#label Enter what the contact is for, like &quot;Cyber incident helpline&quot;',
-          '#kind Select a phone number, email address or web address',
+          '#phone Enter a phone number',
         ],
       ],
-      [{ kind: 'phone', label: 'Textphone', phone: '12345' }, ['#phone Enter a UK phone number, like 020 7641 1919']],
+      ['phone', { label: 'Textphone', phone: '12345' }, ['#phone Enter a UK phone number, like 020 7641 1919']],
+      ['phone', { label: 'x'.repeat(81), phone: '101' }, ['#label This must be 80 characters or fewer']],
       [
-        { kind: 'email', label: 'Email', email: 'help@westminster-council.co.uk' },
+        'email',
+        { label: 'Email', email: 'help@westminster-council.co.uk' },
         ['#email Enter an email address on the council&#39;s own domain (westminster.gov.uk, gov.uk)'],
       ],
       [
-        { kind: 'web', label: 'Web', web: 'http://www.westminster.gov.uk/cyber' },
+        'email',
+        { label: 'Email', email: 'help@' },
+        ['#email Enter an email address in the correct format, like name@council.gov.uk'],
+      ],
+      [
+        'web',
+        { label: 'Web', web: 'http://www.westminster.gov.uk/cyber' },
         ['#web Enter a web address that starts with https://'],
       ],
     ];
-    for (const [form, errors] of cases) {
-      const response = await manager.post(newUrl, form);
+    for (const [kind, form, errors] of cases) {
+      const response = await manager.post(newUrl(kind), form);
       assert.equal(response.statusCode, 400, JSON.stringify(form));
       assert.deepEqual(errorSummary(response.body), errors);
     }
     assert.equal((await contacts(wcc)).length, before, 'nothing stored');
 
-    const phone = await manager.post(newUrl, {
-      kind: 'phone',
+    const phone = await manager.post(newUrl('phone'), {
+      kind: 'email',
       label: 'Textphone',
       phone: '18001 020 7641 1919',
       hours: 'Monday to Friday, 9am to 5pm',
@@ -355,8 +370,7 @@ describeEachDatabase('incident set-up: services, contacts, data categories and o
     });
     assert.equal(phone.statusCode, 303);
     assert.equal(phone.headers.location, `/staff/incidents/${incidentId}/contacts?saved=1`);
-    const web = await manager.post(newUrl, {
-      kind: 'web',
+    const web = await manager.post(newUrl('web'), {
       label: 'Cyber incident page',
       web: 'https://www.westminster.gov.uk/cyber',
     });
@@ -372,54 +386,62 @@ describeEachDatabase('incident set-up: services, contacts, data categories and o
     let page = (await publicPage('/westminster/cyber-incident')).body;
     assert.match(page, /Textphone[\s\S]*18001 020 7641 1919[\s\S]*Monday to Friday, 9am to 5pm/);
     assert.match(page, /href="https:\/\/www.westminster.gov.uk\/cyber"/);
-    assert.ok((await timeline('Public contact added for Westminster City Council')).length === 2);
+    assert.equal((await timeline('Public contact added for Westminster City Council')).length, 2);
 
     const textphone = stored.at(-2)!;
     const edit = await manager.get(`/staff/contacts/${textphone.id}/edit`);
+    assert.match(edit.body, /Change a phone number/);
     assert.match(edit.body, /value="18001 020 7641 1919"/);
     const seen = /name="seen" value="([^"]+)"/.exec(edit.body)![1]!;
     const changed = await manager.post(`/staff/contacts/${textphone.id}/edit`, {
       kind: 'email',
-      label: 'Accessible contact',
-      email: 'access@westminster.gov.uk',
+      label: 'Relay UK textphone',
+      phone: '18001 020 7641 2000',
+      hours: '',
       seen,
     });
     assert.equal(changed.statusCode, 303);
     page = (await publicPage('/westminster/cyber-incident')).body;
-    assert.match(page, /mailto:access@westminster.gov.uk/);
-    assert.doesNotMatch(page, /18001/);
+    assert.match(page, /Relay UK textphone[\s\S]*18001 020 7641 2000/);
+    assert.doesNotMatch(page, /18001 020 7641 1919/);
     const stale = await manager.post(`/staff/contacts/${textphone.id}/edit`, {
-      kind: 'phone',
       label: 'Textphone',
       phone: '18001 020 7641 1919',
       seen,
     });
     assert.equal(stale.statusCode, 409, 'the form was made before the last change');
-    assert.equal((await contactRow(textphone.id))?.kind, 'email');
+    assert.match(errorSummary(stale.body)[0]!, /^#label Someone else changed this contact/);
+    const row = await contactRow(textphone.id);
+    assert.deepEqual(
+      [row?.kind, row?.value, row?.hours],
+      ['phone', '18001 020 7641 2000', null],
+      'a phone number stays one',
+    );
     const [changeEvent] = await audit('incident.contact-changed');
     assert.equal(JSON.parse(changeEvent!.details).from.value, '18001 020 7641 1919');
     const [changeEntry] = await timeline('Public contact changed for Westminster City Council');
-    assert.match(
+    assert.equal(
       changeEntry!.body,
-      /^Was Textphone: 18001 020 7641 1919 \(Monday to Friday, 9am to 5pm\). Now Accessible contact: access@westminster.gov.uk.$/,
+      'Was Textphone: 18001 020 7641 1919 (Monday to Friday, 9am to 5pm). Now Relay UK textphone: 18001 020 7641 2000.',
     );
 
-    assert.match((await manager.get(`/staff/contacts/${textphone.id}/remove`)).body, /Remove Accessible contact\?/);
+    assert.match((await manager.get(`/staff/contacts/${textphone.id}/remove`)).body, /Remove Relay UK textphone\?/);
     assert.equal((await manager.post(`/staff/contacts/${textphone.id}/remove`)).statusCode, 303);
-    assert.doesNotMatch((await publicPage('/westminster/cyber-incident')).body, /access@westminster/);
+    assert.doesNotMatch((await publicPage('/westminster/cyber-incident')).body, /Relay UK/);
     assert.equal((await audit('incident.contact-removed')).length, 1);
     assert.equal((await timeline('Public contact removed for Westminster City Council')).length, 1);
+    assert.equal((await manager.post(`/staff/contacts/${textphone.id}/remove`)).statusCode, 404);
   });
 
   test('a council lists at most 20 contacts', async () => {
     const manager = await staffClient('incident-manager', hf);
-    const url = `/staff/incidents/${incidentId}/councils/${hf}/contacts/new`;
+    const url = `/staff/incidents/${incidentId}/councils/${hf}/contacts/new/phone`;
     await manager.get(url);
     for (let i = 0; i < 20; i += 1) {
-      const r = await manager.post(url, { kind: 'phone', label: `Line ${i}`, phone: `020 8748 ${String(3020 + i)}` });
+      const r = await manager.post(url, { label: `Line ${i}`, phone: `020 8748 ${String(3020 + i)}` });
       assert.equal(r.statusCode, 303);
     }
-    const over = await manager.post(url, { kind: 'phone', label: 'One more', phone: '020 8748 3999' });
+    const over = await manager.post(url, { label: 'One more', phone: '020 8748 3999' });
     assert.equal(over.statusCode, 400);
     assert.deepEqual(errorSummary(over.body), ['#label A council can list up to 20 contacts']);
     assert.equal((await contacts(hf)).length, 20);

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { Database } from '../../platform/db/database.ts';
+import { HttpProblem } from '../../platform/http/errors.ts';
 import { formList, formText } from '../../platform/http/form-fields.ts';
 import {
   DATA_CATEGORIES,
@@ -19,12 +20,23 @@ import { SERVICE_GROUPS, SERVICE_STATUSES, type FieldError } from './incidents.s
 
 type Params = Record<string, string>;
 
+const ADD_CONTACT: Record<PublicContact['kind'], string> = {
+  phone: 'Add a phone number',
+  email: 'Add an email address',
+  web: 'Add a web address',
+};
+const CHANGE_CONTACT: Record<PublicContact['kind'], string> = {
+  phone: 'Change a phone number',
+  email: 'Change an email address',
+  web: 'Change a web address',
+};
+
 const GROUP_ITEMS = Object.entries(SERVICE_GROUPS).map(([value, text]) => ({ value, text }));
 const STATUS_ITEMS = Object.entries(SERVICE_STATUSES).map(([value, text]) => ({ value, text }));
 
-function contactForm(request: FastifyRequest): ContactInput {
+/** The contact form as posted; its kind comes from the address, not the form. */
+function contactForm(request: FastifyRequest): Omit<ContactInput, 'kind'> {
   return {
-    kind: formText(request.body, 'kind', 10),
     label: formText(request.body, 'label', 200),
     phone: formText(request.body, 'phone', 100),
     hours: formText(request.body, 'hours', 400),
@@ -197,8 +209,8 @@ export async function incidentSetupRoutes(app: FastifyInstance, opts: { database
     const { incidentId, councilId } = request.params as Params;
     const { incident, council } = await setup.contactCouncil(principal(request), incidentId!, councilId!);
     return reply.code(code(errors)).render('incidents/views/staff-contact-form.njk', {
-      pageTitle: `Add a contact for ${council.name}`,
-      heading: 'Add a contact',
+      pageTitle: `${ADD_CONTACT[values.kind as PublicContact['kind']]} for ${council.name}`,
+      heading: ADD_CONTACT[values.kind as PublicContact['kind']],
       incident,
       council,
       values,
@@ -206,19 +218,33 @@ export async function incidentSetupRoutes(app: FastifyInstance, opts: { database
     });
   };
 
+  /** The kind of contact in the address: each kind has its own form, with only its own fields. */
+  const kindFrom = (request: FastifyRequest): PublicContact['kind'] => {
+    const kind = (request.params as Params)['kind'] ?? '';
+    if (!Object.hasOwn(ADD_CONTACT, kind)) throw new HttpProblem(404, 'Page not found');
+    return kind as PublicContact['kind'];
+  };
+
   app.get(
-    '/staff/incidents/:incidentId/councils/:councilId/contacts/new',
+    '/staff/incidents/:incidentId/councils/:councilId/contacts/new/:kind',
     { preHandler: requireStaff('public-contact.manage') },
     async (request, reply) =>
-      renderNewContact(request, reply, { kind: '', label: '', phone: '', hours: '', email: '', web: '' }),
+      renderNewContact(request, reply, {
+        kind: kindFrom(request),
+        label: '',
+        phone: '',
+        hours: '',
+        email: '',
+        web: '',
+      }),
   );
 
   app.post(
-    '/staff/incidents/:incidentId/councils/:councilId/contacts/new',
+    '/staff/incidents/:incidentId/councils/:councilId/contacts/new/:kind',
     { preHandler: requireStaff('public-contact.manage') },
     async (request, reply) => {
       const { incidentId, councilId } = request.params as Params;
-      const values = contactForm(request);
+      const values = { ...contactForm(request), kind: kindFrom(request) };
       const result = await setup.addContact(principal(request), actorOf(request), incidentId!, councilId!, values);
       if (!result.ok) return renderNewContact(request, reply, values, result.errors);
       cache.invalidate();
@@ -235,8 +261,8 @@ export async function incidentSetupRoutes(app: FastifyInstance, opts: { database
   ) => {
     const found = await setup.contactFor(principal(request), (request.params as Params)['contactId']!);
     return reply.code(code(errors, status)).render('incidents/views/staff-contact-form.njk', {
-      pageTitle: `Change ${found.contact.label}`,
-      heading: 'Change a contact',
+      pageTitle: `${CHANGE_CONTACT[found.contact.kind]} for ${found.council.name}`,
+      heading: CHANGE_CONTACT[found.contact.kind],
       ...found,
       values: values ?? contactValues(found.contact),
       seen: status === 409 || !values ? found.seen : values.seen,
@@ -255,8 +281,8 @@ export async function incidentSetupRoutes(app: FastifyInstance, opts: { database
     { preHandler: requireStaff('public-contact.manage') },
     async (request, reply) => {
       const { contactId } = request.params as Params;
-      const values = contactForm(request);
       const { contact } = await setup.contactFor(principal(request), contactId!);
+      const values = { ...contactForm(request), kind: contact.kind };
       const result = await setup.changeContact(principal(request), actorOf(request), contactId!, values);
       if (!result.ok) return renderContactChange(request, reply, values, result.errors, result.status);
       cache.invalidate();
@@ -270,7 +296,7 @@ export async function incidentSetupRoutes(app: FastifyInstance, opts: { database
     async (request, reply) => {
       const found = await setup.contactFor(principal(request), (request.params as Params)['contactId']!);
       return reply.render('incidents/views/staff-contact-remove.njk', {
-        pageTitle: `Remove ${found.contact.label}`,
+        pageTitle: `Remove ${found.contact.label}?`,
         ...found,
       });
     },

@@ -644,7 +644,8 @@ export function createIncidentSetupService(db: Kysely<DB>) {
     input: ContactInput,
   ): Promise<Result> {
     const { contact: before, council } = await contactFor(principal, contactId);
-    const { errors, contact } = validateContact(input, council.officialDomains);
+    // A contact keeps its kind: a phone number does not become an email address.
+    const { errors, contact } = validateContact({ ...input, kind: before.kind }, council.officialDomains);
     if (errors.length) return { ok: false, errors };
     if (input.seen !== contactTag(before))
       return { ok: false, status: 409, errors: [changedSinceSeen('contact', '#label')] };

@@ -91,7 +91,7 @@ export function validateServiceStatus(input: ServiceStatusInput): {
 } {
   const errors: FieldError[] = [];
   if (!isKey(SERVICE_STATUSES, input.status)) errors.push({ text: 'Select a status', href: '#status' });
-  if (input.status !== 'working' && input.status !== 'restored' && !input.workaround.trim()) {
+  else if (input.status !== 'working' && input.status !== 'restored' && !input.workaround.trim()) {
     errors.push({ text: 'Enter what residents can do instead', href: '#workaround' });
   }
   if (input.workaround.length > LIMITS.workaround) {
