@@ -192,6 +192,7 @@ describeEachDatabase('incident set-up: services, contacts, data categories and o
     });
     assert.equal(stale.statusCode, 409);
     assert.match(errorSummary(stale.body)[0]!, /Someone else changed this service/);
+    assert.match(stale.body, /Saved now: Libraries and archives, in Contacting the council./);
     assert.equal((await serviceRow(wcc, 'libraries')).name, 'Libraries and archives');
     assert.equal((await audit('incident.service-renamed')).length, 1);
   });
@@ -411,6 +412,7 @@ describeEachDatabase('incident set-up: services, contacts, data categories and o
     });
     assert.equal(stale.statusCode, 409, 'the form was made before the last change');
     assert.match(errorSummary(stale.body)[0]!, /^#label Someone else changed this contact/);
+    assert.match(stale.body, /Saved now: Relay UK textphone: 18001 020 7641 2000./);
     const row = await contactRow(textphone.id);
     assert.deepEqual(
       [row?.kind, row?.value, row?.hours],

@@ -125,6 +125,8 @@ export async function incidentSetupRoutes(app: FastifyInstance, opts: { database
       // After a clash the form is made again from what is stored now, so saving again is a choice.
       values: values ?? { name: found.service.name, group: found.service.group, seen: found.seen },
       seen: status === 409 || !values ? found.seen : values.seen,
+      savedNow:
+        status === 409 ? `${found.service.name}, in ${SERVICE_GROUPS[found.service.group] ?? found.service.group}` : '',
       errors,
       groups: GROUP_ITEMS,
     });
@@ -266,6 +268,10 @@ export async function incidentSetupRoutes(app: FastifyInstance, opts: { database
       ...found,
       values: values ?? contactValues(found.contact),
       seen: status === 409 || !values ? found.seen : values.seen,
+      savedNow:
+        status === 409
+          ? `${found.contact.label}: ${found.contact.value}${found.contact.hours ? ` (${found.contact.hours})` : ''}`
+          : '',
       errors,
     });
   };
