@@ -10,6 +10,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { administrationRoutes } from './modules/administration/administration.routes.ts';
 import { incidentTimelineRoutes } from './modules/incident-timeline/incident-timeline.routes.ts';
+import { incidentSetupRoutes } from './modules/incidents/incident-setup.routes.ts';
 import { incidentsRoutes } from './modules/incidents/incidents.routes.ts';
 import { publicContentRoutes } from './modules/public-content/public-content.routes.ts';
 import { publicUpdatesRoutes } from './modules/public-updates/public-updates.routes.ts';
@@ -143,6 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Capabilities.
   await app.register(publicSiteRoutes, { database });
   await app.register(incidentsRoutes, { database, navigation, publicBaseUrl: config.publicBaseUrl });
+  await app.register(incidentSetupRoutes, { database });
   await app.register(publicUpdatesRoutes, {
     database,
     navigation,

@@ -81,6 +81,29 @@ function isCalendarDate(value: string): boolean {
   return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === value;
 }
 
+/**
+ * A service's status, what to do instead and expected restoration, as typed: the same rules when a
+ * service is added and when its status changes. Returns the errors and the date as stored.
+ */
+export function validateServiceStatus(input: ServiceStatusInput): {
+  errors: FieldError[];
+  expectedRestoration: string | null;
+} {
+  const errors: FieldError[] = [];
+  if (!isKey(SERVICE_STATUSES, input.status)) errors.push({ text: 'Select a status', href: '#status' });
+  else if (input.status !== 'working' && input.status !== 'restored' && !input.workaround.trim()) {
+    errors.push({ text: 'Enter what residents can do instead', href: '#workaround' });
+  }
+  if (input.workaround.length > LIMITS.workaround) {
+    errors.push({ text: `This must be ${LIMITS.workaround} characters or fewer`, href: '#workaround' });
+  }
+  const date = input.expectedRestoration.trim();
+  if (date && !isCalendarDate(date)) {
+    errors.push({ text: 'Expected restoration must be a real date, like 2026-02-14', href: '#expectedRestoration' });
+  }
+  return { errors, expectedRestoration: date || null };
+}
+
 export function createIncidentsService(db: Kysely<DB>) {
   /** Organisations whose staff may act on the incident: the lead and the affected councils. */
   function owners(incident: repo.Incident): string[] {
@@ -110,11 +133,17 @@ export function createIncidentsService(db: Kysely<DB>) {
   async function details(principal: Principal, id: string) {
     const incident = await incidentFor(principal, id);
     const [services, timeline] = await Promise.all([repo.listServices(db, id), repo.listTimeline(db, id)]);
+    const affected = incident.organisations.filter((o) => o.relationship === 'affected').map((o) => o.organisationId);
+    const councilsWhere = (action: Action) =>
+      affected.filter((organisationId) => can(principal, action, { organisationId }));
     return {
       incident,
       services: services.filter((s) => can(principal, 'incident.read', { organisationId: s.organisationId })),
       timeline,
       mayManage: allowed(principal, 'incident.manage', incident),
+      /** The affected councils whose services (and public contacts) this person may add and change. */
+      serviceCouncilIds: councilsWhere('service.manage'),
+      contactCouncilIds: councilsWhere('public-contact.manage'),
     };
   }
 
@@ -222,18 +251,7 @@ export function createIncidentsService(db: Kysely<DB>) {
     input: ServiceStatusInput,
   ): Promise<Result> {
     const service = await serviceFor(principal, serviceId);
-    const errors: FieldError[] = [];
-    if (!isKey(SERVICE_STATUSES, input.status)) errors.push({ text: 'Select a status', href: '#status' });
-    if (input.status !== 'working' && input.status !== 'restored' && !input.workaround.trim()) {
-      errors.push({ text: 'Enter what residents can do instead', href: '#workaround' });
-    }
-    if (input.workaround.length > LIMITS.workaround) {
-      errors.push({ text: `This must be ${LIMITS.workaround} characters or fewer`, href: '#workaround' });
-    }
-    const date = input.expectedRestoration.trim();
-    if (date && !isCalendarDate(date)) {
-      errors.push({ text: 'Expected restoration must be a real date, like 2026-02-14', href: '#expectedRestoration' });
-    }
+    const { errors, expectedRestoration } = validateServiceStatus(input);
     if (errors.length) return { ok: false, errors };
     const at = nowIso();
     await db.transaction().execute(async (trx) => {
@@ -243,7 +261,7 @@ export function createIncidentsService(db: Kysely<DB>) {
         {
           status: input.status as repo.ServiceStatus,
           workaround: input.workaround.trim(),
-          expected_restoration: date || null,
+          expected_restoration: expectedRestoration,
         },
         at,
       );
@@ -259,7 +277,7 @@ export function createIncidentsService(db: Kysely<DB>) {
           serviceId,
           from: service.status,
           to: input.status,
-          expectedRestoration: date || null,
+          expectedRestoration,
         }),
         author_user_id: actor.userId,
         author_label: actor.label,

@@ -25,6 +25,8 @@ const TABLE: Record<Action, Record<Role, boolean>> = {
   'public-update.approve': { admin: false, 'incident-manager': true,  comms: false, agent: false, analyst: false, dpo: false, partner: false },
   'service-status.update': { admin: false, 'incident-manager': true,  comms: true,  agent: false, analyst: false, dpo: false, partner: false },
   'public-content.edit':   { admin: false, 'incident-manager': true,  comms: true,  agent: false, analyst: false, dpo: false, partner: false },
+  'service.manage':        { admin: false, 'incident-manager': true,  comms: true,  agent: false, analyst: false, dpo: false, partner: false },
+  'public-contact.manage': { admin: false, 'incident-manager': true,  comms: false, agent: false, analyst: false, dpo: false, partner: false },
   'enquiry.read':          { admin: false, 'incident-manager': true,  comms: false, agent: true,  analyst: false, dpo: true,  partner: false },
   'enquiry.handle':        { admin: false, 'incident-manager': false, comms: false, agent: true,  analyst: false, dpo: false, partner: false },
   'reply-template.manage': { admin: false, 'incident-manager': false, comms: true,  agent: false, analyst: false, dpo: false, partner: false },

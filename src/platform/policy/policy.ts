@@ -51,6 +51,10 @@ export const ACTIONS = {
   'service-status.update': ['comms', 'incident-manager'],
   // Translations and questions and answers on a council's public incident page.
   'public-content.edit': ['comms', 'incident-manager'],
+  // Adding, renaming and removing a council's resident-facing services on an incident.
+  'service.manage': ['comms', 'incident-manager'],
+  // A council's public contacts on an incident: the numbers and addresses residents are told to trust.
+  'public-contact.manage': ['incident-manager'],
   'enquiry.read': ['agent', 'incident-manager', 'dpo'],
   'enquiry.handle': ['agent'],
   'reply-template.manage': ['comms'],
