@@ -11,6 +11,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { administrationRoutes } from './modules/administration/administration.routes.ts';
 import { incidentTimelineRoutes } from './modules/incident-timeline/incident-timeline.routes.ts';
 import { incidentSetupRoutes } from './modules/incidents/incident-setup.routes.ts';
+import { enquiriesRoutes } from './modules/enquiries/enquiries.routes.ts';
 import { incidentsRoutes } from './modules/incidents/incidents.routes.ts';
 import { publicContentRoutes } from './modules/public-content/public-content.routes.ts';
 import { publicUpdatesRoutes } from './modules/public-updates/public-updates.routes.ts';
@@ -160,6 +161,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     smsAvailable: smsConfigured(config),
   });
   await app.register(incidentTimelineRoutes, { database });
+  await app.register(enquiriesRoutes, { database, navigation, publicBaseUrl: config.publicBaseUrl });
   await app.register(publicContentRoutes, { database });
   await app.register(administrationRoutes, {
     database,

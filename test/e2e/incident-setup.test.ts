@@ -12,32 +12,14 @@ import {
   StaffIncidentPage,
 } from './pages/incident-setup-pages.ts';
 import { IncidentPage, ServicePage } from './pages/public-pages.ts';
-import { AuthenticatorCodePage, SignInPage } from './pages/sign-in-pages.ts';
-import { Authenticator } from './support/authenticator.ts';
-import { BasePage } from './support/base-page.ts';
+import { signInAsDemo } from './support/demo-sign-in.ts';
+import { PageAt } from './support/page-at.ts';
 import { describeJourneys, JOURNEY_TIMEOUT_MS } from './support/e2e-suite.ts';
-import type { Journey } from './support/journey.ts';
-
-class PageAt extends BasePage {
-  constructor(
-    journey: Journey,
-    readonly heading: string,
-    readonly path: string | RegExp,
-    private readonly pageTitle = heading,
-  ) {
-    super(journey);
-  }
-  override get title(): string {
-    return this.pageTitle;
-  }
-}
 
 const INCIDENT = 'Cyber attack on shared IT systems';
 const WESTMINSTER = 'Westminster City Council';
 
 describeJourneys('incident set-up journey', (e2e) => {
-  // One authenticator for the account across journeys: a code is never accepted twice.
-  let authenticator: Authenticator | undefined;
   // An agency that is not yet on the demo incident, for the second journey.
   before(async () => {
     await upsertOrganisation(e2e.server().database.db, {
@@ -60,12 +42,7 @@ describeJourneys('incident set-up journey', (e2e) => {
       () =>
         e2e.journey(
           async (journey) => {
-            const manager = e2e.server().demo('incident-manager');
-            authenticator ??= new Authenticator(manager.totpSecret);
-            await journey.goto('/sign-in');
-            await new SignInPage(journey).check();
-            await new SignInPage(journey).signIn(manager.email, manager.password);
-            await (await new AuthenticatorCodePage(journey).check()).enterCode(await authenticator.nextCode());
+            await signInAsDemo(journey, e2e.server().demo('incident-manager'));
 
             await journey.goto('/staff/incidents');
             await new PageAt(journey, 'Incidents', '/staff/incidents').check();

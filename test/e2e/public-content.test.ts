@@ -3,25 +3,14 @@
 // question, moves it up without JavaScript, and a resident sees it. Every page passes axe.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AuthenticatorCodePage, SignInPage } from './pages/sign-in-pages.ts';
-import { Authenticator } from './support/authenticator.ts';
-import { BasePage } from './support/base-page.ts';
+import { signInAsDemo } from './support/demo-sign-in.ts';
+import { PageAt } from './support/page-at.ts';
 import { describeJourneys, JOURNEY_TIMEOUT_MS } from './support/e2e-suite.ts';
 import type { Journey } from './support/journey.ts';
 
 /** The one browser function used here (the tests are compiled without the DOM library). */
 interface BrowserWindow {
   getComputedStyle(element: unknown): { direction: string };
-}
-
-class PageAt extends BasePage {
-  constructor(
-    journey: Journey,
-    readonly heading: string,
-    readonly path: string | RegExp,
-  ) {
-    super(journey);
-  }
 }
 
 const INCIDENT = 'Cyber attack on shared IT systems';
@@ -52,15 +41,7 @@ const TRANSLATIONS: Array<{
 ];
 
 describeJourneys('translations and questions and answers', (e2e) => {
-  // Both journeys sign in as the demo comms officer; one authenticator never reuses a code.
-  let authenticator: Authenticator | undefined;
-  const signInAsComms = async (journey: Journey) => {
-    const comms = e2e.server().demo('comms');
-    authenticator ??= new Authenticator(comms.totpSecret);
-    await journey.goto('/sign-in');
-    await (await new SignInPage(journey).check()).signIn(comms.email, comms.password);
-    await (await new AuthenticatorCodePage(journey).check()).enterCode(await authenticator.nextCode());
-  };
+  const signInAsComms = (journey: Journey) => signInAsDemo(journey, e2e.server().demo('comms'));
   /** From the incident list to the council's public page content. */
   const openPublicContent = async (journey: Journey) => {
     await journey.goto('/staff/incidents');

@@ -5,22 +5,10 @@
 // unsubscribes with the link in it. Every page passes axe.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AuthenticatorCodePage, SignInPage } from './pages/sign-in-pages.ts';
-import { BasePage } from './support/base-page.ts';
-import { Authenticator } from './support/authenticator.ts';
 import { waitFor } from '../../src/platform/jobs/test-fixtures/wait-for.ts';
+import { signInAsDemo } from './support/demo-sign-in.ts';
+import { PageAt } from './support/page-at.ts';
 import { describeJourneys, JOURNEY_TIMEOUT_MS } from './support/e2e-suite.ts';
-import type { Journey } from './support/journey.ts';
-
-class PageAt extends BasePage {
-  constructor(
-    journey: Journey,
-    readonly heading: string,
-    readonly path: string | RegExp,
-  ) {
-    super(journey);
-  }
-}
 
 const TITLE = 'Bin collections are back to normal';
 const SUBSCRIBER = 'jo.resident@example.com';
@@ -33,15 +21,7 @@ describeJourneys('public update sign-off journey', (e2e) => {
     () =>
       e2e.journey(async (journey) => {
         const server = e2e.server();
-        const signInAs = async (role: 'comms' | 'incident-manager') => {
-          const who = server.demo(role);
-          await journey.goto('/sign-in');
-          await new SignInPage(journey).check();
-          await new SignInPage(journey).signIn(who.email, who.password);
-          await (
-            await new AuthenticatorCodePage(journey).check()
-          ).enterCode(await new Authenticator(who.totpSecret).nextCode());
-        };
+        const signInAs = (role: 'comms' | 'incident-manager') => signInAsDemo(journey, server.demo(role));
 
         // A resident asks for email updates and confirms from the email. The email is only an
         // address to open: the confirming is done by the button on the page.

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MAX_SMS_LENGTH, parseOutboundSms } from '../../platform/sms/outbound-sms.ts';
-import { confirmationSms, newVerificationReference, updateSms } from './subscription-messages.ts';
+import { newVerificationReference } from '../../platform/mail/verification-reference.ts';
+import { confirmationSms, updateSms } from './subscription-messages.ts';
 
 const longLink = (path: string) =>
   `https://${'cyber-incident-information.'.repeat(4)}westminster.gov.uk/${path}/${'x'.repeat(43)}`;

@@ -4,20 +4,8 @@
 // other than the page it is about and the unsubscribe link, never asks for anything, names the
 // address it was sent to (a subscriber gives us no name), and carries a verification reference that
 // the platform makes and that holds no personal data.
-import { randomBytes } from 'node:crypto';
 import type { OutboundMessage } from '../../platform/mail/outbound-message.ts';
 import { MAX_SMS_LENGTH, type OutboundSms } from '../../platform/sms/outbound-sms.ts';
-
-/** RFC 4648 base32: no 0, 1, 8 or 9, so a reference read aloud is not mistaken. */
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-
-/** `WR-` and 8 random base32 characters: made here, never from anything a person gave us. */
-export function newVerificationReference(): string {
-  const bytes = randomBytes(8);
-  let code = '';
-  for (const byte of bytes) code += BASE32[byte & 31];
-  return `WR-${code}`;
-}
 
 const NEVER_ASKS =
   'We will never ask you for a password, bank details or a payment by email. If an email asks for these, it is not from us.';

@@ -9,15 +9,10 @@ import type { DB } from '../../platform/db/schema.ts';
 import { newId, nowIso } from '../../platform/ids.ts';
 import { enqueueEmail } from '../../platform/mail/mail-jobs.ts';
 import { isEmailAddress } from '../../platform/mail/outbound-message.ts';
+import { newVerificationReference } from '../../platform/mail/verification-reference.ts';
 import { normaliseUkMobile } from '../../platform/sms/outbound-sms.ts';
 import { enqueueSms } from '../../platform/sms/sms-jobs.ts';
-import {
-  confirmationEmail,
-  confirmationSms,
-  newVerificationReference,
-  updateEmail,
-  updateSms,
-} from './subscription-messages.ts';
+import { confirmationEmail, confirmationSms, updateEmail, updateSms } from './subscription-messages.ts';
 import * as repo from './subscriptions.repository.ts';
 
 type Executor = Kysely<DB> | Transaction<DB>;

@@ -277,7 +277,76 @@ export interface IncidentFaqEntriesTable {
   updated_by_label: string;
 }
 
+export interface EnquirySettingsTable {
+  organisation_id: string;
+  reference_prefix: string;
+  enquiry_addresses: string; // JSON array of lower-cased addresses
+  retention_days: number;
+  updated_at: string;
+}
+
+export type EnquiryTopic = 'affected' | 'suspicious-contact' | 'service' | 'data-worry' | 'other';
+export type EnquiryStatus = 'new' | 'in-progress' | 'waiting' | 'resolved' | 'closed';
+export type EnquiryPriority = 'urgent' | 'standard';
+export type EnquiryChannel = 'web' | 'email' | 'phone' | 'post';
+
+export interface EnquiryCasesTable {
+  id: string;
+  organisation_id: string;
+  incident_id: string | null;
+  reference: string;
+  topic: EnquiryTopic;
+  status: EnquiryStatus;
+  priority: EnquiryPriority;
+  priority_reasons: string; // JSON array of strings
+  opened_via: 'web' | 'email' | 'phone';
+  summary: string;
+  resident_name: string | null;
+  resident_email: string | null; // lower-cased
+  resident_phone: string | null; // digits only
+  resident_address: string | null;
+  reply_by: 'email' | 'phone' | 'post' | null;
+  support_needs: string | null;
+  aged_75_or_over: number; // 0/1
+  social_care: number; // 0/1
+  assigned_user_id: string | null;
+  due_at: string;
+  first_response_at: string | null;
+  merged_into_case_id: string | null;
+  created_at: string;
+  updated_at: string;
+  closed_at: string | null;
+  anonymised_at: string | null;
+}
+
+export interface EnquiryEntriesTable {
+  id: string;
+  case_id: string;
+  kind: 'message' | 'reply' | 'call' | 'note' | 'event';
+  channel: EnquiryChannel | null;
+  subject: string | null;
+  body: string;
+  email_message_id: string | null;
+  author_user_id: string | null;
+  author_label: string;
+  details: string; // JSON object
+  created_at: string;
+}
+
+export interface EnquiryDraftsTable {
+  token_hash: string;
+  organisation_id: string;
+  answers: string; // JSON
+  case_id: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface DB {
+  enquiry_settings: EnquirySettingsTable;
+  enquiry_cases: EnquiryCasesTable;
+  enquiry_entries: EnquiryEntriesTable;
+  enquiry_drafts: EnquiryDraftsTable;
   subscriptions: SubscriptionsTable;
   subscription_unsubscribe_tokens: SubscriptionUnsubscribeTokensTable;
   public_updates: PublicUpdatesTable;

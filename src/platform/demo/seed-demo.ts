@@ -12,6 +12,7 @@ import type { DB } from '../db/schema.ts';
 import { nowIso } from '../ids.ts';
 import { ROLES, type Role } from '../policy/policy.ts';
 import { seedDemoIncident } from '../../modules/incidents/incident-demo.ts';
+import { seedDemoEnquiries } from '../../modules/enquiries/enquiry-demo.ts';
 
 export const DEMO_ORGANISATIONS: Array<Omit<accounts.Organisation, 'id'>> = [
   {
@@ -138,6 +139,7 @@ export async function seedDemo(db: Kysely<DB>, options: { sessionSecret: string 
       credentials.push({ role: spec.role, email, password, totpSecret: secret, otpauthUri: otpauthUri(secret, email) });
     }
     await seedDemoIncident(trx, bySlug);
+    await seedDemoEnquiries(trx, bySlug);
     const after = (await accounts.listOrganisations(trx)).length;
     return { organisationsCreated: after - before, credentials };
   });

@@ -98,14 +98,30 @@ describeEachDatabase('housekeeping', (database) => {
         subscription('subscribed', 'confirmed', OLD),
       ])
       .execute();
+    const draft = (token_hash: string, expires_at: string) => ({
+      token_hash,
+      organisation_id: council.id,
+      answers: '{"name":"Someone"}',
+      case_id: null,
+      created_at: OLD,
+      expires_at,
+    });
+    await db
+      .insertInto('enquiry_drafts')
+      .values([draft('expired', RECENT), draft('live', '2026-03-01T01:00:00.000Z')])
+      .execute();
     await recordAudit(db, { userId: null, label: 'test' }, { action: 'test.kept' });
     const auditBefore = await db.selectFrom('audit_events').select('id').execute();
 
     const result = await runHousekeeping(db, NOW);
-    assert.deepEqual(result, { sessions: 1, throttles: 1, tokens: 0, jobs: 1, subscriptions: 2 });
+    assert.deepEqual(result, { sessions: 1, throttles: 1, tokens: 0, jobs: 1, subscriptions: 2, enquiryDrafts: 1 });
     assert.deepEqual(
       (await db.selectFrom('subscriptions').select('id').orderBy('id').execute()).map((r) => r.id),
       ['left-recently', 'link-still-good', 'subscribed'],
+    );
+    assert.deepEqual(
+      (await db.selectFrom('enquiry_drafts').select('token_hash').execute()).map((r) => r.token_hash),
+      ['live'],
     );
     assert.deepEqual(
       (await db.selectFrom('sessions').select('id').execute()).map((r) => r.id),

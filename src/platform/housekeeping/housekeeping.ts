@@ -1,7 +1,7 @@
 // Hourly housekeeping, run through the job queue so that with several instances it runs once per
 // hour, not once per instance: expired sessions, old sign-in failures, spent set-up links, old
-// finished jobs and lapsed subscriptions (the addresses of people who left or never confirmed) are
-// deleted. The audit log is never touched.
+// finished jobs, lapsed subscriptions (the addresses of people who left or never confirmed) and
+// contact-form answers never sent are deleted. The audit log is never touched.
 import type { Kysely } from 'kysely';
 import { deleteSpentTokens } from '../accounts/accounts.repository.ts';
 import { deleteExpiredSessions, deleteStaleThrottles } from '../auth/auth.repository.ts';
@@ -11,6 +11,7 @@ import { enqueueJob } from '../jobs/job-queue.ts';
 import type { JobHandlerRegistry } from '../jobs/job-handlers.ts';
 import { deleteSucceededJobs } from '../jobs/jobs.repository.ts';
 import { deleteLapsedSubscriptions } from '../../modules/subscriptions/subscriptions.repository.ts';
+import { deleteExpiredDrafts } from '../../modules/enquiries/enquiries.repository.ts';
 
 export const HOUSEKEEPING_JOB = 'platform.housekeeping';
 const DAY = 86_400_000;
@@ -21,6 +22,7 @@ export interface HousekeepingResult {
   tokens: number;
   jobs: number;
   subscriptions: number;
+  enquiryDrafts: number;
 }
 
 export async function runHousekeeping(db: Kysely<DB>, now = new Date()): Promise<HousekeepingResult> {
@@ -33,6 +35,8 @@ export async function runHousekeeping(db: Kysely<DB>, now = new Date()): Promise
     jobs: await deleteSucceededJobs(trx, ago(30 * DAY)),
     // 30 days keeps an unsubscribe link answering "You've unsubscribed" for a while after.
     subscriptions: await deleteLapsedSubscriptions(trx, ago(30 * DAY)),
+    // Web-form answers never sent: they expire after two hours and are gone at the next run.
+    enquiryDrafts: await deleteExpiredDrafts(trx, now.toISOString()),
   }));
 }
 

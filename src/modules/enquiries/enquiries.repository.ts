@@ -1,0 +1,348 @@
+// The only SQL for resident enquiries: cases, their entries, each council's enquiry settings, and
+// web-form answers waiting to be sent.
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type {
+  DB,
+  EnquiryCasesTable,
+  EnquiryEntriesTable,
+  EnquiryPriority,
+  EnquiryStatus,
+  EnquiryTopic,
+} from '../../platform/db/schema.ts';
+
+type Executor = Kysely<DB> | Transaction<DB>;
+
+export interface EnquirySettings {
+  organisationId: string;
+  referencePrefix: string;
+  enquiryAddresses: string[];
+  retentionDays: number;
+}
+
+export interface EnquiryCase {
+  id: string;
+  organisationId: string;
+  incidentId: string | null;
+  reference: string;
+  topic: EnquiryTopic;
+  status: EnquiryStatus;
+  priority: EnquiryPriority;
+  priorityReasons: string[];
+  openedVia: EnquiryCasesTable['opened_via'];
+  summary: string;
+  residentName: string | null;
+  residentEmail: string | null;
+  residentPhone: string | null;
+  residentAddress: string | null;
+  replyBy: EnquiryCasesTable['reply_by'];
+  supportNeeds: string | null;
+  agedOver75: boolean;
+  socialCare: boolean;
+  assignedUserId: string | null;
+  assignedLabel: string | null;
+  dueAt: string;
+  firstResponseAt: string | null;
+  mergedIntoCaseId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+  anonymisedAt: string | null;
+}
+
+export interface EnquiryEntry {
+  id: string;
+  caseId: string;
+  kind: EnquiryEntriesTable['kind'];
+  channel: EnquiryEntriesTable['channel'];
+  subject: string | null;
+  body: string;
+  emailMessageId: string | null;
+  authorLabel: string;
+  details: Record<string, unknown>;
+  createdAt: string;
+}
+
+type CaseRow = Selectable<EnquiryCasesTable> & { assigned_label?: string | null };
+
+function toCase(row: CaseRow): EnquiryCase {
+  return {
+    id: row.id,
+    organisationId: row.organisation_id,
+    incidentId: row.incident_id,
+    reference: row.reference,
+    topic: row.topic,
+    status: row.status,
+    priority: row.priority,
+    priorityReasons: JSON.parse(row.priority_reasons) as string[],
+    openedVia: row.opened_via,
+    summary: row.summary,
+    residentName: row.resident_name,
+    residentEmail: row.resident_email,
+    residentPhone: row.resident_phone,
+    residentAddress: row.resident_address,
+    replyBy: row.reply_by,
+    supportNeeds: row.support_needs,
+    agedOver75: Number(row.aged_75_or_over) === 1,
+    socialCare: Number(row.social_care) === 1,
+    assignedUserId: row.assigned_user_id,
+    assignedLabel: row.assigned_label ?? null,
+    dueAt: row.due_at,
+    firstResponseAt: row.first_response_at,
+    mergedIntoCaseId: row.merged_into_case_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    closedAt: row.closed_at,
+    anonymisedAt: row.anonymised_at,
+  };
+}
+
+function toEntry(row: Selectable<EnquiryEntriesTable>): EnquiryEntry {
+  return {
+    id: row.id,
+    caseId: row.case_id,
+    kind: row.kind,
+    channel: row.channel,
+    subject: row.subject,
+    body: row.body,
+    emailMessageId: row.email_message_id,
+    authorLabel: row.author_label,
+    details: JSON.parse(row.details) as Record<string, unknown>,
+    createdAt: row.created_at,
+  };
+}
+
+// Settings.
+
+export async function findSettings(db: Executor, organisationId: string): Promise<EnquirySettings | undefined> {
+  const row = await db
+    .selectFrom('enquiry_settings')
+    .selectAll()
+    .where('organisation_id', '=', organisationId)
+    .executeTakeFirst();
+  return (
+    row && {
+      organisationId: row.organisation_id,
+      referencePrefix: row.reference_prefix,
+      enquiryAddresses: JSON.parse(row.enquiry_addresses) as string[],
+      retentionDays: Number(row.retention_days),
+    }
+  );
+}
+
+export async function upsertSettings(db: Executor, settings: EnquirySettings, now: string): Promise<void> {
+  const values = {
+    reference_prefix: settings.referencePrefix,
+    enquiry_addresses: JSON.stringify(settings.enquiryAddresses),
+    retention_days: settings.retentionDays,
+    updated_at: now,
+  };
+  await db
+    .insertInto('enquiry_settings')
+    .values({ organisation_id: settings.organisationId, ...values })
+    .onConflict((oc) => oc.column('organisation_id').doUpdateSet(values))
+    .execute();
+}
+
+// Cases.
+
+export type NewCase = Omit<
+  Selectable<EnquiryCasesTable>,
+  'assigned_user_id' | 'first_response_at' | 'merged_into_case_id' | 'closed_at' | 'anonymised_at'
+>;
+
+export async function insertCase(db: Executor, row: NewCase): Promise<void> {
+  await db
+    .insertInto('enquiry_cases')
+    .values({
+      ...row,
+      assigned_user_id: null,
+      first_response_at: null,
+      merged_into_case_id: null,
+      closed_at: null,
+      anonymised_at: null,
+    })
+    .execute();
+}
+
+export async function referenceExists(db: Executor, reference: string): Promise<boolean> {
+  const row = await db.selectFrom('enquiry_cases').select('id').where('reference', '=', reference).executeTakeFirst();
+  return row !== undefined;
+}
+
+function casesWithAssignee(db: Executor) {
+  return db
+    .selectFrom('enquiry_cases as c')
+    .leftJoin('users as u', 'u.id', 'c.assigned_user_id')
+    .selectAll('c')
+    .select('u.display_name as assigned_label');
+}
+
+export async function findCase(db: Executor, id: string): Promise<EnquiryCase | undefined> {
+  const row = await casesWithAssignee(db).where('c.id', '=', id).executeTakeFirst();
+  return row && toCase(row);
+}
+
+export async function findCaseByReference(db: Executor, reference: string): Promise<EnquiryCase | undefined> {
+  const row = await casesWithAssignee(db).where('c.reference', '=', reference).executeTakeFirst();
+  return row && toCase(row);
+}
+
+export interface CaseFilter {
+  organisationIds: readonly string[];
+  statuses?: readonly EnquiryStatus[] | undefined;
+  topic?: EnquiryTopic | undefined;
+  priority?: EnquiryPriority | undefined;
+  /** A user id, or null for cases nobody has taken. */
+  assignedTo?: string | null | undefined;
+  /** Matches a reference exactly, an email address exactly, phone digits, or words in the case. */
+  search?: { reference: string } | { email: string } | { phone: string } | { text: string } | undefined;
+}
+
+function filtered(db: Executor, filter: CaseFilter) {
+  let query = casesWithAssignee(db).where('c.organisation_id', 'in', filter.organisationIds);
+  // A case merged into another lives on in that one.
+  query = query.where('c.merged_into_case_id', 'is', null);
+  if (filter.statuses?.length) query = query.where('c.status', 'in', filter.statuses);
+  if (filter.topic) query = query.where('c.topic', '=', filter.topic);
+  if (filter.priority) query = query.where('c.priority', '=', filter.priority);
+  if (filter.assignedTo === null) query = query.where('c.assigned_user_id', 'is', null);
+  else if (filter.assignedTo !== undefined) query = query.where('c.assigned_user_id', '=', filter.assignedTo);
+  const search = filter.search;
+  if (search && 'reference' in search) query = query.where('c.reference', '=', search.reference);
+  else if (search && 'email' in search) query = query.where('c.resident_email', '=', search.email);
+  else if (search && 'phone' in search) query = query.where('c.resident_phone', '=', search.phone);
+  else if (search && 'text' in search) {
+    // % and _ are LIKE's wildcards; dropped rather than escaped, as escaping differs by dialect.
+    const like = `%${search.text.toLowerCase().replace(/[%_]/g, '')}%`;
+    query = query.where((eb) =>
+      eb.or([
+        eb(eb.fn('lower', ['c.summary']), 'like', like),
+        eb(eb.fn('lower', ['c.resident_name']), 'like', like),
+        eb.exists(
+          eb
+            .selectFrom('enquiry_entries as e')
+            .select('e.id')
+            .whereRef('e.case_id', '=', 'c.id')
+            .where((sub) => sub(sub.fn('lower', ['e.body']), 'like', like)),
+        ),
+      ]),
+    );
+  }
+  return query;
+}
+
+/** A page of cases, urgent first, then the soonest due. */
+export async function listCases(
+  db: Executor,
+  filter: CaseFilter,
+  page: { limit: number; offset: number },
+): Promise<{ cases: EnquiryCase[]; total: number }> {
+  if (filter.organisationIds.length === 0) return { cases: [], total: 0 };
+  const rows = await filtered(db, filter)
+    .orderBy('c.priority', 'desc') // 'urgent' sorts after 'standard'
+    .orderBy('c.due_at', 'asc')
+    .orderBy('c.id', 'asc')
+    .limit(page.limit)
+    .offset(page.offset)
+    .execute();
+  const count = await filtered(db, filter)
+    .clearSelect()
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow();
+  return { cases: rows.map(toCase), total: Number(count.n) };
+}
+
+/**
+ * Applies a change to a case if it has not changed since `seenUpdatedAt` (when given). False when it
+ * had: someone else got there first.
+ */
+export async function updateCase(
+  db: Executor,
+  id: string,
+  change: Partial<Omit<Selectable<EnquiryCasesTable>, 'id' | 'organisation_id' | 'reference' | 'created_at'>> & {
+    updated_at: string;
+  },
+  seenUpdatedAt?: string,
+): Promise<boolean> {
+  let query = db.updateTable('enquiry_cases').set(change).where('id', '=', id);
+  if (seenUpdatedAt !== undefined) query = query.where('updated_at', '=', seenUpdatedAt);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+// Entries.
+
+export async function insertEntry(db: Executor, row: Selectable<EnquiryEntriesTable>): Promise<void> {
+  await db.insertInto('enquiry_entries').values(row).execute();
+}
+
+export async function listEntries(db: Executor, caseId: string): Promise<EnquiryEntry[]> {
+  const rows = await db
+    .selectFrom('enquiry_entries')
+    .selectAll()
+    .where('case_id', '=', caseId)
+    .orderBy('created_at', 'asc')
+    .orderBy('id', 'asc')
+    .execute();
+  return rows.map(toEntry);
+}
+
+// Web-form answers waiting to be checked and sent.
+
+export interface Draft {
+  organisationId: string;
+  answers: string;
+  caseId: string | null;
+  expiresAt: string;
+}
+
+export async function upsertDraft(
+  db: Executor,
+  row: { tokenHash: string; organisationId: string; answers: string; now: string; expiresAt: string },
+): Promise<void> {
+  await db
+    .insertInto('enquiry_drafts')
+    .values({
+      token_hash: row.tokenHash,
+      organisation_id: row.organisationId,
+      answers: row.answers,
+      case_id: null,
+      created_at: row.now,
+      expires_at: row.expiresAt,
+    })
+    .onConflict((oc) =>
+      oc.column('token_hash').doUpdateSet({ answers: row.answers, case_id: null, expires_at: row.expiresAt }),
+    )
+    .execute();
+}
+
+export async function findDraft(db: Executor, tokenHash: string, now: string): Promise<Draft | undefined> {
+  const row = await db
+    .selectFrom('enquiry_drafts')
+    .selectAll()
+    .where('token_hash', '=', tokenHash)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return (
+    row && { organisationId: row.organisation_id, answers: row.answers, caseId: row.case_id, expiresAt: row.expires_at }
+  );
+}
+
+/**
+ * Marks a draft as sent, forgetting its answers (they are in the case now). False if it was sent
+ * already, so a form sent twice makes one case.
+ */
+export async function markDraftSent(db: Executor, tokenHash: string, caseId: string): Promise<boolean> {
+  const result = await db
+    .updateTable('enquiry_drafts')
+    .set({ answers: '{}', case_id: caseId })
+    .where('token_hash', '=', tokenHash)
+    .where('case_id', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+export async function deleteExpiredDrafts(db: Executor, now: string): Promise<number> {
+  const result = await db.deleteFrom('enquiry_drafts').where('expires_at', '<', now).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

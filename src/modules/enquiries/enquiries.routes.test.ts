@@ -1,0 +1,281 @@
+import assert from 'node:assert/strict';
+import { before, after, test } from 'node:test';
+import { findOrganisationBySlug } from '../../platform/accounts/accounts.repository.ts';
+import { describeEachDatabase } from '../../platform/db/test-databases.ts';
+import { seedDemo } from '../../platform/demo/seed-demo.ts';
+import type { Role } from '../../platform/policy/policy.ts';
+import {
+  createStaff,
+  createTestApp,
+  signIn,
+  TEST_SESSION_SECRET,
+  TestClient,
+  type TestApp,
+} from '../../platform/testing/test-app.ts';
+
+const FORM = '/westminster/cyber-incident/contact';
+const REFERENCE = /WCC-[ACDEFGHJKMNPQRTWXY34679]{4}-[ACDEFGHJKMNPQRTWXY34679]{4}/;
+
+const goodAnswers = {
+  topic: 'affected',
+  message: 'I got a letter saying my data may have been taken. What should I do?',
+  name: 'Jo Bloggs',
+  replyBy: 'email',
+  email: 'Jo.Bloggs@Example.com',
+  phone: '',
+  address: '',
+  extraHelp: 'no',
+  supportNeeds: '',
+};
+
+describeEachDatabase('resident enquiries', (database) => {
+  let t: TestApp;
+  let wcc: string;
+  let rbkc: string;
+
+  before(async () => {
+    t = await createTestApp(database());
+    await seedDemo(database().db, { sessionSecret: TEST_SESSION_SECRET });
+    wcc = (await findOrganisationBySlug(database().db, 'westminster'))!.id;
+    rbkc = (await findOrganisationBySlug(database().db, 'kensington-chelsea'))!.id;
+  });
+  after(() => t.close());
+
+  const staff = async (organisationId: string, role: Role) => {
+    const client = new TestClient(t.app);
+    await signIn(client, await createStaff(database(), { roles: [{ organisationId, role }] }));
+    return client;
+  };
+  const caseByReference = (reference: string) =>
+    database().db.selectFrom('enquiry_cases').selectAll().where('reference', '=', reference).executeTakeFirstOrThrow();
+  const countCases = async () =>
+    Number(
+      (
+        await database()
+          .db.selectFrom('enquiry_cases')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+
+  /** Fills the form and checks the answers; returns the resident's browser on the check page. */
+  const fillForm = async (answers: Record<string, string | string[]>) => {
+    const resident = new TestClient(t.app);
+    await resident.get(FORM);
+    const posted = await resident.post(FORM, answers);
+    assert.equal(posted.statusCode, 303, posted.body.slice(0, 2000));
+    assert.equal(posted.headers.location, `${FORM}/check`);
+    return resident;
+  };
+  const send = async (resident: TestClient) => {
+    await resident.get(`${FORM}/check`);
+    const sent = await resident.post(`${FORM}/check`, { consent: 'yes' });
+    assert.equal(sent.statusCode, 303);
+    assert.equal(sent.headers.location, `${FORM}/sent`);
+    const page = await resident.get(`${FORM}/sent`);
+    const reference = REFERENCE.exec(page.body)?.[0];
+    assert.ok(reference, page.body);
+    return { page, reference };
+  };
+
+  test('a wrong form says what to fix, keeps what was typed and stores nothing', async () => {
+    const before = await countCases();
+    const resident = new TestClient(t.app);
+    const form = await resident.get(FORM);
+    assert.equal(form.statusCode, 200);
+    assert.match(form.body, /<h1 class="govuk-heading-l">Contact us about the cyber incident<\/h1>/);
+    const wrong = await resident.post(FORM, { ...goodAnswers, topic: '', email: 'jo at example', replyBy: 'email' });
+    assert.equal(wrong.statusCode, 400);
+    assert.match(wrong.body, /There is a problem/);
+    assert.match(wrong.body, /<a href="#topic">Select what your enquiry is about<\/a>/);
+    assert.match(wrong.body, /<a href="#email">Enter an email address in the correct format/);
+    assert.match(wrong.body, /value="jo at example"/);
+    assert.match(wrong.body, /I got a letter saying my data may have been taken/);
+    assert.equal(await countCases(), before);
+    assert.equal((await resident.post(FORM, { _csrf: 'forged', ...goodAnswers })).statusCode, 403);
+    assert.equal((await resident.get('/no-such-council/cyber-incident/contact')).statusCode, 404);
+    // No answers kept: the check page sends people back to the form.
+    const check = await new TestClient(t.app).get(`${FORM}/check`);
+    assert.equal(check.statusCode, 303);
+    assert.equal(check.headers.location, FORM);
+  });
+
+  test('check your answers, agree, send: one case with a reference, and an acknowledgement email', async () => {
+    const resident = await fillForm(goodAnswers);
+    const check = await resident.get(`${FORM}/check`);
+    assert.equal(check.statusCode, 200);
+    assert.match(check.body, /Check your answers before sending your enquiry/);
+    assert.match(check.body, /Jo\.Bloggs@Example\.com/);
+    assert.match(check.body, new RegExp(`href="${FORM}#message"`));
+    // The Change link brings back the form with the answers in it.
+    assert.match((await resident.get(FORM)).body, /value="Jo Bloggs"/);
+
+    const refused = await resident.post(`${FORM}/check`, {});
+    assert.equal(refused.statusCode, 400);
+    assert.match(refused.body, /<a href="#consent">Select that you agree/);
+
+    const before = await countCases();
+    const { page, reference } = await send(resident);
+    assert.match(page.body, /Enquiry sent/);
+    assert.equal(await countCases(), before + 1);
+    const stored = await caseByReference(reference);
+    assert.equal(stored.organisation_id, wcc);
+    assert.equal(stored.status, 'new');
+    assert.equal(stored.priority, 'standard');
+    assert.equal(stored.resident_email, 'jo.bloggs@example.com');
+    assert.equal(stored.opened_via, 'web');
+    assert.ok(stored.incident_id, 'the case belongs to the council’s current incident');
+
+    // Sending again (double click, back button) makes no second case.
+    const again = await resident.post(`${FORM}/check`, { consent: 'yes' });
+    assert.equal(again.statusCode, 303);
+    assert.equal(await countCases(), before + 1);
+    assert.match((await resident.get(`${FORM}/sent`)).body, new RegExp(reference));
+
+    const jobs = await database().db.selectFrom('jobs').select('payload').where('kind', '=', 'mail.send').execute();
+    const ack = jobs
+      .map(
+        (j) =>
+          JSON.parse(j.payload) as { to: string; subject: string; text: string; replyTo?: string; messageId?: string },
+      )
+      .find((m) => m.to === 'jo.bloggs@example.com');
+    assert.ok(ack, 'the acknowledgement email is queued');
+    assert.equal(ack.subject, `We have received your enquiry (reference ${reference})`);
+    assert.match(ack.text, /^Dear Jo Bloggs,/);
+    assert.equal(ack.replyTo, 'cyberenquiry@westminster.gov.uk');
+    assert.doesNotMatch(ack.text, /my data may have been taken/, 'what the resident wrote is not repeated back');
+    const entries = await database()
+      .db.selectFrom('enquiry_entries')
+      .selectAll()
+      .where('case_id', '=', stored.id)
+      .orderBy('created_at')
+      .execute();
+    assert.deepEqual(entries.map((e) => e.kind).sort(), ['message', 'reply']);
+    assert.equal(
+      entries.find((e) => e.kind === 'reply')?.email_message_id,
+      ack.messageId,
+      'replies to it will find the case',
+    );
+  });
+
+  test('a resident who needs help or writes a safeguarding word lands as urgent, and the reason is shown', async () => {
+    const resident = await fillForm({
+      ...goodAnswers,
+      topic: 'service',
+      message: 'My benefit has not been paid and I have no food left.',
+      replyBy: 'phone',
+      phone: '07700 900 982',
+      email: '',
+      extraHelp: 'yes',
+      supportNeeds: 'I am partially sighted',
+      circumstances: ['aged-75-or-over'],
+    });
+    const { reference } = await send(resident);
+    const stored = await caseByReference(reference);
+    assert.equal(stored.priority, 'urgent');
+    assert.deepEqual(JSON.parse(stored.priority_reasons), [
+      'Said they need extra help: I am partially sighted',
+      'Aged 75 or over',
+      'Safeguarding: mentions no food (“no food”)',
+    ]);
+    assert.equal(stored.resident_phone, '07700900982');
+    const agent = await staff(wcc, 'agent');
+    const page = await agent.get(`/staff/enquiries/${stored.id}`);
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /data-qa="urgent"/);
+    assert.match(page.body, /Safeguarding: mentions no food/);
+    // The queue puts it first.
+    const queue = await agent.get('/staff/enquiries');
+    const firstListed = /data-qa="case-link">([^<]+)</.exec(queue.body)?.[1];
+    const urgentFirst = await database()
+      .db.selectFrom('enquiry_cases')
+      .select('priority')
+      .where('reference', '=', firstListed ?? '')
+      .executeTakeFirstOrThrow();
+    assert.equal(urgentFirst.priority, 'urgent');
+  });
+
+  test('one council’s staff cannot see, search or open another council’s cases', async () => {
+    const { reference } = await send(await fillForm({ ...goodAnswers, message: 'Only Westminster should see this' }));
+    const stored = await caseByReference(reference);
+    const theirs = await staff(rbkc, 'agent');
+    assert.equal((await theirs.get(`/staff/enquiries/${stored.id}`)).statusCode, 404);
+    const search = await theirs.get(`/staff/enquiries?q=${reference}&status=all`);
+    assert.equal(search.statusCode, 200);
+    assert.doesNotMatch(search.body, /data-qa="case-link"/);
+    assert.match(search.body, /No enquiries match/);
+    const byEmail = await theirs.get('/staff/enquiries?q=jo.bloggs%40example.com&status=all');
+    assert.doesNotMatch(byEmail.body, /data-qa="case-link"/);
+    assert.equal(
+      (await theirs.post(`/staff/enquiries/${stored.id}/notes`, { note: 'x', seen: stored.updated_at })).statusCode,
+      404,
+    );
+
+    const ours = await staff(wcc, 'agent');
+    const found = await ours.get(`/staff/enquiries?q=${reference.toLowerCase()}&status=all`);
+    assert.match(found.body, new RegExp(`data-qa="case-link">${reference}<`));
+    const words = await ours.get('/staff/enquiries?q=only+westminster&status=all');
+    assert.match(words.body, new RegExp(`data-qa="case-link">${reference}<`));
+    // Staff with no part in enquiries are refused the queue.
+    const comms = await staff(wcc, 'comms');
+    assert.equal((await comms.get('/staff/enquiries')).statusCode, 403);
+  });
+
+  test('an agent assigns, notes and closes a case; every view and change is audited; a stale form is refused', async () => {
+    const { reference } = await send(await fillForm(goodAnswers));
+    const stored = await caseByReference(reference);
+    const agentUser = await createStaff(database(), { roles: [{ organisationId: wcc, role: 'agent' }] });
+    const agent = new TestClient(t.app);
+    await signIn(agent, agentUser);
+    const path = `/staff/enquiries/${stored.id}`;
+    const seenOf = (body: string) => /name="seen" value="([^"]+)"/.exec(body)?.[1] ?? '';
+
+    let page = await agent.get(path);
+    const firstSeen = seenOf(page.body);
+    const assigned = await agent.post(`${path}/assign`, { assignee: agentUser.id, seen: firstSeen });
+    assert.equal(assigned.statusCode, 303);
+    page = await agent.get(String(assigned.headers.location));
+    assert.match(page.body, /Assignment changed/);
+    assert.match(page.body, /In progress/);
+
+    const stale = await agent.post(`${path}/notes`, { note: 'From an old page', seen: firstSeen });
+    assert.equal(stale.statusCode, 409);
+
+    const empty = await agent.post(`${path}/notes`, { note: '  ', seen: seenOf(page.body) });
+    assert.equal(empty.statusCode, 400);
+    assert.match(empty.body, /<a href="#note">Enter a note<\/a>/);
+    page = await agent.get(path);
+    assert.equal(
+      (await agent.post(`${path}/notes`, { note: 'Called back, left a message', seen: seenOf(page.body) })).statusCode,
+      303,
+    );
+    page = await agent.get(path);
+    assert.equal((await agent.post(`${path}/status`, { status: 'closed', seen: seenOf(page.body) })).statusCode, 303);
+    page = await agent.get(path);
+    assert.match(page.body, /Called back, left a message/);
+    assert.match(page.body, /Status changed from In progress to Closed/);
+    const closed = await caseByReference(reference);
+    assert.equal(closed.status, 'closed');
+    assert.ok(closed.closed_at);
+
+    const events = await database()
+      .db.selectFrom('audit_events')
+      .select(['action', 'actor_user_id'])
+      .where('target_id', '=', stored.id)
+      .orderBy('seq')
+      .execute();
+    const actions = events.map((e) => e.action);
+    for (const action of ['enquiry.viewed', 'enquiry.assigned', 'enquiry.note-added', 'enquiry.status-changed']) {
+      assert.ok(actions.includes(action), `${action} in ${actions.join(', ')}`);
+    }
+    assert.ok(events.every((e) => e.actor_user_id === agentUser.id));
+    assert.ok(actions.filter((a) => a === 'enquiry.viewed').length >= 4, 'every view is recorded');
+
+    // An incident manager may read the case but not change it.
+    const manager = await staff(wcc, 'incident-manager');
+    const readOnly = await manager.get(path);
+    assert.equal(readOnly.statusCode, 200);
+    assert.doesNotMatch(readOnly.body, /data-qa="add-note"/);
+    assert.equal((await manager.post(`${path}/notes`, { note: 'x', seen: seenOf(readOnly.body) })).statusCode, 403);
+  });
+});

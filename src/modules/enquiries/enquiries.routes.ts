@@ -1,0 +1,277 @@
+// Resident enquiries over HTTP: the public form "Contact us about the cyber incident" (questions,
+// check your answers, sent), and the staff queue and case pages.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  findOrganisationBySlug,
+  listOrganisations,
+  type Organisation,
+} from '../../platform/accounts/accounts.repository.ts';
+import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
+import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
+import type { Database } from '../../platform/db/database.ts';
+import type { EnquiryPriority, EnquiryTopic } from '../../platform/db/schema.ts';
+import { formList, formText } from '../../platform/http/form-fields.ts';
+import { organisationsWhere } from '../../platform/policy/policy.ts';
+import {
+  answersFrom,
+  CIRCUMSTANCES,
+  EMPTY_ANSWERS,
+  REPLY_METHODS,
+  TOPICS,
+  validateEnquiry,
+  type EnquiryAnswers,
+  type FieldError,
+} from './enquiry-form.ts';
+import { TARGET_STATE_TEXT, targetState } from './enquiry-targets.ts';
+import { createEnquiriesService, STATUSES, type QueueFilter } from './enquiries.service.ts';
+
+export interface EnquiriesRoutesOptions {
+  database: Database;
+  navigation: StaffNavigation;
+  publicBaseUrl: string;
+}
+
+const DRAFT_COOKIE = 'wardroom_enquiry';
+
+export async function enquiriesRoutes(app: FastifyInstance, opts: EnquiriesRoutesOptions): Promise<void> {
+  const { db } = opts.database;
+  const service = createEnquiriesService(db, { publicBaseUrl: opts.publicBaseUrl });
+  const notFound = { status: 404, title: 'Page not found' };
+  opts.navigation.add({ href: '/staff/enquiries', text: 'Enquiries', action: 'enquiry.read' });
+
+  const councilFrom = async (params: unknown): Promise<Organisation | undefined> => {
+    const slug = (params as { council: string }).council;
+    if (!/^[a-z0-9-]{2,60}$/.test(slug)) return undefined;
+    const org = await findOrganisationBySlug(db, slug);
+    return org?.kind === 'council' ? org : undefined;
+  };
+  const formPath = (council: Organisation) => `/${council.slug}/cyber-incident/contact`;
+  const draftToken = (request: FastifyRequest) => request.cookies[DRAFT_COOKIE];
+  const setDraftCookie = (reply: FastifyReply, council: Organisation, token: string) =>
+    reply.setCookie(DRAFT_COOKIE, token, {
+      path: formPath(council),
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: app.siteCookies.secure,
+      maxAge: 2 * 60 * 60,
+    });
+
+  const renderForm = (reply: FastifyReply, council: Organisation, values: EnquiryAnswers, errors: FieldError[] = []) =>
+    reply.code(errors.length ? 400 : 200).render('enquiries/views/contact-form.njk', {
+      pageTitle: 'Contact us about the cyber incident',
+      council,
+      values,
+      errors,
+      topics: TOPICS,
+      replyMethods: REPLY_METHODS,
+      circumstances: CIRCUMSTANCES,
+    });
+
+  // The form. Answers are kept server-side under a cookie while the resident checks them, so the
+  // page works without JavaScript and nothing personal goes in an address.
+  app.get('/:council/cyber-incident/contact', async (request, reply) => {
+    const council = await councilFrom(request.params);
+    if (!council) return reply.sendProblemOrPage(notFound);
+    const kept = await service.draft(council, draftToken(request));
+    return renderForm(reply, council, kept && !kept.sentReference ? kept.answers : EMPTY_ANSWERS);
+  });
+
+  app.post('/:council/cyber-incident/contact', { config: { rateLimit: 'public-form' } }, async (request, reply) => {
+    const council = await councilFrom(request.params);
+    if (!council) return reply.sendProblemOrPage(notFound);
+    const answers = answersFrom(
+      (name, max) => formText(request.body, name, max),
+      (name) => formList(request.body, name),
+    );
+    const checked = validateEnquiry(answers);
+    if (!checked.ok) return renderForm(reply, council, answers, checked.errors);
+    const token = await service.saveDraft(council, answers, draftToken(request));
+    setDraftCookie(reply, council, token);
+    return reply.redirect(`${formPath(council)}/check`, 303);
+  });
+
+  const renderCheck = (
+    reply: FastifyReply,
+    council: Organisation,
+    answers: EnquiryAnswers,
+    errors: FieldError[] = [],
+  ) =>
+    reply.code(errors.length ? 400 : 200).render('enquiries/views/contact-check.njk', {
+      pageTitle: 'Check your answers before sending your enquiry',
+      council,
+      answers,
+      topicText: TOPICS.find((t) => t.value === answers.topic)?.text ?? '',
+      replyText: REPLY_METHODS.find((m) => m.value === answers.replyBy)?.text ?? '',
+      circumstanceTexts: CIRCUMSTANCES.filter((c) => answers.circumstances.includes(c.value)).map((c) => c.text),
+      errors,
+    });
+
+  app.get('/:council/cyber-incident/contact/check', async (request, reply) => {
+    const council = await councilFrom(request.params);
+    if (!council) return reply.sendProblemOrPage(notFound);
+    const kept = await service.draft(council, draftToken(request));
+    if (!kept) return reply.redirect(formPath(council), 303);
+    if (kept.sentReference) return reply.redirect(`${formPath(council)}/sent`, 303);
+    return renderCheck(reply, council, kept.answers);
+  });
+
+  app.post(
+    '/:council/cyber-incident/contact/check',
+    { config: { rateLimit: 'public-form' } },
+    async (request, reply) => {
+      const council = await councilFrom(request.params);
+      if (!council) return reply.sendProblemOrPage(notFound);
+      const result = await service.submit(
+        council,
+        draftToken(request),
+        formText(request.body, 'consent', 10) === 'yes',
+      );
+      if (result.ok) return reply.redirect(`${formPath(council)}/sent`, 303);
+      if ('expired' in result) return reply.redirect(formPath(council), 303);
+      const kept = await service.draft(council, draftToken(request));
+      // A problem with the answers themselves (they were checked when kept, so this is rare) goes
+      // back to the form; a missing agreement stays on this page.
+      if (result.errors.some((e) => e.href !== '#consent'))
+        return renderForm(reply, council, kept?.answers ?? EMPTY_ANSWERS, result.errors);
+      return renderCheck(reply, council, kept?.answers ?? EMPTY_ANSWERS, result.errors);
+    },
+  );
+
+  app.get('/:council/cyber-incident/contact/sent', async (request, reply) => {
+    const council = await councilFrom(request.params);
+    if (!council) return reply.sendProblemOrPage(notFound);
+    const kept = await service.draft(council, draftToken(request));
+    if (!kept?.sentReference) return reply.redirect(formPath(council), 303);
+    return reply.render('enquiries/views/contact-sent.njk', {
+      pageTitle: 'Enquiry sent',
+      council,
+      reference: kept.sentReference,
+    });
+  });
+
+  // Staff.
+
+  const queueFilter = (query: Record<string, string | undefined>): QueueFilter => ({
+    organisationId: query['council'] || undefined,
+    status: (['open', 'all', ...STATUSES.map((s) => s.value)] as string[]).includes(query['status'] ?? '')
+      ? (query['status'] as QueueFilter['status'])
+      : 'open',
+    topic: TOPICS.some((t) => t.value === query['topic']) ? (query['topic'] as EnquiryTopic) : undefined,
+    priority: ['urgent', 'standard'].includes(query['priority'] ?? '')
+      ? (query['priority'] as EnquiryPriority)
+      : undefined,
+    assigned: query['assigned'] === 'me' || query['assigned'] === 'nobody' ? query['assigned'] : undefined,
+    q: (query['q'] ?? '').slice(0, 200) || undefined,
+    page: Number.parseInt(query['page'] ?? '1', 10) || 1,
+  });
+
+  app.get('/staff/enquiries', { preHandler: requireStaff('enquiry.read') }, async (request, reply) => {
+    const principal = request.staff!.principal;
+    const query = request.query as Record<string, string | undefined>;
+    const filter = queueFilter(query);
+    const result = await service.queue(principal, actorOf(request), filter);
+    const councilIds = organisationsWhere(principal, 'enquiry.read');
+    const councils = (await listOrganisations(db)).filter((o) => councilIds.includes(o.id));
+    const now = new Date();
+    // The filter as a query string, for the pagination links.
+    const params = new URLSearchParams();
+    for (const name of ['q', 'council', 'status', 'topic', 'priority', 'assigned']) {
+      const value = query[name];
+      if (typeof value === 'string' && value !== '') params.set(name, value.slice(0, 200));
+    }
+    return reply.render('enquiries/views/staff-queue.njk', {
+      pageTitle: 'Enquiries',
+      filter,
+      councils,
+      topics: TOPICS,
+      statuses: STATUSES,
+      cases: result.cases.map((c) => ({
+        ...c,
+        topicText: TOPICS.find((t) => t.value === c.topic)?.staffText ?? c.topic,
+        statusText: STATUSES.find((s) => s.value === c.status)?.text ?? c.status,
+        target: targetState(c, now),
+        councilName: councils.find((o) => o.id === c.organisationId)?.shortName ?? '',
+      })),
+      targetText: TARGET_STATE_TEXT,
+      total: result.total,
+      page: result.page,
+      pages: Math.max(1, Math.ceil(result.total / result.pageSize)),
+      pageQuery: params.toString(),
+    });
+  });
+
+  const caseId = (request: FastifyRequest) => (request.params as { caseId: string }).caseId;
+  const casePath = (id: string) => `/staff/enquiries/${id}`;
+
+  const renderCase = async (request: FastifyRequest, reply: FastifyReply, errors: FieldError[] = [], values = {}) => {
+    const seen = await service.view(request.staff!.principal, actorOf(request), caseId(request));
+    const c = seen.case;
+    return reply.code(errors.length ? 400 : 200).render('enquiries/views/staff-case.njk', {
+      pageTitle: `Enquiry ${c.reference}`,
+      enquiry: {
+        ...c,
+        topicText: TOPICS.find((t) => t.value === c.topic)?.staffText ?? c.topic,
+        statusText: STATUSES.find((s) => s.value === c.status)?.text ?? c.status,
+        replyText: REPLY_METHODS.find((m) => m.value === c.replyBy)?.text ?? 'Not given',
+        target: targetState(c, new Date()),
+      },
+      targetText: TARGET_STATE_TEXT,
+      entries: seen.entries,
+      assignable: seen.assignable,
+      mayHandle: seen.mayHandle,
+      statuses: STATUSES,
+      errors,
+      values,
+      banner: (request.query as { done?: string }).done,
+    });
+  };
+
+  app.get('/staff/enquiries/:caseId', { preHandler: requireStaff('enquiry.read') }, async (request, reply) =>
+    renderCase(request, reply),
+  );
+
+  app.post('/staff/enquiries/:caseId/notes', { preHandler: requireStaff('enquiry.handle') }, async (request, reply) => {
+    const note = formText(request.body, 'note', 6000);
+    const result = await service.addNote(
+      request.staff!.principal,
+      actorOf(request),
+      caseId(request),
+      formText(request.body, 'seen', 40),
+      note,
+    );
+    if (!result.ok) return renderCase(request, reply, result.errors, { note });
+    return reply.redirect(`${casePath(caseId(request))}?done=note`, 303);
+  });
+
+  app.post(
+    '/staff/enquiries/:caseId/status',
+    { preHandler: requireStaff('enquiry.handle') },
+    async (request, reply) => {
+      const result = await service.setStatus(
+        request.staff!.principal,
+        actorOf(request),
+        caseId(request),
+        formText(request.body, 'seen', 40),
+        formText(request.body, 'status', 20),
+      );
+      if (!result.ok) return renderCase(request, reply, result.errors);
+      return reply.redirect(`${casePath(caseId(request))}?done=status`, 303);
+    },
+  );
+
+  app.post(
+    '/staff/enquiries/:caseId/assign',
+    { preHandler: requireStaff('enquiry.handle') },
+    async (request, reply) => {
+      const result = await service.assign(
+        request.staff!.principal,
+        actorOf(request),
+        caseId(request),
+        formText(request.body, 'seen', 40),
+        formText(request.body, 'assignee', 40),
+      );
+      if (!result.ok) return renderCase(request, reply, result.errors);
+      return reply.redirect(`${casePath(caseId(request))}?done=assigned`, 303);
+    },
+  );
+}

@@ -1,0 +1,508 @@
+// Resident enquiries: opening a case (from the web form now; from mail and calls through the same
+// openCase), triage and response targets, the staff queue and case handling. No HTTP and no SQL.
+// Every staff read of a case and every staff action is audited; a resident sending the form is not
+// (they act for themselves), and nothing here logs what a resident wrote.
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import { listStaffInOrganisations, type Organisation } from '../../platform/accounts/accounts.repository.ts';
+import { recordAudit, type AuditActor } from '../../platform/audit/audit.service.ts';
+import type { DB, EnquiryPriority, EnquiryStatus, EnquiryTopic } from '../../platform/db/schema.ts';
+import { HttpProblem } from '../../platform/http/errors.ts';
+import { isId, newId, nowIso } from '../../platform/ids.ts';
+import { enqueueEmail } from '../../platform/mail/mail-jobs.ts';
+import { newVerificationReference } from '../../platform/mail/verification-reference.ts';
+import { can, organisationsWhere, type Principal } from '../../platform/policy/policy.ts';
+import { findCurrentIncidentForCouncil } from '../incidents/incidents.repository.ts';
+import { acknowledgementEmail } from './enquiry-messages.ts';
+import {
+  EMPTY_ANSWERS,
+  normaliseUkPhone,
+  validateEnquiry,
+  type EnquiryAnswers,
+  type FieldError,
+} from './enquiry-form.ts';
+import { newReference, normaliseReference, prefixFromName } from './enquiry-reference.ts';
+import { dueAtFor } from './enquiry-targets.ts';
+import { triage } from './enquiry-triage.ts';
+import * as repo from './enquiries.repository.ts';
+
+/** How long web-form answers wait to be checked and sent. */
+const DRAFT_HOURS = 2;
+const HOUR = 3_600_000;
+
+export const STATUSES: ReadonlyArray<{ value: EnquiryStatus; text: string; open: boolean }> = [
+  { value: 'new', text: 'New', open: true },
+  { value: 'in-progress', text: 'In progress', open: true },
+  { value: 'waiting', text: 'Waiting for resident', open: true },
+  { value: 'resolved', text: 'Resolved', open: false },
+  { value: 'closed', text: 'Closed', open: false },
+];
+export const OPEN_STATUSES = STATUSES.filter((s) => s.open).map((s) => s.value);
+
+export const LIMITS = { note: 5000 };
+
+const tokenHash = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+/** 32 random bytes as base64url: a draft's token, held only in the resident's cookie. */
+export const DRAFT_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+/** What opens a case, whichever way it arrived. */
+export interface NewCaseInput {
+  organisationId: string;
+  openedVia: 'web' | 'email' | 'phone';
+  topic: EnquiryTopic;
+  summary: string;
+  residentName: string | null;
+  residentEmail: string | null;
+  residentPhone: string | null;
+  residentAddress: string | null;
+  replyBy: 'email' | 'phone' | 'post' | null;
+  supportNeeds: string | null;
+  agedOver75: boolean;
+  socialCare: boolean;
+  /** The resident's first message, or the call that opened the case. */
+  first: {
+    kind: 'message' | 'call';
+    channel: 'web' | 'email' | 'phone';
+    subject: string | null;
+    body: string;
+    emailMessageId: string | null;
+    authorUserId: string | null;
+    authorLabel: string;
+    details?: Record<string, unknown>;
+  };
+}
+
+/**
+ * Opens a case in the caller's transaction: a fresh reference, triage from everything the
+ * resident told us, the response target, and the first entry. Returns the case as stored.
+ */
+export async function openCase(trx: Transaction<DB>, input: NewCaseInput, now = new Date()): Promise<repo.EnquiryCase> {
+  const settings = await repo.findSettings(trx, input.organisationId);
+  const council = await trx
+    .selectFrom('organisations')
+    .select('name')
+    .where('id', '=', input.organisationId)
+    .executeTakeFirstOrThrow();
+  const prefix = settings?.referencePrefix ?? prefixFromName(council.name);
+  let reference = newReference(prefix, randomInt);
+  // 78 billion codes per council make a clash all but impossible; checking costs one lookup.
+  while (await repo.referenceExists(trx, reference)) reference = newReference(prefix, randomInt);
+
+  const { priority, reasons } = triage({
+    text: `${input.first.subject ?? ''}\n${input.first.body}`,
+    supportNeeds: input.supportNeeds,
+    agedOver75: input.agedOver75,
+    socialCare: input.socialCare,
+  });
+  const at = now.toISOString();
+  const incident = await findCurrentIncidentForCouncil(trx, input.organisationId);
+  const id = newId();
+  await repo.insertCase(trx, {
+    id,
+    organisation_id: input.organisationId,
+    incident_id: incident?.id ?? null,
+    reference,
+    topic: input.topic,
+    status: 'new',
+    priority,
+    priority_reasons: JSON.stringify(reasons),
+    opened_via: input.openedVia,
+    summary: input.summary.slice(0, 200),
+    resident_name: input.residentName,
+    resident_email: input.residentEmail,
+    resident_phone: input.residentPhone,
+    resident_address: input.residentAddress,
+    reply_by: input.replyBy,
+    support_needs: input.supportNeeds,
+    aged_75_or_over: input.agedOver75 ? 1 : 0,
+    social_care: input.socialCare ? 1 : 0,
+    due_at: dueAtFor(priority, now),
+    created_at: at,
+    updated_at: at,
+  });
+  await repo.insertEntry(trx, {
+    id: newId(),
+    case_id: id,
+    kind: input.first.kind,
+    channel: input.first.channel,
+    subject: input.first.subject,
+    body: input.first.body,
+    email_message_id: input.first.emailMessageId,
+    author_user_id: input.first.authorUserId,
+    author_label: input.first.authorLabel,
+    details: JSON.stringify(input.first.details ?? {}),
+    created_at: at,
+  });
+  const stored = await repo.findCase(trx, id);
+  if (!stored) throw new Error('the case just opened was not found');
+  return stored;
+}
+
+export interface QueueFilter {
+  organisationId?: string | undefined;
+  status?: 'open' | EnquiryStatus | 'all' | undefined;
+  topic?: EnquiryTopic | undefined;
+  priority?: EnquiryPriority | undefined;
+  assigned?: 'me' | 'nobody' | undefined;
+  q?: string | undefined;
+  page?: number | undefined;
+}
+
+export const PAGE_SIZE = 50;
+
+/** What a search box entry means: a reference, an email address, a phone number, or words. */
+export function parseSearch(q: string): repo.CaseFilter['search'] {
+  const text = q.trim();
+  if (text === '') return undefined;
+  const reference = normaliseReference(text);
+  if (reference) return { reference };
+  if (text.includes('@')) return { email: text.toLowerCase() };
+  const phone = normaliseUkPhone(text);
+  if (phone) return { phone };
+  return { text: text.slice(0, 100) };
+}
+
+export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl: string }) {
+  const baseUrl = options.publicBaseUrl.replace(/\/+$/, '');
+  const mailDomain = new URL(baseUrl).hostname;
+
+  // The web form.
+
+  /** Keeps the form's answers for the check-your-answers page; returns the token for the cookie. */
+  async function saveDraft(council: Organisation, answers: EnquiryAnswers, token: string | undefined): Promise<string> {
+    const now = new Date();
+    const useToken = token && DRAFT_TOKEN.test(token) ? token : randomBytes(32).toString('base64url');
+    await repo.upsertDraft(db, {
+      tokenHash: tokenHash(useToken),
+      organisationId: council.id,
+      answers: JSON.stringify(answers),
+      now: now.toISOString(),
+      expiresAt: new Date(now.getTime() + DRAFT_HOURS * HOUR).toISOString(),
+    });
+    return useToken;
+  }
+
+  /** The answers kept for this council under the token, or the reference if they have been sent. */
+  async function draft(
+    council: Organisation,
+    token: string | undefined,
+  ): Promise<{ answers: EnquiryAnswers; sentReference: string | undefined } | undefined> {
+    if (!token || !DRAFT_TOKEN.test(token)) return undefined;
+    const found = await repo.findDraft(db, tokenHash(token), nowIso());
+    if (!found || found.organisationId !== council.id) return undefined;
+    if (found.caseId) {
+      const sent = await repo.findCase(db, found.caseId);
+      return { answers: EMPTY_ANSWERS, sentReference: sent?.reference };
+    }
+    return {
+      answers: { ...EMPTY_ANSWERS, ...(JSON.parse(found.answers) as Partial<EnquiryAnswers>) },
+      sentReference: undefined,
+    };
+  }
+
+  /**
+   * Sends the kept answers as a case, in one transaction with the acknowledgement email. Sending
+   * twice (a double click, the back button) makes one case.
+   */
+  async function submit(
+    council: Organisation,
+    token: string | undefined,
+    consent: boolean,
+  ): Promise<{ ok: true; reference: string } | { ok: false; errors: FieldError[] } | { ok: false; expired: true }> {
+    const kept = await draft(council, token);
+    if (!kept || !token) return { ok: false, expired: true };
+    if (kept.sentReference) return { ok: true, reference: kept.sentReference };
+    if (!consent) {
+      return {
+        ok: false,
+        errors: [{ text: 'Select that you agree to us using your details to answer your enquiry', href: '#consent' }],
+      };
+    }
+    const checked = validateEnquiry(kept.answers);
+    if (!checked.ok) return { ok: false, errors: checked.errors };
+    const e = checked.enquiry;
+    const reference = await db
+      .transaction()
+      .execute(async (trx) => {
+        const opened = await openCase(trx, {
+          organisationId: council.id,
+          openedVia: 'web',
+          topic: e.topic,
+          summary: e.message.split('\n')[0] ?? '',
+          residentName: e.name,
+          residentEmail: e.email,
+          residentPhone: e.phone,
+          residentAddress: e.address,
+          replyBy: e.replyBy,
+          supportNeeds: e.supportNeeds,
+          agedOver75: e.agedOver75,
+          socialCare: e.socialCare,
+          first: {
+            kind: 'message',
+            channel: 'web',
+            subject: null,
+            body: e.message,
+            emailMessageId: null,
+            authorUserId: null,
+            authorLabel: e.name,
+          },
+        });
+        if (!(await repo.markDraftSent(trx, tokenHash(token), opened.id))) {
+          // Sent by another request a moment ago: undo this one, and show that one's reference.
+          throw new AlreadySent();
+        }
+        if (e.email) await acknowledge(trx, council, opened);
+        return opened.reference;
+      })
+      .catch(async (err: unknown) => {
+        if (!(err instanceof AlreadySent)) throw err;
+        const again = await draft(council, token);
+        return again?.sentReference ?? '';
+      });
+    return { ok: true, reference };
+  }
+
+  /** The acknowledgement email, recorded on the case so replies to it thread there. */
+  async function acknowledge(trx: Transaction<DB>, council: Organisation, opened: repo.EnquiryCase): Promise<void> {
+    if (!opened.residentEmail) return;
+    const settings = await repo.findSettings(trx, council.id);
+    const entryId = newId();
+    const messageId = `<${opened.reference.toLowerCase()}.${entryId}@${mailDomain}>`;
+    const message = acknowledgementEmail({
+      to: opened.residentEmail,
+      name: opened.residentName ?? '',
+      councilName: council.name,
+      reference: opened.reference,
+      urgent: opened.priority === 'urgent',
+      replyTo: settings?.enquiryAddresses[0],
+      messageId,
+      councilPageUrl: `${baseUrl}/${council.slug}/cyber-incident`,
+      verificationReference: newVerificationReference(),
+    });
+    await repo.insertEntry(trx, {
+      id: entryId,
+      case_id: opened.id,
+      kind: 'reply',
+      channel: 'email',
+      subject: message.subject,
+      body: message.text,
+      email_message_id: messageId,
+      author_user_id: null,
+      author_label: 'Wardroom (automatic acknowledgement)',
+      details: JSON.stringify({ automatic: true, verificationReference: message.reference }),
+      created_at: opened.createdAt,
+    });
+    await enqueueEmail(trx, message, { idempotencyKey: `enquiry-ack:${opened.id}`, organisationId: council.id });
+  }
+
+  // Staff.
+
+  function readable(principal: Principal): string[] {
+    return organisationsWhere(principal, 'enquiry.read');
+  }
+
+  /** The queue for the councils the person works for, as filtered. Audited: it lists residents. */
+  async function queue(principal: Principal, actor: AuditActor, filter: QueueFilter) {
+    const mine = readable(principal);
+    const organisationIds = filter.organisationId ? mine.filter((id) => id === filter.organisationId) : mine;
+    const statuses =
+      filter.status === 'all' ? undefined : filter.status && filter.status !== 'open' ? [filter.status] : OPEN_STATUSES;
+    const search = filter.q ? parseSearch(filter.q) : undefined;
+    const page = Math.max(1, Math.min(filter.page ?? 1, 1000));
+    const result = await repo.listCases(
+      db,
+      {
+        organisationIds,
+        statuses,
+        topic: filter.topic,
+        priority: filter.priority,
+        assignedTo: filter.assigned === 'me' ? principal.userId : filter.assigned === 'nobody' ? null : undefined,
+        search,
+      },
+      { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE },
+    );
+    await recordAudit(db, actor, {
+      action: search ? 'enquiry.searched' : 'enquiry.queue-viewed',
+      organisationId: organisationIds.length === 1 ? organisationIds[0] : null,
+      details: {
+        organisationIds,
+        status: filter.status ?? 'open',
+        topic: filter.topic ?? null,
+        priority: filter.priority ?? null,
+        assigned: filter.assigned ?? null,
+        // What was searched for is itself personal data (an address, a number): only its kind is kept.
+        searchedBy: search ? Object.keys(search)[0] : null,
+        page,
+        shown: result.cases.map((c) => c.reference),
+      },
+    });
+    return { ...result, page, pageSize: PAGE_SIZE };
+  }
+
+  async function caseFor(principal: Principal, action: 'enquiry.read' | 'enquiry.handle', caseId: string) {
+    if (!isId(caseId)) throw new HttpProblem(404, 'Page not found');
+    const found = await repo.findCase(db, caseId);
+    // Another council's case is "not found", so its existence is not revealed either.
+    if (!found || !can(principal, 'enquiry.read', { organisationId: found.organisationId })) {
+      throw new HttpProblem(404, 'Page not found');
+    }
+    if (action === 'enquiry.handle' && !can(principal, action, { organisationId: found.organisationId })) {
+      throw new HttpProblem(403, 'You do not have permission to change this case');
+    }
+    return found;
+  }
+
+  /** A case with everything on it, for a person allowed to read it. Audited. */
+  async function view(principal: Principal, actor: AuditActor, caseId: string) {
+    const found = await caseFor(principal, 'enquiry.read', caseId);
+    const entries = await repo.listEntries(db, found.id);
+    await recordAudit(db, actor, {
+      action: 'enquiry.viewed',
+      organisationId: found.organisationId,
+      targetType: 'enquiry-case',
+      targetId: found.id,
+      details: { reference: found.reference },
+    });
+    const assignable = (await listStaffInOrganisations(db, [found.organisationId])).filter((u) =>
+      u.memberships.some((m) => m.organisationId === found.organisationId && m.role === 'agent'),
+    );
+    return {
+      case: found,
+      entries,
+      assignable,
+      mayHandle: can(principal, 'enquiry.handle', { organisationId: found.organisationId }),
+    };
+  }
+
+  /** Runs a change to a case, with its entry and audit event, if nobody changed it since it was seen. */
+  async function change(
+    principal: Principal,
+    actor: AuditActor,
+    caseId: string,
+    seenUpdatedAt: string,
+    make: (
+      c: repo.EnquiryCase,
+      at: string,
+    ) => {
+      change: Omit<Parameters<typeof repo.updateCase>[2], 'updated_at'>;
+      entry: { kind: 'note' | 'event'; body: string; details?: Record<string, unknown> };
+      audit: { action: string; details: Record<string, unknown> };
+    },
+  ): Promise<void> {
+    const found = await caseFor(principal, 'enquiry.handle', caseId);
+    const at = nowIso();
+    const made = make(found, at);
+    await db.transaction().execute(async (trx) => {
+      const done = await repo.updateCase(trx, found.id, { ...made.change, updated_at: at }, seenUpdatedAt);
+      if (!done)
+        throw new HttpProblem(409, 'Someone else changed this case', 'Look at the case again before you change it.');
+      await repo.insertEntry(trx, {
+        id: newId(),
+        case_id: found.id,
+        kind: made.entry.kind,
+        channel: null,
+        subject: null,
+        body: made.entry.body,
+        email_message_id: null,
+        author_user_id: actor.userId,
+        author_label: actor.label,
+        details: JSON.stringify(made.entry.details ?? {}),
+        created_at: at,
+      });
+      await recordAudit(trx, actor, {
+        action: made.audit.action,
+        organisationId: found.organisationId,
+        targetType: 'enquiry-case',
+        targetId: found.id,
+        details: { reference: found.reference, ...made.audit.details },
+      });
+    });
+  }
+
+  async function addNote(
+    principal: Principal,
+    actor: AuditActor,
+    caseId: string,
+    seenUpdatedAt: string,
+    text: string,
+  ): Promise<{ ok: true } | { ok: false; errors: FieldError[] }> {
+    const note = text.trim();
+    if (note === '') return { ok: false, errors: [{ text: 'Enter a note', href: '#note' }] };
+    if (note.length > LIMITS.note) {
+      return { ok: false, errors: [{ text: 'The note must be 5,000 characters or fewer', href: '#note' }] };
+    }
+    await change(principal, actor, caseId, seenUpdatedAt, () => ({
+      change: {},
+      entry: { kind: 'note', body: note },
+      // The note itself may hold personal data; the audit log keeps that a note was added.
+      audit: { action: 'enquiry.note-added', details: { length: note.length } },
+    }));
+    return { ok: true };
+  }
+
+  async function setStatus(
+    principal: Principal,
+    actor: AuditActor,
+    caseId: string,
+    seenUpdatedAt: string,
+    status: string,
+  ): Promise<{ ok: true } | { ok: false; errors: FieldError[] }> {
+    const to = STATUSES.find((s) => s.value === status);
+    if (!to) return { ok: false, errors: [{ text: 'Select a status', href: '#status' }] };
+    await change(principal, actor, caseId, seenUpdatedAt, (c, at) => ({
+      change: {
+        status: to.value,
+        closed_at: to.open ? null : (c.closedAt ?? at),
+      },
+      entry: {
+        kind: 'event',
+        body: `Status changed from ${STATUSES.find((s) => s.value === c.status)?.text ?? c.status} to ${to.text}`,
+        details: { from: c.status, to: to.value },
+      },
+      audit: { action: 'enquiry.status-changed', details: { from: c.status, to: to.value } },
+    }));
+    return { ok: true };
+  }
+
+  async function assign(
+    principal: Principal,
+    actor: AuditActor,
+    caseId: string,
+    seenUpdatedAt: string,
+    userId: string,
+  ): Promise<{ ok: true } | { ok: false; errors: FieldError[] }> {
+    const found = await caseFor(principal, 'enquiry.handle', caseId);
+    let label = 'nobody';
+    if (userId !== '') {
+      const agents = (await listStaffInOrganisations(db, [found.organisationId])).filter((u) =>
+        u.memberships.some((m) => m.organisationId === found.organisationId && m.role === 'agent'),
+      );
+      const agent = agents.find((a) => a.id === userId);
+      if (!agent)
+        return {
+          ok: false,
+          errors: [{ text: 'Select someone who works on this council’s enquiries', href: '#assignee' }],
+        };
+      label = agent.displayName;
+    }
+    await change(principal, actor, caseId, seenUpdatedAt, (c) => ({
+      change: {
+        assigned_user_id: userId === '' ? null : userId,
+        status: c.status === 'new' && userId !== '' ? 'in-progress' : c.status,
+      },
+      entry: {
+        kind: 'event',
+        body: userId === '' ? 'Unassigned' : `Assigned to ${label}`,
+        details: { assignedTo: userId || null },
+      },
+      audit: { action: 'enquiry.assigned', details: { from: c.assignedUserId, to: userId || null } },
+    }));
+    return { ok: true };
+  }
+
+  return { saveDraft, draft, submit, queue, view, addNote, setStatus, assign };
+}
+
+class AlreadySent extends Error {}
+
+export type EnquiriesService = ReturnType<typeof createEnquiriesService>;

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { EMPTY_ANSWERS, normaliseUkPhone, validateEnquiry } from './enquiry-form.ts';
+import {
+  newReference,
+  normaliseReference,
+  prefixFromName,
+  REFERENCE_ALPHABET,
+  referencesIn,
+} from './enquiry-reference.ts';
+import { dueAtFor, targetState } from './enquiry-targets.ts';
+import { triage } from './enquiry-triage.ts';
+import { parseSearch } from './enquiries.service.ts';
+
+test('a message with a safeguarding word, declared needs, age or social care makes a case urgent, with each reason', () => {
+  assert.deepEqual(triage({ text: 'How do I pay my council tax?' }), { priority: 'standard', reasons: [] });
+  for (const [text, concern] of [
+    ['I have no food in the house since my benefits stopped', 'no food'],
+    ['The heating is not working and I am freezing', 'no heating'],
+    ['I ran out of medication and the pharmacy cannot reach you', 'no medication'],
+    ['My partner is abusive and has my login', 'abuse'],
+    ['I feel like I want to end my life', 'self-harm'],
+    ['Thinking about self harm again', 'self-harm'],
+  ] as const) {
+    const result = triage({ text });
+    assert.equal(result.priority, 'urgent', text);
+    assert.ok(
+      result.reasons.some((r) => r.startsWith(`Safeguarding: mentions ${concern}`)),
+      `${text}: ${result.reasons.join('; ')}`,
+    );
+  }
+  const all = triage({ text: 'hello', supportNeeds: 'I use a wheelchair', agedOver75: true, socialCare: true });
+  assert.deepEqual(all.reasons, [
+    'Said they need extra help: I use a wheelchair',
+    'Aged 75 or over',
+    'Gets social care, or cares for someone who does',
+  ]);
+  // Words that merely contain a trigger are not a match.
+  assert.equal(triage({ text: 'Please send my abusers list... no, the abstract' }).priority, 'standard');
+  assert.equal(triage({ text: 'My medication review letter' }).priority, 'standard');
+});
+
+test('references are easy to read aloud, found in subjects, and typed back in any spelling', () => {
+  let i = 0;
+  const ref = newReference('WCC', (n) => (i++ * 7) % n);
+  assert.match(ref, /^WCC-[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+  for (const ch of ref.slice(4).replace('-', '')) assert.ok(REFERENCE_ALPHABET.includes(ch), ch);
+  for (const ambiguous of ['0', 'O', '1', 'I', 'L', '2', 'Z', '5', 'S', '8', 'B', 'U', 'V']) {
+    assert.ok(!REFERENCE_ALPHABET.includes(ambiguous), ambiguous);
+  }
+  assert.equal(normaliseReference(' wcc 7k4f 9qxd '), 'WCC-7K4F-9QXD');
+  assert.equal(normaliseReference('WCC-7K4F-9QXD'), 'WCC-7K4F-9QXD');
+  assert.equal(normaliseReference('WCC-7K4F-9QX0'), undefined, '0 is not in the alphabet');
+  assert.equal(normaliseReference('hello'), undefined);
+  assert.deepEqual(referencesIn('Re: We have received your enquiry (reference wcc-7k4f-9qxd) RE: WCC-7K4F-9QXD'), [
+    'WCC-7K4F-9QXD',
+  ]);
+  assert.equal(prefixFromName('Westminster City Council'), 'WCC');
+  assert.equal(prefixFromName('Royal Borough of Kensington and Chelsea'), 'RBKC');
+  assert.equal(prefixFromName('London Borough of Hammersmith & Fulham'), 'LBHF');
+});
+
+test('the form explains every missing or wrong answer, and cleans the good ones', () => {
+  const empty = validateEnquiry(EMPTY_ANSWERS);
+  assert.equal(empty.ok, false);
+  assert.deepEqual(!empty.ok && empty.errors.map((e) => e.href), [
+    '#topic',
+    '#message',
+    '#name',
+    '#replyBy',
+    '#extraHelp',
+  ]);
+  const byPhoneWithoutNumber = validateEnquiry({
+    ...EMPTY_ANSWERS,
+    topic: 'other',
+    message: 'Hello',
+    name: 'A B',
+    replyBy: 'phone',
+    extraHelp: 'yes',
+    email: 'not-an-address',
+  });
+  assert.deepEqual(!byPhoneWithoutNumber.ok && byPhoneWithoutNumber.errors.map((e) => e.text), [
+    'Enter an email address in the correct format, like name@example.com',
+    'Enter your phone number',
+    'Tell us what extra help you need',
+  ]);
+  const good = validateEnquiry({
+    ...EMPTY_ANSWERS,
+    topic: 'affected',
+    message: 'Was my data taken?',
+    name: 'Jo Bloggs',
+    replyBy: 'email',
+    email: 'Jo@Example.COM',
+    phone: '+44 20 7641 1919',
+    extraHelp: 'no',
+    circumstances: ['aged-75-or-over'],
+  });
+  assert.ok(good.ok);
+  assert.equal(good.enquiry.email, 'jo@example.com');
+  assert.equal(good.enquiry.phone, '02076411919');
+  assert.equal(good.enquiry.agedOver75, true);
+  assert.equal(good.enquiry.supportNeeds, null);
+  assert.equal(normaliseUkPhone('07700 900 982'), '07700900982');
+  assert.equal(normaliseUkPhone('12345'), undefined);
+});
+
+test('search understands references, addresses, numbers and words', () => {
+  assert.deepEqual(parseSearch('wcc-7k4f-9qxd'), { reference: 'WCC-7K4F-9QXD' });
+  assert.deepEqual(parseSearch('Jo@Example.com'), { email: 'jo@example.com' });
+  assert.deepEqual(parseSearch('020 7641 1919'), { phone: '02076411919' });
+  assert.deepEqual(parseSearch('heating'), { text: 'heating' });
+  assert.equal(parseSearch('  '), undefined);
+});
+
+test('a case is on track, then due soon, then overdue; once answered, in time or late', () => {
+  const created = new Date('2026-11-27T09:00:00Z');
+  const c = { createdAt: created.toISOString(), dueAt: dueAtFor('urgent', created), firstResponseAt: null };
+  assert.equal(c.dueAt, '2026-11-27T13:00:00.000Z');
+  assert.equal(targetState(c, new Date('2026-11-27T10:00:00Z')), 'on-track');
+  assert.equal(targetState(c, new Date('2026-11-27T12:30:00Z')), 'due-soon');
+  assert.equal(targetState(c, new Date('2026-11-27T13:00:01Z')), 'overdue');
+  assert.equal(targetState({ ...c, firstResponseAt: '2026-11-27T12:00:00.000Z' }, new Date()), 'met');
+  assert.equal(targetState({ ...c, firstResponseAt: '2026-11-27T14:00:00.000Z' }, new Date()), 'missed');
+  assert.equal(dueAtFor('standard', created), '2026-11-30T09:00:00.000Z');
+});

@@ -1,0 +1,101 @@
+// Issue 4's journey, first part: a resident sends the contact form, checks the answers, gets a reference on screen and by email over
+// SMTP; a contact-centre agent finds the case in the queue, urgent and with its reason, opens it,
+// adds a note and takes it on. axe runs on every page. (The form without JavaScript is tested
+// through HTTP in enquiries.routes.test.ts: axe with JavaScript off cannot check a page a POST
+// returned, such as the form with its errors.)
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { waitFor } from '../../src/platform/jobs/test-fixtures/wait-for.ts';
+import { signInAsDemo } from './support/demo-sign-in.ts';
+import { describeJourneys, JOURNEY_TIMEOUT_MS } from './support/e2e-suite.ts';
+import { PageAt } from './support/page-at.ts';
+
+const RESIDENT = 'sam.resident@example.com';
+const FORM = '/westminster/cyber-incident/contact';
+
+describeJourneys('resident enquiry journey', (e2e) => {
+  let reference = '';
+
+  test(
+    'a resident sends the contact form and gets a reference on screen and by email',
+    { timeout: JOURNEY_TIMEOUT_MS },
+    () =>
+      e2e.journey(async (journey) => {
+        const server = e2e.server();
+        await journey.goto(FORM);
+        const form = await new PageAt(journey, 'Contact us about the cyber incident', FORM).check();
+        await journey.navigate(() => form.page.locator('[data-qa="continue"]').click());
+        const wrong = await new PageAt(journey, 'Contact us about the cyber incident', FORM).check();
+        assert.deepEqual(await wrong.errorSummary(), [
+          'Select what your enquiry is about',
+          'Enter your message',
+          'Enter your full name',
+          'Select how you would like us to reply',
+          'Select yes if you need extra help from us',
+        ]);
+        await wrong.page.getByLabel('I cannot use a council service').check();
+        await wrong.page.fill('#message', 'My care visits stopped and I have run out of medication.');
+        await wrong.page.fill('#name', 'Sam Resident');
+        await wrong.page.getByLabel('Email', { exact: true }).check();
+        await wrong.page.fill('#email', RESIDENT);
+        await wrong.page.locator('#extraHelp-2').check();
+        await wrong.page.getByLabel('I get social care from the council, or care for someone who does').check();
+        await journey.navigate(() => wrong.page.locator('[data-qa="continue"]').click());
+
+        const check = await new PageAt(
+          journey,
+          'Check your answers before sending your enquiry',
+          `${FORM}/check`,
+        ).check();
+        assert.match(await check.page.locator('[data-qa="enquiry-answers"]').innerText(), /run out of medication/);
+        await journey.navigate(() => check.page.locator('[data-qa="send"]').click());
+        const refused = await new PageAt(
+          journey,
+          'Check your answers before sending your enquiry',
+          `${FORM}/check`,
+        ).check();
+        assert.deepEqual(await refused.errorSummary(), [
+          'Select that you agree to us using your details to answer your enquiry',
+        ]);
+        await refused.page.getByLabel('I agree to the council using these details to answer my enquiry').check();
+        await journey.navigate(() => refused.page.locator('[data-qa="send"]').click());
+
+        const sent = await new PageAt(journey, 'Enquiry sent', `${FORM}/sent`).check();
+        reference = (await sent.page.locator('[data-qa="reference"]').innerText()).trim();
+        assert.match(reference, /^WCC-[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+
+        const email = await waitFor('the acknowledgement email', () =>
+          server.smtp.received.find((m) => m.envelopeTo.includes(RESIDENT)),
+        );
+        assert.equal(email.header('subject'), `We have received your enquiry (reference ${reference})`);
+        assert.match(email.text, /^Dear Sam Resident,/);
+      }),
+  );
+
+  test(
+    'an agent finds the urgent case in the queue, reads why, takes it on and adds a note',
+    { timeout: JOURNEY_TIMEOUT_MS },
+    () =>
+      e2e.journey(async (journey) => {
+        assert.ok(reference, 'the resident journey ran first');
+        await signInAsDemo(journey, e2e.server().demo('agent'));
+        await journey.goto('/staff/enquiries');
+        const queue = await new PageAt(journey, 'Enquiries', '/staff/enquiries').check();
+        const row = queue.page.locator('[data-qa="queue"] tbody tr', { hasText: reference });
+        assert.match(await row.innerText(), /Urgent/);
+        await journey.navigate(() => row.getByRole('link', { name: reference }).click());
+        const casePage = await new PageAt(journey, `Enquiry ${reference}`, /^\/staff\/enquiries\/[\w-]+$/).check();
+        const reasons = await casePage.page.locator('[data-qa="urgent-reasons"]').innerText();
+        assert.match(reasons, /Gets social care/);
+        assert.match(reasons, /Safeguarding: mentions no medication/);
+        await casePage.page.selectOption('#assignee', { label: 'Demo agent' });
+        await journey.navigate(() => casePage.page.locator('[data-qa="assign"]').click());
+        const assigned = await new PageAt(journey, `Enquiry ${reference}`, /^\/staff\/enquiries\/[\w-]+$/).check();
+        assert.match(await assigned.page.locator('[data-qa="case-record"]').innerText(), /In progress/);
+        await assigned.page.fill('#note', 'Rang the care provider; visits restart tomorrow.');
+        await journey.navigate(() => assigned.page.locator('[data-qa="add-note"]').click());
+        const noted = await new PageAt(journey, `Enquiry ${reference}`, /^\/staff\/enquiries\/[\w-]+$/).check();
+        assert.match(await noted.page.locator('[data-qa="entries"]').innerText(), /visits restart tomorrow/);
+      }),
+  );
+});
