@@ -10,6 +10,9 @@
 // until every worker shows it.
 // Goal, in both runs: at least 0.85 of nginx's requests per second and p99 under 5 ms; and the
 // change visible on every worker within 1 s.
+// `npm run bench -- public-page --node-floor` also loads a bare node:http server (as many processes,
+// answering with the same bytes and headers and doing nothing else): the most any Node server can
+// do here, to tell Wardroom's own cost from Node's. It does not count towards the goal.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -112,6 +115,51 @@ async function startWardroom(
   }
 }
 
+/** A node:http cluster that answers every request with the page's bytes and headers, and nothing else. */
+async function startNodeFloor(
+  dir: string,
+  processes: number,
+  body: Buffer,
+  headers: object,
+): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const flat = Object.entries(headers)
+    .filter(([name]) => !['date', 'connection', 'keep-alive'].includes(name))
+    .flat();
+  writeFileSync(path.join(dir, 'floor-body'), body);
+  writeFileSync(path.join(dir, 'floor-headers.json'), JSON.stringify(flat));
+  const script = path.join(dir, 'node-floor.mjs');
+  writeFileSync(
+    script,
+    `import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+if (cluster.isPrimary) {
+  for (let i = 0; i < ${processes}; i += 1) cluster.fork();
+} else {
+  const body = readFileSync(${JSON.stringify(path.join(dir, 'floor-body'))});
+  const headers = JSON.parse(readFileSync(${JSON.stringify(path.join(dir, 'floor-headers.json'))}, 'utf8'));
+  createServer((req, res) => {
+    res.writeHead(200, headers);
+    res.end(body);
+  }).listen(${port}, '127.0.0.1');
+}
+`,
+  );
+  const child = spawn(process.execPath, [script], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}/`;
+  for (let tries = 0; ; tries += 1) {
+    try {
+      await getBytes(url);
+      await new Promise((r) => setTimeout(r, 500)); // the other workers start as fast
+      return { child, url };
+    } catch (err) {
+      if (tries > 100) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 function load(): string {
   return loadavg()
     .map((l) => l.toFixed(2))
@@ -175,7 +223,7 @@ http {
   server_tokens off;
   keepalive_requests 100000;
   server {
-    listen 127.0.0.1:${nginxPort};
+    listen 127.0.0.1:${nginxPort} reuseport;
     root ${root};
     etag on;
     gzip_static on;
@@ -235,6 +283,17 @@ ${addHeaders}
       if (nginxResult.errors || wardroomResult.errors)
         console.log(`errors: nginx ${nginxResult.errors}, Wardroom ${wardroomResult.errors}`);
       results.push({ name: run.name, ratio: wardroomResult.rps / nginxResult.rps, p99Ms: wardroomResult.p99Ms });
+    }
+    if (process.argv.includes('--node-floor')) {
+      const floor = await startNodeFloor(dir, wardroom.processes, plain, rendered.headers);
+      try {
+        const floorResult = await runWrk(floor.url);
+        console.log(
+          `[as rendered] bare node:http (${label}, same bytes and headers): ${floorResult.rps.toFixed(0)} req/s, p99 ${floorResult.p99Ms.toFixed(2)} ms (not part of the goal)`,
+        );
+      } finally {
+        floor.child.kill('SIGTERM');
+      }
     }
     console.log(`Load average after: ${load()}`);
     console.log(
