@@ -78,29 +78,13 @@ async function startPrimary(config: Config): Promise<void> {
     worker.on('message', (message: { type?: string; address?: string }) => {
       if (message?.type !== LISTENING || typeof message.address !== 'string') return;
       addresses.set(worker.id, message.address);
-      if (!started && addresses.size === config.webConcurrency) markReady();
+      if (!started && addresses.size === config.webConcurrency) {
+        started = true;
+        markReady();
+      }
     });
     return worker;
   };
-
-  cluster.on('exit', (worker, code, signal) => {
-    addresses.delete(worker.id);
-    if (shuttingDown) return;
-    if (!started) {
-      failStart(new Error(`an HTTP worker stopped while starting (exit code ${code ?? signal})`));
-      return;
-    }
-    const now = Date.now();
-    restarts.push(now);
-    while (restarts.length > 0 && (restarts[0] as number) < now - 60_000) restarts.shift();
-    if (restarts.length > MAX_RESTARTS_PER_MINUTE) {
-      log.fatal({ restarts: restarts.length }, 'HTTP workers keep stopping; shutting down');
-      process.kill(process.pid, 'SIGTERM');
-      return;
-    }
-    log.error({ worker: worker.id, code, signal }, 'an HTTP worker stopped; starting another');
-    fork();
-  });
 
   const stopWorkers = async (): Promise<void> => {
     const running = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
@@ -119,12 +103,37 @@ async function startPrimary(config: Config): Promise<void> {
     );
   };
 
+  let stopped: Promise<void> | undefined;
+  const shutDown = (): Promise<void> =>
+    (stopped ??= (async () => {
+      shuttingDown = true;
+      await Promise.all([stopWorkers(), jobWorker?.stop()]);
+      await database.close();
+    })());
+
+  cluster.on('exit', (worker, code, signal) => {
+    addresses.delete(worker.id);
+    if (shuttingDown) return;
+    if (!started) {
+      failStart(new Error(`an HTTP worker stopped while starting (exit code ${code ?? signal})`));
+      return;
+    }
+    const now = Date.now();
+    restarts.push(now);
+    while (restarts.length > 0 && (restarts[0] as number) < now - 60_000) restarts.shift();
+    if (restarts.length > MAX_RESTARTS_PER_MINUTE) {
+      log.fatal({ restarts: restarts.length }, 'HTTP workers keep stopping; shutting down');
+      void shutDown().finally(() => process.exit(1));
+      return;
+    }
+    log.error({ worker: worker.id, code, signal }, 'an HTTP worker stopped; starting another');
+    fork();
+  });
+
   closeWithGrace({ delay: 20_000 }, async ({ signal, err }) => {
-    shuttingDown = true;
     if (err) log.error({ err }, 'shutting down after an error');
     else log.info({ signal }, 'shutting down');
-    await Promise.all([stopWorkers(), jobWorker?.stop()]);
-    await database.close();
+    await shutDown();
   });
 
   serveClusterMetrics();
@@ -132,12 +141,9 @@ async function startPrimary(config: Config): Promise<void> {
   try {
     await ready;
   } catch (err) {
-    shuttingDown = true;
-    await stopWorkers();
-    await database.close();
+    await shutDown();
     throw err;
   }
-  started = true;
   log.info(
     { address: [...addresses.values()][0], processes: config.webConcurrency, database: database.dialect },
     'Wardroom is listening',
