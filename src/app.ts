@@ -1,6 +1,7 @@
 // The composition root: wires the database into services and services into routes, in a fixed
 // order (external plugins, then platform, then capabilities). No I/O happens at import.
 import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
@@ -29,16 +30,13 @@ import { csrfProtection } from './platform/http/csrf.ts';
 import { errorPages } from './platform/http/errors.ts';
 import { rateLimits, type RateLimitPolicy } from './platform/http/rate-limit.ts';
 import { renderPlugin } from './platform/http/render.ts';
-import { securityHeaders } from './platform/http/security-headers.ts';
+import { securityHeaderList, securityHeaders } from './platform/http/security-headers.ts';
 import { smsConfigured } from './platform/sms/sms-sender.ts';
 import { loggerOptions } from './platform/logger.ts';
 import { registerJobMetrics } from './platform/jobs/job-metrics.ts';
 import { metricsPlugin } from './platform/metrics.ts';
-import {
-  createPublicPageCache,
-  servePublicPageEarly,
-  type PublicPageCache,
-} from './platform/public-cache/public-page-cache.ts';
+import { createPublicPageCache, type PublicPageCache } from './platform/public-cache/public-page-cache.ts';
+import { registerPublicCacheMetrics } from './platform/public-cache/public-cache-metrics.ts';
 import { createViewEnvironment, govukFrontendDist } from './platform/views/views.ts';
 
 const publicDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../public');
@@ -72,7 +70,11 @@ declare module 'fastify' {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, database } = deps;
   const https = config.publicBaseUrl.startsWith('https://');
-  const app = Fastify({
+
+  // Public pages are rendered once per change and then answered from memory by the server itself,
+  // before Fastify sees the request (see public-page-cache.ts); everything else goes to Fastify.
+  let closing = false;
+  const app: FastifyInstance = Fastify({
     logger: loggerOptions(config.logLevel),
     // A hop count becomes the function form: believe the first n addresses from the nearest proxy.
     trustProxy:
@@ -82,6 +84,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    serverFactory: (handler, options) => {
+      const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+        // While closing, Fastify answers 503 and closes the connection.
+        if (closing || !app.publicCache.serveFromMemory(req, res)) handler(req, res);
+      });
+      // What Fastify does to the server it would have made itself (the options hold its defaults).
+      const timeouts = options as { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number };
+      server.keepAliveTimeout = timeouts.keepAliveTimeout;
+      server.requestTimeout = timeouts.requestTimeout;
+      server.setTimeout(timeouts.connectionTimeout);
+      return server;
+    },
   });
 
   // Every route, as registered: lets tests hold every state-changing route to the CSRF rule.
@@ -98,14 +112,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
   app.decorate('services', services);
 
-  // Public pages served from memory answer from the first hook, before any per-visitor work.
   const publicCache = createPublicPageCache({
     db: database.db,
+    headers: securityHeaderList(https),
     onError: (err) => app.log.error({ err }, 'could not check the public content version'),
   });
   app.decorate('publicCache', publicCache);
-  app.addHook('onRequest', servePublicPageEarly(publicCache));
   app.addHook('onReady', async () => publicCache.start());
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.addHook('onClose', async () => publicCache.stop());
 
   // External plugins.
@@ -128,6 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(securityHeaders, { https });
   await app.register(metricsPlugin);
   registerJobMetrics(app.metricsRegistry, database.db);
+  registerPublicCacheMetrics(app.metricsRegistry, publicCache);
   await app.register(siteCookiesPlugin, { https });
   await app.register(csrfProtection, { secret: config.sessionSecret });
   await app.register(renderPlugin, { env: createViewEnvironment() });

@@ -1,15 +1,19 @@
 // The start contract: `wardroom serve` on an empty data directory migrates, loads the demo, prints
 // the demo logins, answers /healthz, and shuts down cleanly on SIGTERM; with DATABASE_URL the same
-// happens on PostgreSQL.
+// happens on PostgreSQL; with WEB_CONCURRENCY above 1 it runs that many HTTP worker processes.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
+import { findOrganisationBySlug } from './platform/accounts/accounts.repository.ts';
 import { testDatabaseUrl } from './platform/config.ts';
+import { openDatabase } from './platform/db/database.ts';
+import { bumpPublicContentVersion } from './platform/public-cache/public-content.repository.ts';
 
 interface RunningServer {
   address: string;
@@ -124,6 +128,96 @@ test(
       server?.kill();
       await admin.query(`drop schema ${schema} cascade`);
       await admin.end();
+    }
+  },
+);
+
+/** GET on a new connection each time, so the cluster hands requests to its workers in turn. */
+function getOnNewConnection(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test(
+  'with WEB_CONCURRENCY=2 serve runs two HTTP workers on one port; a change shows on both within a second; metrics add up; SIGTERM stops all',
+  { timeout: 90_000 },
+  async (t) => {
+    const server = await startServe({ WEB_CONCURRENCY: '2' });
+    try {
+      assert.match(server.output(), /"processes":2[^\n]*"msg":"Wardroom is listening"/);
+      const workerPids = [
+        ...new Set(
+          [...server.output().matchAll(/"pid":(\d+)[^\n]*"msg":"Server listening at http:\/\/127\.0\.0\.1:\d+"/g)].map(
+            (m) => Number(m[1]),
+          ),
+        ),
+      ];
+      assert.equal(workerPids.length, 2, 'two worker processes listen');
+
+      const page = `${server.address}/westminster/cyber-incident`;
+      for (let i = 0; i < 20; i += 1) {
+        const answer = await getOnNewConnection(page);
+        assert.equal(answer.status, 200);
+        assert.match(answer.body, /Libraries/);
+      }
+      // The scrape reaches one worker; the answer counts both workers' pages.
+      const metrics = await (await fetch(`${server.address}/metrics`)).text();
+      const fromMemory = Number(
+        /wardroom_public_pages_from_memory_total\{status_code="200",encoding="identity"\} (\d+)/.exec(metrics)?.[1],
+      );
+      assert.ok(fromMemory >= 18, `20 requests, at most one rendered per worker: ${fromMemory} from memory`);
+      assert.equal(metrics.match(/^wardroom_jobs\{status="queued"\}/gm)?.length, 1, 'the shared queue, once');
+
+      // Another instance (here, this test) changes a service through the database only.
+      const database = openDatabase({ kind: 'sqlite', file: path.join(server.dataDir, 'wardroom.sqlite') });
+      let changedAt = 0;
+      try {
+        const wcc = (await findOrganisationBySlug(database.db, 'westminster'))!.id;
+        changedAt = Date.now();
+        await database.db.transaction().execute(async (trx) => {
+          await trx
+            .updateTable('services')
+            .set({ workaround: 'Libraries are open as normal again.', changed_at: new Date().toISOString() })
+            .where('organisation_id', '=', wcc)
+            .where('slug', '=', 'libraries')
+            .execute();
+          await bumpPublicContentVersion(trx);
+        });
+      } finally {
+        await database.close();
+      }
+      // Fresh when 10 answers in a row, on new connections (so from both workers), show it.
+      let freshInARow = 0;
+      let freshSince = 0;
+      while (freshInARow < 10 && Date.now() - changedAt < 5000) {
+        const fresh = (await getOnNewConnection(page)).body.includes('Libraries are open as normal again.');
+        if (fresh && freshInARow === 0) freshSince = Date.now();
+        freshInARow = fresh ? freshInARow + 1 : 0;
+      }
+      assert.equal(freshInARow, 10, 'every worker shows the change');
+      t.diagnostic(`every worker showed the change after ${freshSince - changedAt} ms`);
+      assert.ok(freshSince - changedAt < 1000, `shown everywhere after ${freshSince - changedAt} ms`);
+
+      assert.equal(await server.stop(), 0, server.output());
+      assert.match(server.output(), /shutting down/);
+      for (const pid of workerPids) assert.equal(isRunning(pid), false, `worker ${pid} stopped`);
+    } finally {
+      server.kill();
     }
   },
 );

@@ -1,33 +1,45 @@
 // Starts the platform: migrate, seed the demo on an empty database, listen, run the job worker,
 // and shut down gracefully on SIGINT/SIGTERM. Nothing else.
+//
+// With WEB_CONCURRENCY above 1 it runs as a node:cluster: this process (the primary) migrates,
+// seeds, runs the job worker and its schedules, and supervises that many HTTP worker processes,
+// which share the port and only serve. Each worker keeps its own public page cache and polls the
+// database's public content version, as separate instances do.
+import cluster, { type Worker } from 'node:cluster';
 import closeWithGrace from 'close-with-grace';
+import type { FastifyBaseLogger } from 'fastify';
+import pino from 'pino';
 import { buildApp } from './app.ts';
 import type { Config } from './platform/config.ts';
-import { openDatabase } from './platform/db/database.ts';
+import { openDatabase, type Database } from './platform/db/database.ts';
 import { migrateToLatest } from './platform/db/migrate.ts';
 import { formatDemoCredentials, loadDemoCredentials, saveDemoCredentials } from './platform/demo/demo-credentials.ts';
 import { seedDemo } from './platform/demo/seed-demo.ts';
 import { listOrganisations } from './platform/accounts/accounts.repository.ts';
 import { platformJobDeps, startPlatformWorker } from './platform/jobs-runtime.ts';
+import { serveClusterMetrics } from './platform/metrics.ts';
+
+/** Messages between the primary and its HTTP workers. */
+const LISTENING = 'wardroom:listening';
+const SHUT_DOWN = 'wardroom:shut-down';
+
+/** More worker deaths than this in a minute means something is wrong that restarting will not fix. */
+const MAX_RESTARTS_PER_MINUTE = 10;
 
 export async function startServer(config: Config): Promise<void> {
+  if (cluster.isWorker) return startHttpWorker(config);
+  if (config.webConcurrency > 1) return startPrimary(config);
+  return startSingleProcess(config);
+}
+
+/** One process does everything: the default outside production, and WEB_CONCURRENCY=1. */
+async function startSingleProcess(config: Config): Promise<void> {
   const database = openDatabase(config.database);
   await migrateToLatest(database);
   const app = await buildApp({ config, database });
+  await seedDemoIfEmpty(config, database, app.log);
 
-  if (config.demoMode) {
-    if ((await listOrganisations(database.db)).length === 0) {
-      const seeded = await seedDemo(database.db, { sessionSecret: config.sessionSecret });
-      saveDemoCredentials(config.dataDir, seeded.credentials);
-      app.log.info({ organisations: seeded.organisationsCreated }, 'demo data loaded');
-    }
-  }
-
-  const jobDeps = platformJobDeps(config);
-  app.log.info({ transport: jobDeps.mailTransport }, 'outgoing mail');
-  const worker = config.runWorker
-    ? startPlatformWorker(database, app.log.child({ component: 'jobs' }), jobDeps)
-    : undefined;
+  const worker = startJobWorkerIfWanted(config, database, app.log);
 
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
@@ -39,8 +51,149 @@ export async function startServer(config: Config): Promise<void> {
 
   const address = await app.listen({ port: config.port, host: config.host });
   app.log.info({ address, database: database.dialect }, 'Wardroom is listening');
-  if (config.demoMode) {
-    const credentials = loadDemoCredentials(config.dataDir);
-    if (credentials.length > 0) process.stdout.write(`${formatDemoCredentials(credentials, config.publicBaseUrl)}\n`);
+  printDemoCredentials(config);
+}
+
+/** The cluster's primary: migrations, the demo, the job worker, and the HTTP workers' lives. */
+async function startPrimary(config: Config): Promise<void> {
+  const log = pino({ level: config.logLevel });
+  const database = openDatabase(config.database);
+  await migrateToLatest(database);
+  await seedDemoIfEmpty(config, database, log);
+  const jobWorker = startJobWorkerIfWanted(config, database, log);
+
+  let shuttingDown = false;
+  let started = false;
+  const restarts: number[] = [];
+  const addresses = new Map<number, string>();
+  let markReady: () => void = () => {};
+  let failStart: (err: Error) => void = () => {};
+  const ready = new Promise<void>((resolve, reject) => {
+    markReady = resolve;
+    failStart = reject;
+  });
+
+  const fork = (): Worker => {
+    const worker = cluster.fork();
+    worker.on('message', (message: { type?: string; address?: string }) => {
+      if (message?.type !== LISTENING || typeof message.address !== 'string') return;
+      addresses.set(worker.id, message.address);
+      if (!started && addresses.size === config.webConcurrency) {
+        started = true;
+        markReady();
+      }
+    });
+    return worker;
+  };
+
+  const stopWorkers = async (): Promise<void> => {
+    const running = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    await Promise.all(
+      running.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            if (worker.isDead()) return resolve();
+            worker.once('exit', () => resolve());
+            // Each worker closes its server and waits for requests in flight; a worker that already
+            // had the signal (Ctrl-C reaches the whole process group) is closing anyway.
+            if (worker.isConnected()) worker.send(SHUT_DOWN);
+            else worker.kill('SIGTERM');
+          }),
+      ),
+    );
+  };
+
+  let stopped: Promise<void> | undefined;
+  const shutDown = (): Promise<void> =>
+    (stopped ??= (async () => {
+      shuttingDown = true;
+      await Promise.all([stopWorkers(), jobWorker?.stop()]);
+      await database.close();
+    })());
+
+  cluster.on('exit', (worker, code, signal) => {
+    addresses.delete(worker.id);
+    if (shuttingDown) return;
+    if (!started) {
+      failStart(new Error(`an HTTP worker stopped while starting (exit code ${code ?? signal})`));
+      return;
+    }
+    const now = Date.now();
+    restarts.push(now);
+    while (restarts.length > 0 && (restarts[0] as number) < now - 60_000) restarts.shift();
+    if (restarts.length > MAX_RESTARTS_PER_MINUTE) {
+      log.fatal({ restarts: restarts.length }, 'HTTP workers keep stopping; shutting down');
+      void shutDown().finally(() => process.exit(1));
+      return;
+    }
+    log.error({ worker: worker.id, code, signal }, 'an HTTP worker stopped; starting another');
+    fork();
+  });
+
+  closeWithGrace({ delay: 20_000 }, async ({ signal, err }) => {
+    if (err) log.error({ err }, 'shutting down after an error');
+    else log.info({ signal }, 'shutting down');
+    await shutDown();
+  });
+
+  serveClusterMetrics();
+  for (let i = 0; i < config.webConcurrency; i += 1) fork();
+  try {
+    await ready;
+  } catch (err) {
+    await shutDown();
+    throw err;
   }
+  log.info(
+    { address: [...addresses.values()][0], processes: config.webConcurrency, database: database.dialect },
+    'Wardroom is listening',
+  );
+  printDemoCredentials(config);
+}
+
+/** An HTTP worker of the cluster: serves, and nothing else (the primary migrated and runs jobs). */
+async function startHttpWorker(config: Config): Promise<void> {
+  const database = openDatabase(config.database);
+  const app = await buildApp({ config, database });
+
+  let closing = false;
+  const grace = closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+    closing = true;
+    if (err) app.log.error({ err }, 'HTTP worker shutting down after an error');
+    else app.log.debug({ signal }, 'HTTP worker shutting down');
+    await app.close();
+    await database.close();
+  });
+  process.on('message', (message) => {
+    if (message === SHUT_DOWN && !closing) void grace.close();
+  });
+
+  const address = await app.listen({ port: config.port, host: config.host });
+  app.log.debug({ address, worker: cluster.worker?.id }, 'HTTP worker listening');
+  process.send?.({ type: LISTENING, address });
+}
+
+async function seedDemoIfEmpty(config: Config, database: Database, log: FastifyBaseLogger): Promise<void> {
+  if (!config.demoMode) return;
+  if ((await listOrganisations(database.db)).length > 0) return;
+  const seeded = await seedDemo(database.db, { sessionSecret: config.sessionSecret });
+  saveDemoCredentials(config.dataDir, seeded.credentials);
+  log.info({ organisations: seeded.organisationsCreated }, 'demo data loaded');
+}
+
+function startJobWorkerIfWanted(
+  config: Config,
+  database: Database,
+  log: FastifyBaseLogger,
+): { stop(): Promise<void> } | undefined {
+  const jobDeps = platformJobDeps(config);
+  log.info({ transport: jobDeps.mailTransport }, 'outgoing mail');
+  if (!config.runWorker) return undefined;
+  return startPlatformWorker(database, log.child({ component: 'jobs' }), jobDeps);
+}
+
+function printDemoCredentials(config: Config): void {
+  if (!config.demoMode) return;
+  const credentials = loadDemoCredentials(config.dataDir);
+  if (credentials.length > 0) process.stdout.write(`${formatDemoCredentials(credentials, config.publicBaseUrl)}\n`);
 }

@@ -97,3 +97,18 @@ test('TRUST_PROXY takes a hop count or addresses, never "trust everyone"', () =>
   assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.1, 10.1.0.0/16' }, dir()).trustProxy, ['10.0.0.1', '10.1.0.0/16']);
   assert.throws(() => loadConfig({ TRUST_PROXY: 'true' }, dir()), /TRUST_PROXY must be false, the number of proxies/);
 });
+
+test('WEB_CONCURRENCY: every core in production, one process elsewhere, or the number given', () => {
+  const production = { NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(40), PUBLIC_BASE_URL: 'https://x.gov.uk' };
+  assert.equal(loadConfig(production, dir(), 8).webConcurrency, 8);
+  assert.equal(loadConfig({ ...production, WEB_CONCURRENCY: '2' }, dir(), 8).webConcurrency, 2);
+  assert.equal(loadConfig({}, dir(), 8).webConcurrency, 1);
+  assert.equal(loadConfig({ NODE_ENV: 'test' }, dir(), 8).webConcurrency, 1);
+  assert.equal(loadConfig({ WEB_CONCURRENCY: '3' }, dir(), 8).webConcurrency, 3);
+  for (const bad of ['0', 'auto', '-1', '1.5', '65']) {
+    assert.throws(
+      () => loadConfig({ WEB_CONCURRENCY: bad }, dir()),
+      new RegExp(`WEB_CONCURRENCY must be the number of web processes, from 1 to 64, not "${bad}"`),
+    );
+  }
+});

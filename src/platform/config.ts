@@ -2,6 +2,7 @@
 // fails fast with a message that names the variable and what is wrong with it.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -39,8 +40,13 @@ export interface Config {
   logLevel: string;
   /** Demo mode prints demo credentials; never on in production. */
   demoMode: boolean;
-  /** Run the job worker inside the web process. */
+  /** Run the job worker inside the web process (with several web processes, in their supervisor). */
   runWorker: boolean;
+  /**
+   * How many processes serve HTTP. Above 1, `serve` starts that many workers with node:cluster,
+   * sharing the port, and one supervising process that migrates and runs the job worker.
+   */
+  webConcurrency: number;
   /**
    * Which X-Forwarded-For hops to believe (for client IPs in the audit log and rate limits): false,
    * the number of proxies in front, or their addresses. Never "all", which lets clients choose their IP.
@@ -59,7 +65,7 @@ type Env = Record<string, string | undefined>;
 
 const NOTIFY_KEY = /^[a-z0-9_-]+-[0-9a-f-]{36}-[0-9a-f-]{36}$/i;
 
-export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+export function loadConfig(env: Env = process.env, cwd = process.cwd(), cpus = availableParallelism()): Config {
   const problems: string[] = [];
   const read = (name: string): string | undefined => {
     const value = env[name];
@@ -181,6 +187,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     nodeEnv !== 'production';
   const runWorker = parseBoolean(read('WARDROOM_WORKER') ?? 'true', 'WARDROOM_WORKER', problems);
   const trustProxy = parseTrustProxy(read('TRUST_PROXY'), problems);
+  // Production uses every core for a surge of residents; elsewhere one process is simpler to debug.
+  const webConcurrency = parseWebConcurrency(
+    read('WEB_CONCURRENCY') ?? String(nodeEnv === 'production' ? cpus : 1),
+    problems,
+  );
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -203,6 +214,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     logLevel,
     demoMode,
     runWorker,
+    webConcurrency,
     trustProxy,
   };
 }
@@ -212,6 +224,15 @@ function parsePort(value: string, name: string, problems: string[]): number {
   if (!/^\d+$/.test(value) || n < 0 || n > 65535) {
     problems.push(`${name} must be a whole number from 0 to 65535, not "${value}"`);
     return 0;
+  }
+  return n;
+}
+
+function parseWebConcurrency(value: string, problems: string[]): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 64) {
+    problems.push(`WEB_CONCURRENCY must be the number of web processes, from 1 to 64, not "${value}"`);
+    return 1;
   }
   return n;
 }

@@ -141,22 +141,31 @@ export async function publicUpdatesRoutes(app: FastifyInstance, opts: PublicUpda
       },
     },
     async (request, reply) => {
-      const view = await publicView(request);
-      if (!view) return reply.sendProblemOrPage({ status: 404, title: 'No incident for that council' });
-      const pageUrl = `${baseUrl(request)}/${view.council.slug}/cyber-incident/updates`;
-      return {
-        council: { slug: view.council.slug, name: view.council.name },
-        feedUrl: `${pageUrl}.atom`,
-        updates: view.updates.map((u: PublishedUpdate) => ({
-          id: u.id,
-          title: u.title,
-          body: u.body,
-          publishedAt: u.firstPublishedAt,
-          updatedAt: u.lastPublishedAt,
-          corrected: u.corrected,
-          pageUrl: `${pageUrl}/${u.id}`,
-        })),
-      };
+      // Served from memory like the pages: the JSON is made once per change, in the schema's shape.
+      const page = await app.publicCache.get(`/api/v1/councils/${slugOf(request)}/updates`, async () => {
+        const view = await publicView(request);
+        if (!view) return null;
+        const pageUrl = `${baseUrl(request)}/${view.council.slug}/cyber-incident/updates`;
+        return {
+          contentType: 'application/json; charset=utf-8',
+          body: JSON.stringify({
+            council: { slug: view.council.slug, name: view.council.name },
+            feedUrl: `${pageUrl}.atom`,
+            updates: view.updates.map((u: PublishedUpdate) => ({
+              id: u.id,
+              title: u.title,
+              body: u.body,
+              publishedAt: u.firstPublishedAt,
+              updatedAt: u.lastPublishedAt,
+              corrected: u.corrected,
+              pageUrl: `${pageUrl}/${u.id}`,
+            })),
+          }),
+        };
+      });
+      return page
+        ? sendCachedPage(request, reply, page)
+        : reply.sendProblemOrPage({ status: 404, title: 'No incident for that council' });
     },
   );
 

@@ -1,5 +1,6 @@
 // Security headers on every response: a strict Content Security Policy that allows no inline
-// script or style, and the usual hardening headers.
+// script or style, and the usual hardening headers. Pages served from memory carry the same list
+// (see public-page-cache.ts), so it is kept here, once.
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -16,17 +17,25 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** The headers every response carries, as [name, value] pairs; HSTS only over https. */
+export function securityHeaderList(https: boolean): ReadonlyArray<readonly [string, string]> {
+  return [
+    ['content-security-policy', CONTENT_SECURITY_POLICY],
+    ['x-content-type-options', 'nosniff'],
+    ['x-frame-options', 'DENY'],
+    ['referrer-policy', 'strict-origin-when-cross-origin'],
+    ['permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()'],
+    ['cross-origin-opener-policy', 'same-origin'],
+    ['cross-origin-resource-policy', 'same-origin'],
+    ...(https ? [['strict-transport-security', 'max-age=31536000; includeSubDomains'] as const] : []),
+  ];
+}
+
 export const securityHeaders = fp(
   async (app: FastifyInstance, opts: { https: boolean }) => {
+    const headers = securityHeaderList(opts.https);
     app.addHook('onSend', async (request, reply, payload) => {
-      reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
-      reply.header('x-content-type-options', 'nosniff');
-      reply.header('x-frame-options', 'DENY');
-      reply.header('referrer-policy', 'strict-origin-when-cross-origin');
-      reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()');
-      reply.header('cross-origin-opener-policy', 'same-origin');
-      reply.header('cross-origin-resource-policy', 'same-origin');
-      if (opts.https) reply.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+      for (const [name, value] of headers) reply.header(name, value);
       // Staff and sign-in pages hold personal data: never keep them in a shared or browser cache.
       const url = request.url;
       if (url.startsWith('/staff') || url.startsWith('/sign-in') || url.startsWith('/api/v1/staff')) {

@@ -11,6 +11,8 @@ export function registerJobMetrics(registry: Registry, db: Kysely<DB>): void {
     help: 'Jobs in the queue by status',
     labelNames: ['status'] as const,
     registers: [registry],
+    // Every process of a cluster reads the same shared queue: report it once, not once per process.
+    aggregator: 'first',
     async collect() {
       const counts = await countJobsByStatus(db);
       for (const status of JOB_STATUSES) this.set({ status }, counts[status]);

@@ -1,18 +1,43 @@
 // Public pages after a breach announcement are what everyone opens at once. Each page is rendered
-// once per change and then served from memory, with an ETag for conditional requests and
-// Cache-Control fit for a CDN in front. Every instance polls one version counter in the database
-// (moved on in the same transaction as any public change), so a change is visible on all of them
-// within one poll interval.
+// once per change, compressed once (gzip and brotli), and then served from memory, with an ETag for
+// conditional requests and Cache-Control fit for a CDN in front. Every instance (and every process
+// of a cluster) polls one version counter in the database (moved on in the same transaction as any
+// public change), so a change is visible on all of them within one poll interval.
+//
+// A page already in memory is answered straight on Node's request, before Fastify sees it
+// (`serveFromMemory`, called by the server app.ts builds): no routing, hooks, logging or header
+// building per request, since the response headers were built with the page. That is what lets one
+// Node process come close to a static file server.
 import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { promisify } from 'node:util';
+import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import { readPublicContentVersion } from './public-content.repository.ts';
 
+export type ContentCoding = 'identity' | 'gzip' | 'br';
+
+/** One stored form of a page (as rendered, or compressed) with its response headers, built once. */
+export interface Representation {
+  coding: ContentCoding;
+  body: Buffer;
+  etag: string;
+  /** Flat [name, value, …] lists, which `res.writeHead` takes as they are. */
+  okHeaders: string[];
+  notModifiedHeaders: string[];
+}
+
 export interface CachedPage {
+  /** The bytes as rendered. */
   body: Buffer;
   etag: string;
   contentType: string;
+  identity: Representation;
+  /** Compressed copies, kept only when the page is big enough for compression to pay. */
+  gzip: Representation | undefined;
+  br: Representation | undefined;
 }
 
 export interface RenderedPage {
@@ -27,16 +52,31 @@ export interface RenderedPage {
 export const PUBLIC_CACHE_CONTROL = 'public, max-age=0, s-maxage=1, stale-while-revalidate=60, stale-if-error=86400';
 
 const MAX_PAGES = 2000;
+/** Below this, compressing saves less than the headers it adds. */
+const MIN_COMPRESS_BYTES = 1024;
+
+const gzipAsync = promisify(gzip);
+const brotliAsync = promisify(brotliCompress);
 
 export interface PublicPageCacheOptions {
   db: Kysely<DB>;
   pollIntervalMs?: number;
   onError?: (err: unknown) => void;
+  /** Headers every response carries (the security headers), added to each stored page's headers. */
+  headers?: ReadonlyArray<readonly [string, string]>;
 }
+
+/** Pages answered from memory before reaching Fastify, by status and content coding (for metrics). */
+export type ServedCounts = Record<'200' | '304', Record<ContentCoding, number>>;
 
 export function createPublicPageCache(opts: PublicPageCacheOptions) {
   const pages = new Map<string, CachedPage>();
   const rendering = new Map<string, Promise<CachedPage | null>>();
+  const commonHeaders = opts.headers ?? [];
+  const served: ServedCounts = {
+    '200': { identity: 0, gzip: 0, br: 0 },
+    '304': { identity: 0, gzip: 0, br: 0 },
+  };
   let version: number | undefined;
   let timer: NodeJS.Timeout | undefined;
 
@@ -81,12 +121,7 @@ export function createPublicPageCache(opts: PublicPageCacheOptions) {
     const promise = (async () => {
       const rendered = await render();
       if (!rendered) return null;
-      const body = Buffer.from(rendered.body);
-      const page = {
-        body,
-        etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
-        contentType: rendered.contentType,
-      };
+      const page = await preparePage(Buffer.from(rendered.body), rendered.contentType, commonHeaders);
       // A change that landed while this page was rendering must not be hidden behind it.
       if (startedAt !== undefined && startedAt === version) {
         if (pages.size >= MAX_PAGES) pages.clear();
@@ -103,29 +138,154 @@ export function createPublicPageCache(opts: PublicPageCacheOptions) {
     return pages.get(key);
   }
 
-  return { start, stop, invalidate, get, peek, checkVersion, size: () => pages.size };
+  /**
+   * Answers a GET or HEAD for exactly the address of a page in memory, on Node's own request and
+   * response; false (having written nothing) for anything else, which then goes to Fastify.
+   */
+  function serveFromMemory(req: IncomingMessage, res: ServerResponse): boolean {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const page = pages.get(req.url as string);
+    if (!page) return false;
+    const sent = writeCachedPage(req, res, page);
+    served[sent.status][sent.coding] += 1;
+    return true;
+  }
+
+  return {
+    start,
+    stop,
+    invalidate,
+    get,
+    peek,
+    checkVersion,
+    serveFromMemory,
+    served: (): ServedCounts => served,
+    size: () => pages.size,
+  };
 }
 
 export type PublicPageCache = ReturnType<typeof createPublicPageCache>;
 
-/**
- * Pages are cached under their canonical address (path and the query the route accepts), so the
- * very first hook can answer a request for exactly that address before any other work is done.
- */
-export function servePublicPageEarly(cache: PublicPageCache) {
-  return async function earlyPublicPage(request: FastifyRequest, reply: FastifyReply) {
-    if (request.method !== 'GET' && request.method !== 'HEAD') return;
-    const page = cache.peek(request.url);
-    if (page) return sendCachedPage(request, reply, page);
+/** Builds a page's representations and their headers: identity always, gzip and brotli if they pay. */
+export async function preparePage(
+  body: Buffer,
+  contentType: string,
+  commonHeaders: ReadonlyArray<readonly [string, string]> = [],
+): Promise<CachedPage> {
+  const hash = createHash('sha256').update(body).digest('base64url').slice(0, 27);
+  const represent = (coding: ContentCoding, bytes: Buffer): Representation => {
+    // Each form of the page has its own strong validator, as RFC 9110 asks of different bytes.
+    const etag = coding === 'identity' ? `"${hash}"` : `"${hash}-${coding}"`;
+    const validators = ['cache-control', PUBLIC_CACHE_CONTROL, 'etag', etag, 'vary', 'Accept-Encoding'];
+    const common = commonHeaders.flat();
+    return {
+      coding,
+      body: bytes,
+      etag,
+      okHeaders: [
+        ...validators,
+        'content-type',
+        contentType,
+        ...(coding === 'identity' ? [] : ['content-encoding', coding]),
+        ...common,
+        'content-length',
+        String(bytes.length),
+      ],
+      notModifiedHeaders: [...validators, ...common],
+    };
+  };
+  let gzipped: Buffer | undefined;
+  let brotlied: Buffer | undefined;
+  if (body.length >= MIN_COMPRESS_BYTES) {
+    // Off the event loop (zlib's thread pool), so a page being compressed holds up no one.
+    [gzipped, brotlied] = await Promise.all([
+      gzipAsync(body, { level: zlibConstants.Z_BEST_COMPRESSION }),
+      brotliAsync(body, {
+        params: {
+          [zlibConstants.BROTLI_PARAM_MODE]: zlibConstants.BROTLI_MODE_TEXT,
+          [zlibConstants.BROTLI_PARAM_QUALITY]: zlibConstants.BROTLI_MAX_QUALITY,
+          [zlibConstants.BROTLI_PARAM_SIZE_HINT]: body.length,
+        },
+      }),
+    ]);
+  }
+  const identity = represent('identity', body);
+  return {
+    body,
+    etag: identity.etag,
+    contentType,
+    identity,
+    gzip: gzipped && gzipped.length < body.length ? represent('gzip', gzipped) : undefined,
+    br: brotlied && brotlied.length < body.length ? represent('br', brotlied) : undefined,
   };
 }
 
-/** Sends a cached page, or 304 when the browser or CDN already has it. */
-export function sendCachedPage(request: FastifyRequest, reply: FastifyReply, page: CachedPage): FastifyReply {
-  reply.header('cache-control', PUBLIC_CACHE_CONTROL).header('etag', page.etag).header('vary', 'Accept-Encoding');
-  const match = request.headers['if-none-match'];
-  if (match && match.split(',').some((tag) => tag.trim().replace(/^W\//, '') === page.etag)) {
-    return reply.code(304).send();
+/**
+ * Which compressed forms an Accept-Encoding header allows (q above 0, named or through `*`).
+ * Brotli is preferred whenever allowed, as it is the smaller; without the header, neither.
+ */
+export function acceptedCodings(header: string | undefined): { br: boolean; gzip: boolean } {
+  if (!header) return { br: false, gzip: false };
+  let br: number | undefined;
+  let gz: number | undefined;
+  let any: number | undefined;
+  for (const part of header.split(',')) {
+    const semicolon = part.indexOf(';');
+    const name = (semicolon === -1 ? part : part.slice(0, semicolon)).trim().toLowerCase();
+    let q = 1;
+    if (semicolon !== -1) {
+      const match = /;\s*q\s*=\s*([^;\s]*)/i.exec(part.slice(semicolon));
+      if (match) q = Number(match[1]);
+      if (!(q >= 0 && q <= 1)) q = 0;
+    }
+    if (name === 'br') br = q;
+    else if (name === 'gzip' || name === 'x-gzip') gz = q;
+    else if (name === '*') any = q;
   }
-  return reply.type(page.contentType).send(page.body);
+  return { br: (br ?? any ?? 0) > 0, gzip: (gz ?? any ?? 0) > 0 };
+}
+
+/** The representation to send for a request's Accept-Encoding. */
+export function chooseRepresentation(page: CachedPage, acceptEncoding: string | undefined): Representation {
+  if (!acceptEncoding) return page.identity;
+  const accepted = acceptedCodings(acceptEncoding);
+  if (accepted.br && page.br) return page.br;
+  if (accepted.gzip && page.gzip) return page.gzip;
+  return page.identity;
+}
+
+function etagMatches(ifNoneMatch: string, etag: string): boolean {
+  if (ifNoneMatch.trim() === '*') return true;
+  return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
+/** Writes a cached page, or 304 when the browser or CDN already has it, on Node's request and response. */
+export function writeCachedPage(
+  req: IncomingMessage,
+  res: ServerResponse,
+  page: CachedPage,
+): { status: '200' | '304'; coding: ContentCoding } {
+  const headers = req.headers;
+  const representation = chooseRepresentation(page, headers['accept-encoding']);
+  const ifNoneMatch = headers['if-none-match'];
+  if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, representation.etag)) {
+    res.writeHead(304, representation.notModifiedHeaders);
+    res.end();
+    return { status: '304', coding: representation.coding };
+  }
+  res.writeHead(200, representation.okHeaders);
+  // Node leaves the body out of an answer to HEAD, keeping its Content-Length.
+  res.end(representation.body);
+  return { status: '200', coding: representation.coding };
+}
+
+/**
+ * Sends a cached page from a route (after rendering it, or on a request the server did not answer
+ * from memory), with exactly the bytes and headers `serveFromMemory` sends. Fastify's onSend hooks
+ * do not run (the page's headers already hold the security headers), its onResponse hooks do.
+ */
+export function sendCachedPage(request: FastifyRequest, reply: FastifyReply, page: CachedPage): FastifyReply {
+  reply.hijack();
+  writeCachedPage(request.raw, reply.raw, page);
+  return reply;
 }
