@@ -9,6 +9,7 @@ import { formatDemoCredentials, loadDemoCredentials, saveDemoCredentials } from 
 import { seedDemo } from './platform/demo/seed-demo.ts';
 import { listOrganisations } from './platform/accounts/accounts.repository.ts';
 import { platformJobDeps, startPlatformWorker } from './platform/jobs-runtime.ts';
+import { startInboundMail } from './platform/mail-in-runtime.ts';
 
 export async function startServer(config: Config): Promise<void> {
   const database = openDatabase(config.database);
@@ -28,10 +29,19 @@ export async function startServer(config: Config): Promise<void> {
   const worker = config.runWorker
     ? startPlatformWorker(database, app.log.child({ component: 'jobs' }), jobDeps)
     : undefined;
+  // The SMTP listener for inbound mail, when configured. One process only: with several processes,
+  // call this in just one of them.
+  const inboundMail = await startInboundMail({
+    mailIn: config.mailIn,
+    db: database.db,
+    mailboxes: jobDeps.mailboxes,
+    logger: app.log.child({ component: 'mail-in' }),
+  });
 
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     else app.log.info({ signal }, 'shutting down');
+    await inboundMail.stop();
     await worker?.stop();
     await app.close();
     await database.close();
