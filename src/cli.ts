@@ -1,4 +1,4 @@
-// The `wardroom` command: serve, worker, migrate, seed-demo, user add, audit verify, demo-code.
+// The `wardroom` command: serve, worker, migrate, seed-demo, user add, audit verify, demo-code, mail import.
 import { parseArgs } from 'node:util';
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
@@ -13,6 +13,8 @@ import { migrateToLatest } from './platform/db/migrate.ts';
 import { formatDemoCredentials, loadDemoCredentials, saveDemoCredentials } from './platform/demo/demo-credentials.ts';
 import { seedDemo } from './platform/demo/seed-demo.ts';
 import { platformJobDeps, startPlatformWorker } from './platform/jobs-runtime.ts';
+import { createInboundMailboxes } from './platform/mail-in-runtime.ts';
+import { describeImport, importMailFile } from './platform/mail-in/mail-import.ts';
 import { ROLES, isRole } from './platform/policy/policy.ts';
 import { startServer } from './server.ts';
 
@@ -27,6 +29,9 @@ const USAGE = `Usage: wardroom <command>
   audit verify [--anchor N:HASH] check the audit log's hash chain (and earlier anchors); exits 1 naming
                                 the first bad event
   demo-code --role R            print the current MFA code of a demo account (demo mode only)
+  mail import [--mailbox M] [--to ADDRESS] FILE.eml [...]
+                                store each message as inbound mail and process it; prints what became
+                                of each (exits 1 if any was rejected or failed)
 `;
 
 async function withDatabase<T>(config: Config, run: (database: Database) => Promise<T>): Promise<T> {
@@ -197,6 +202,38 @@ export async function main(argv: string[]): Promise<number> {
       }
       process.stdout.write(`${totpCode(credential.totpSecret, totpStep())}\n`);
       return 0;
+    }
+    case 'mail': {
+      if (sub !== 'import') break;
+      const { values, positionals } = parseArgs({
+        args: rest,
+        options: { mailbox: { type: 'string' }, to: { type: 'string', multiple: true } },
+        allowPositionals: true,
+        strict: true,
+      });
+      if (positionals.length === 0) {
+        process.stderr.write('Name at least one .eml file: wardroom mail import FILE.eml [...]\n');
+        return 2;
+      }
+      const mailboxes = createInboundMailboxes(config);
+      if (values.mailbox !== undefined && !mailboxes.byName(values.mailbox)) {
+        process.stderr.write(
+          `No mailbox called "${values.mailbox}". Mailboxes: ${mailboxes.names().join(', ') || 'none are set up'}.\n`,
+        );
+        return 2;
+      }
+      return withDatabase(config, async (database) => {
+        let allProcessed = true;
+        for (const file of positionals) {
+          const result = await importMailFile({ db: database.db, mailboxes, maxBytes: config.mailIn.maxBytes }, file, {
+            mailbox: values.mailbox,
+            to: values.to,
+          });
+          if ('error' in result || result.status !== 'processed') allProcessed = false;
+          process.stdout.write(`${describeImport(result)}\n`);
+        }
+        return allProcessed ? 0 : 1;
+      });
     }
     case undefined:
     case 'help':

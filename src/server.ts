@@ -1,8 +1,8 @@
-// Starts the platform: migrate, seed the demo on an empty database, listen, run the job worker,
-// and shut down gracefully on SIGINT/SIGTERM. Nothing else.
+// Starts the platform: migrate, seed the demo on an empty database, listen, run the job worker and
+// the inbound mail listener, and shut down gracefully on SIGINT/SIGTERM. Nothing else.
 //
 // With WEB_CONCURRENCY above 1 it runs as a node:cluster: this process (the primary) migrates,
-// seeds, runs the job worker and its schedules, and supervises that many HTTP worker processes,
+// seeds, runs the job worker, its schedules and the inbound mail listener, and supervises that many HTTP worker processes,
 // which share the port and only serve. Each worker keeps its own public page cache and polls the
 // database's public content version, as separate instances do.
 import cluster, { type Worker } from 'node:cluster';
@@ -17,6 +17,7 @@ import { formatDemoCredentials, loadDemoCredentials, saveDemoCredentials } from 
 import { seedDemo } from './platform/demo/seed-demo.ts';
 import { listOrganisations } from './platform/accounts/accounts.repository.ts';
 import { platformJobDeps, startPlatformWorker } from './platform/jobs-runtime.ts';
+import { startInboundMail } from './platform/mail-in-runtime.ts';
 import { serveClusterMetrics } from './platform/metrics.ts';
 
 /** Messages between the primary and its HTTP workers. */
@@ -39,12 +40,12 @@ async function startSingleProcess(config: Config): Promise<void> {
   const app = await buildApp({ config, database });
   await seedDemoIfEmpty(config, database, app.log);
 
-  const worker = startJobWorkerIfWanted(config, database, app.log);
+  const background = await startBackgroundWork(config, database, app.log);
 
   closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error');
     else app.log.info({ signal }, 'shutting down');
-    await worker?.stop();
+    await background.stop();
     await app.close();
     await database.close();
   });
@@ -60,7 +61,7 @@ async function startPrimary(config: Config): Promise<void> {
   const database = openDatabase(config.database);
   await migrateToLatest(database);
   await seedDemoIfEmpty(config, database, log);
-  const jobWorker = startJobWorkerIfWanted(config, database, log);
+  const background = await startBackgroundWork(config, database, log);
 
   let shuttingDown = false;
   let started = false;
@@ -107,7 +108,7 @@ async function startPrimary(config: Config): Promise<void> {
   const shutDown = (): Promise<void> =>
     (stopped ??= (async () => {
       shuttingDown = true;
-      await Promise.all([stopWorkers(), jobWorker?.stop()]);
+      await Promise.all([stopWorkers(), background.stop()]);
       await database.close();
     })());
 
@@ -181,15 +182,32 @@ async function seedDemoIfEmpty(config: Config, database: Database, log: FastifyB
   log.info({ organisations: seeded.organisationsCreated }, 'demo data loaded');
 }
 
-function startJobWorkerIfWanted(
+/**
+ * What runs in one process only: the job worker with its schedules (unless WARDROOM_WORKER=false)
+ * and the SMTP listener for inbound mail (when configured).
+ */
+async function startBackgroundWork(
   config: Config,
   database: Database,
   log: FastifyBaseLogger,
-): { stop(): Promise<void> } | undefined {
+): Promise<{ stop(): Promise<void> }> {
   const jobDeps = platformJobDeps(config);
   log.info({ transport: jobDeps.mailTransport }, 'outgoing mail');
-  if (!config.runWorker) return undefined;
-  return startPlatformWorker(database, log.child({ component: 'jobs' }), jobDeps);
+  const worker = config.runWorker
+    ? startPlatformWorker(database, log.child({ component: 'jobs' }), jobDeps)
+    : undefined;
+  const inboundMail = await startInboundMail({
+    mailIn: config.mailIn,
+    db: database.db,
+    mailboxes: jobDeps.mailboxes,
+    logger: log.child({ component: 'mail-in' }),
+  });
+  return {
+    async stop() {
+      await inboundMail.stop();
+      await worker?.stop();
+    },
+  };
 }
 
 function printDemoCredentials(config: Config): void {

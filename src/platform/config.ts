@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 export type DatabaseConfig = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
@@ -14,6 +15,44 @@ export interface SmtpConfig {
   user: string | undefined;
   password: string | undefined;
   from: string;
+}
+
+/** The platform's own SMTP listener for inbound mail (behind the council's mail relay). */
+export interface MailInSmtpConfig {
+  port: number;
+  host: string;
+  /** PEM files for STARTTLS; without them the listener offers no STARTTLS. */
+  tlsKeyFile: string | undefined;
+  tlsCertFile: string | undefined;
+  /** Client addresses or CIDR ranges allowed to connect (the relay); empty means any. */
+  allowedClients: string[];
+  /** Messages one client address may send a minute; more are told to try again later. */
+  maxMessagesPerMinute: number;
+}
+
+/** A mailbox that lives on another server, polled over IMAP, and the platform mailbox it feeds. */
+export interface ImapAccountConfig {
+  /** The registered inbound mailbox (such as `enquiries`) that every message found here goes to. */
+  mailbox: string;
+  host: string;
+  port: number;
+  /** TLS from the start (imaps://); otherwise STARTTLS, required except to localhost. */
+  secure: boolean;
+  user: string;
+  password: string;
+  folder: string;
+  /** A folder to move processed messages to; without it they are only flagged as seen. */
+  moveTo: string | undefined;
+  /** Names the account in logs and stored references; never holds the password. */
+  key: string;
+}
+
+export interface MailInConfig {
+  /** The largest message accepted, in bytes; larger ones are refused (SMTP 552) or rejected. */
+  maxBytes: number;
+  smtp: MailInSmtpConfig | undefined;
+  imap: ImapAccountConfig[];
+  imapPollSeconds: number;
 }
 
 export interface Config {
@@ -52,6 +91,7 @@ export interface Config {
    * the number of proxies in front, or their addresses. Never "all", which lets clients choose their IP.
    */
   trustProxy: false | number | string[];
+  mailIn: MailInConfig;
 }
 
 export class ConfigError extends Error {
@@ -192,6 +232,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cpus = a
     read('WEB_CONCURRENCY') ?? String(nodeEnv === 'production' ? cpus : 1),
     problems,
   );
+  const mailIn = parseMailIn(read, cwd, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -216,7 +257,137 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cpus = a
     runWorker,
     webConcurrency,
     trustProxy,
+    mailIn,
   };
+}
+
+export const DEFAULT_INBOUND_MAIL_MAX_BYTES = 25 * 1024 * 1024;
+
+function parseMailIn(read: (name: string) => string | undefined, cwd: string, problems: string[]): MailInConfig {
+  const maxBytesText = read('INBOUND_MAIL_MAX_BYTES') ?? String(DEFAULT_INBOUND_MAIL_MAX_BYTES);
+  let maxBytes = Number(maxBytesText);
+  // Below 64 KiB a council could not take an ordinary reply; above 200 MiB one message would hold
+  // too much memory while it is read.
+  if (!/^\d+$/.test(maxBytesText) || maxBytes < 65_536 || maxBytes > 200 * 1024 * 1024) {
+    problems.push(`INBOUND_MAIL_MAX_BYTES must be a number of bytes from 65536 to 209715200, not "${maxBytesText}"`);
+    maxBytes = DEFAULT_INBOUND_MAIL_MAX_BYTES;
+  }
+
+  let smtp: MailInSmtpConfig | undefined;
+  const smtpPort = read('MAIL_IN_SMTP_PORT');
+  const tlsKeyFile = read('MAIL_IN_SMTP_TLS_KEY');
+  const tlsCertFile = read('MAIL_IN_SMTP_TLS_CERT');
+  if (smtpPort !== undefined) {
+    const port = parsePort(smtpPort, 'MAIL_IN_SMTP_PORT', problems);
+    if ((tlsKeyFile === undefined) !== (tlsCertFile === undefined)) {
+      problems.push('MAIL_IN_SMTP_TLS_KEY and MAIL_IN_SMTP_TLS_CERT must be set together');
+    }
+    for (const [name, file] of [
+      ['MAIL_IN_SMTP_TLS_KEY', tlsKeyFile],
+      ['MAIL_IN_SMTP_TLS_CERT', tlsCertFile],
+    ] as const) {
+      if (file !== undefined && !existsSync(path.resolve(cwd, file))) problems.push(`${name}: no file at "${file}"`);
+    }
+    const allowed = (read('MAIL_IN_SMTP_ALLOWED_CLIENTS') ?? '')
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean);
+    for (const entry of allowed) {
+      const [address = '', bits] = entry.split('/');
+      const family = isIP(address);
+      const maxBits = family === 6 ? 128 : 32;
+      if (family === 0 || (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > maxBits))) {
+        problems.push(`MAIL_IN_SMTP_ALLOWED_CLIENTS: "${entry}" is not an IP address or CIDR range`);
+      }
+    }
+    const perMinuteText = read('MAIL_IN_SMTP_MAX_PER_MINUTE') ?? '1200';
+    const perMinute = Number(perMinuteText);
+    if (!/^\d+$/.test(perMinuteText) || perMinute < 1) {
+      problems.push(`MAIL_IN_SMTP_MAX_PER_MINUTE must be a whole number above 0, not "${perMinuteText}"`);
+    }
+    smtp = {
+      port,
+      host: read('MAIL_IN_SMTP_HOST') ?? '127.0.0.1',
+      tlsKeyFile: tlsKeyFile === undefined ? undefined : path.resolve(cwd, tlsKeyFile),
+      tlsCertFile: tlsCertFile === undefined ? undefined : path.resolve(cwd, tlsCertFile),
+      allowedClients: allowed,
+      maxMessagesPerMinute: perMinute,
+    };
+  } else {
+    for (const name of [
+      'MAIL_IN_SMTP_HOST',
+      'MAIL_IN_SMTP_TLS_KEY',
+      'MAIL_IN_SMTP_TLS_CERT',
+      'MAIL_IN_SMTP_ALLOWED_CLIENTS',
+      'MAIL_IN_SMTP_MAX_PER_MINUTE',
+    ]) {
+      if (read(name) !== undefined) problems.push(`${name} is set but MAIL_IN_SMTP_PORT is not`);
+    }
+  }
+
+  const imap = parseImapMailboxes(read('IMAP_MAILBOXES'), problems);
+  const pollText = read('IMAP_POLL_SECONDS') ?? '60';
+  const imapPollSeconds = Number(pollText);
+  if (!/^\d+$/.test(pollText) || imapPollSeconds < 10 || imapPollSeconds > 3600) {
+    problems.push(`IMAP_POLL_SECONDS must be a whole number from 10 to 3600, not "${pollText}"`);
+  }
+  return { maxBytes, smtp, imap, imapPollSeconds };
+}
+
+/**
+ * `IMAP_MAILBOXES` is a comma-separated list of `mailbox=imaps://user:password@host:993/INBOX`, with
+ * the user and password URL-encoded, and optionally `?move-to=Folder` to move processed messages.
+ */
+function parseImapMailboxes(value: string | undefined, problems: string[]): ImapAccountConfig[] {
+  if (value === undefined) return [];
+  const accounts: ImapAccountConfig[] = [];
+  for (const entry of value
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const equals = entry.indexOf('=');
+    const mailbox = equals > 0 ? entry.slice(0, equals).trim() : '';
+    // Never repeat the entry itself in a message: it holds a password.
+    const label = mailbox || `entry ${accounts.length + 1}`;
+    if (!/^[a-z][a-z0-9-]*$/.test(mailbox)) {
+      problems.push(
+        `IMAP_MAILBOXES: each entry must be mailbox=imaps://user:password@host/folder, with a mailbox name such as "enquiries" (${label})`,
+      );
+      continue;
+    }
+    let url: URL;
+    try {
+      url = new URL(entry.slice(equals + 1).trim());
+    } catch {
+      problems.push(`IMAP_MAILBOXES: the address for ${label} is not a valid imaps:// or imap:// URL`);
+      continue;
+    }
+    if (url.protocol !== 'imaps:' && url.protocol !== 'imap:') {
+      problems.push(`IMAP_MAILBOXES: the address for ${label} must start with imaps:// or imap://`);
+      continue;
+    }
+    if (!url.username || !url.password) {
+      problems.push(`IMAP_MAILBOXES: the address for ${label} must include a user name and password`);
+      continue;
+    }
+    const secure = url.protocol === 'imaps:';
+    const port = url.port ? Number(url.port) : secure ? 993 : 143;
+    const folder = decodeURIComponent(url.pathname.replace(/^\/+/, '')) || 'INBOX';
+    const moveTo = url.searchParams.get('move-to')?.trim() || undefined;
+    const user = decodeURIComponent(url.username);
+    accounts.push({
+      mailbox,
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port,
+      secure,
+      user,
+      password: decodeURIComponent(url.password),
+      folder,
+      moveTo,
+      key: `${user}@${url.host}/${folder}`,
+    });
+  }
+  return accounts;
 }
 
 function parsePort(value: string, name: string, problems: string[]): number {

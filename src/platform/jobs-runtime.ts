@@ -7,7 +7,10 @@ import { startJobWorker, type JobLogger } from './jobs/job-worker.ts';
 import { registerMailJobs } from './mail/mail-jobs.ts';
 import type { MailSender } from './mail/mail-sender.ts';
 import { createMailSender } from './mail/mail-transport.ts';
-import type { Config } from './config.ts';
+import { DEFAULT_INBOUND_MAIL_MAX_BYTES, type Config, type MailInConfig } from './config.ts';
+import { createInboundMailboxes, registerMailInJobs } from './mail-in-runtime.ts';
+import { scheduleImapPolls } from './mail-in/imap-poller.ts';
+import { InboundMailboxes } from './mail-in/inbound-mailboxes.ts';
 import { registerSmsJobs } from './sms/sms-jobs.ts';
 import { createSmsSender, type SmsSender } from './sms/sms-sender.ts';
 import { registerSubscriptionJobs } from '../modules/subscriptions/subscription-jobs.ts';
@@ -16,6 +19,10 @@ export interface PlatformJobDeps {
   mailSender: MailSender;
   /** Undefined when text messages are not configured. */
   smsSender?: SmsSender | undefined;
+  /** The mailboxes inbound mail is handed to; none when not given. */
+  mailboxes?: InboundMailboxes | undefined;
+  /** Inbound mail settings (the IMAP accounts to poll); none polled when not given. */
+  mailIn?: MailInConfig | undefined;
 }
 
 export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
@@ -23,6 +30,10 @@ export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
   registerHousekeeping(handlers);
   registerMailJobs(handlers, { sender: deps.mailSender });
   registerSmsJobs(handlers, { sender: deps.smsSender });
+  registerMailInJobs(handlers, {
+    mailboxes: deps.mailboxes ?? new InboundMailboxes(),
+    mailIn: deps.mailIn ?? { maxBytes: DEFAULT_INBOUND_MAIL_MAX_BYTES, smtp: undefined, imap: [], imapPollSeconds: 60 },
+  });
   // Capabilities.
   registerSubscriptionJobs(handlers, { smsAvailable: deps.smsSender !== undefined });
   return handlers;
@@ -36,20 +47,32 @@ export function startPlatformWorker(
 ): { stop(): Promise<void> } {
   const worker = startJobWorker({ database, handlers: createJobHandlers(deps), logger });
   const schedule = scheduleHousekeeping(database.db, (err) => logger.error({ err }, 'could not request housekeeping'));
+  const imapPolls = scheduleImapPolls(database.db, deps.mailIn?.imap ?? [], deps.mailIn?.imapPollSeconds ?? 60, (err) =>
+    logger.error({ err }, 'could not request IMAP polls'),
+  );
   return {
     async stop() {
       schedule.stop();
+      imapPolls.stop();
       await worker.stop();
     },
   };
 }
 
 /** What the job handlers need, from the configuration: SMTP or GOV.UK Notify for mail, Notify for text messages. */
-export function platformJobDeps(config: Config): PlatformJobDeps & { mailTransport: string } {
+export function platformJobDeps(
+  config: Config,
+): PlatformJobDeps & { mailTransport: string; mailboxes: InboundMailboxes } {
   const mailSender = createMailSender(config, {
     notifyEmailTemplateId: config.notifyEmailTemplateId,
     notifyEmailReplyToId: config.notifyEmailReplyToId,
     notifyBaseUrl: config.notifyBaseUrl,
   });
-  return { mailSender, mailTransport: mailSender.transport, smsSender: createSmsSender(config) };
+  return {
+    mailSender,
+    mailTransport: mailSender.transport,
+    smsSender: createSmsSender(config),
+    mailboxes: createInboundMailboxes(config),
+    mailIn: config.mailIn,
+  };
 }

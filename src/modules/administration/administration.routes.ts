@@ -10,6 +10,7 @@ import { findEvents, recordAudit } from '../../platform/audit/audit.service.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { ROLES, ROLE_NAMES, isRole, organisationsWhere, type Role } from '../../platform/policy/policy.ts';
 import { jobsAdminRoutes } from './jobs-admin.routes.ts';
+import { mailInAdminRoutes } from './mail-in-admin.routes.ts';
 import { createStaffAccountsService } from './staff-accounts.service.ts';
 
 export interface AdministrationOptions {
@@ -35,6 +36,7 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
   opts.navigation.add({ href: '/staff/admin/users', text: 'Staff accounts', action: 'users.manage' });
   opts.navigation.add({ href: '/staff/admin/audit', text: 'Audit log', action: 'audit.read' });
   await app.register(jobsAdminRoutes, { database: opts.database, navigation: opts.navigation });
+  await app.register(mailInAdminRoutes, { database: opts.database, navigation: opts.navigation });
 
   const roleItems = (checked: string[]) =>
     ROLES.map((r) => ({ value: r, text: ROLE_NAMES[r], checked: checked.includes(r) }));

@@ -342,6 +342,32 @@ export interface EnquiryDraftsTable {
   expires_at: string;
 }
 
+export interface InboundMailTable {
+  id: string;
+  received_at: string;
+  source: 'smtp' | 'imap' | 'import';
+  source_ref: string | null;
+  envelope_from: string | null;
+  envelope_to: string; // JSON array
+  mailbox: string | null;
+  raw: Buffer; // bytea on PostgreSQL, BLOB on SQLite
+  size: number | string; // bigint: a string from PostgreSQL
+  truncated: number; // 0/1
+  sha256: string;
+  status: 'received' | 'processed' | 'rejected' | 'failed';
+  reason: string | null;
+  handled_by: string | null;
+  produced: string | null; // JSON array of { mailbox, kind, id }
+  organisation_id: string | null;
+  subject: string | null;
+  header_from: string | null;
+  message_id: string | null;
+  retries: number;
+  processed_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface DB {
   enquiry_settings: EnquirySettingsTable;
   enquiry_cases: EnquiryCasesTable;
@@ -371,6 +397,7 @@ export interface DB {
   public_content_version: PublicContentVersionTable;
   incident_translations: IncidentTranslationsTable;
   incident_faq_entries: IncidentFaqEntriesTable;
+  inbound_mail: InboundMailTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;

@@ -18,6 +18,7 @@ const TABLE: Record<Action, Record<Role, boolean>> = {
   'users.manage':          { admin: true,  'incident-manager': false, comms: false, agent: false, analyst: false, dpo: false, partner: false },
   'audit.read':            { admin: true,  'incident-manager': false, comms: false, agent: false, analyst: false, dpo: false, partner: false },
   'jobs.manage':           { admin: true,  'incident-manager': false, comms: false, agent: false, analyst: false, dpo: false, partner: false },
+  'mail-in.manage':        { admin: true,  'incident-manager': false, comms: false, agent: false, analyst: false, dpo: false, partner: false },
   'incident.read':         { admin: false, 'incident-manager': true,  comms: true,  agent: true,  analyst: true,  dpo: true,  partner: false },
   'incident.manage':       { admin: false, 'incident-manager': true,  comms: false, agent: false, analyst: false, dpo: false, partner: false },
   'incident.share':        { admin: false, 'incident-manager': true,  comms: false, agent: false, analyst: false, dpo: false, partner: false },

@@ -43,6 +43,8 @@ export const ACTIONS = {
   'users.manage': ['admin'],
   'audit.read': ['admin'],
   'jobs.manage': ['admin'],
+  // Inbound mail as received: status, reasons, the text of a message, and retrying failed ones.
+  'mail-in.manage': ['admin'],
   'incident.read': ['incident-manager', 'comms', 'agent', 'analyst', 'dpo'],
   'incident.manage': ['incident-manager'],
   'incident.share': ['incident-manager'],

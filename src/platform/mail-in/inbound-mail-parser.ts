@@ -1,0 +1,290 @@
+// Reads a raw message into a shape that is safe to store and show: addresses, subject, threading
+// headers, plain text (HTML-only mail is turned into text; HTML itself is never kept, so nothing
+// can render it), attachments within size caps, the authentication headers as they arrived, and
+// the full header list. Mail comes from anyone: every string is cleaned of NUL and other control
+// characters (PostgreSQL text cannot hold NUL), and everything has a limit.
+import { createHash } from 'node:crypto';
+import { convert } from 'html-to-text';
+import { simpleParser, type AddressObject, type Attachment } from 'mailparser';
+
+export interface MailAddress {
+  /** The display name, '' when there is none. */
+  name: string;
+  /** Lower-case. */
+  address: string;
+}
+
+export interface InboundAttachment {
+  filename: string | undefined;
+  /** As declared by the sender: never trust it for anything but display. */
+  contentType: string;
+  disposition: 'attachment' | 'inline' | undefined;
+  contentId: string | undefined;
+  size: number;
+  sha256: string;
+  /** Null when the attachment is over a cap; `omittedReason` says which. */
+  content: Buffer | null;
+  omittedReason: string | undefined;
+}
+
+export interface MailHeader {
+  /** As written, such as `Subject`. */
+  name: string;
+  /** Unfolded, as written: RFC 2047 encoded words are left encoded. */
+  value: string;
+}
+
+export interface ParsedInboundMail {
+  from: MailAddress | undefined;
+  /** Every address in From (a message may name several). */
+  fromAll: MailAddress[];
+  replyTo: MailAddress[];
+  to: MailAddress[];
+  cc: MailAddress[];
+  /** Return-Path, lower-case, without angle brackets. */
+  returnPath: string | undefined;
+  /** Delivered-To and X-Original-To, which relays add for the mailbox the message reached. */
+  deliveredTo: string[];
+  subject: string;
+  /** The Date header as UTC ISO-8601; undefined when missing or unreadable. */
+  date: string | undefined;
+  messageId: string | undefined;
+  inReplyTo: string | undefined;
+  references: string[];
+  /** Plain text with LF line ends: the text part, or the HTML part turned into text. */
+  text: string;
+  textSource: 'text' | 'html' | 'none';
+  textTruncated: boolean;
+  attachments: InboundAttachment[];
+  /** The headers that say how the message was authenticated, for later analysis. */
+  authentication: {
+    /** Authentication-Results headers (RFC 8601), newest first as in the message. */
+    results: string[];
+    arcResults: string[];
+    receivedSpf: string[];
+    dkimSignatures: Array<{ domain: string | undefined; selector: string | undefined }>;
+  };
+  headers: MailHeader[];
+  /** What was odd about the message, in plain words (no header section, attachments left out, …). */
+  problems: string[];
+}
+
+export interface ParseLimits {
+  /** Largest attachment whose content is kept. */
+  maxAttachmentBytes: number;
+  /** Most attachment content kept for one message. */
+  maxTotalAttachmentBytes: number;
+  /** Longest text kept, in characters. */
+  maxTextChars: number;
+  /** Longest HTML turned into text, in characters; the rest is cut first. */
+  maxHtmlChars: number;
+  maxHeaders: number;
+  maxHeaderValueChars: number;
+}
+
+export const DEFAULT_PARSE_LIMITS: ParseLimits = {
+  maxAttachmentBytes: 10 * 1024 * 1024,
+  maxTotalAttachmentBytes: 20 * 1024 * 1024,
+  maxTextChars: 1_000_000,
+  maxHtmlChars: 2_000_000,
+  maxHeaders: 1000,
+  maxHeaderValueChars: 16_384,
+};
+
+export class InboundMailParseError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'InboundMailParseError';
+  }
+}
+
+/** A line that can start a header section: a field name and a colon. */
+const HEADER_LINE = /^[\x21-\x39\x3b-\x7e]+:/;
+
+export async function parseInboundMail(raw: Buffer, limits: Partial<ParseLimits> = {}): Promise<ParsedInboundMail> {
+  const limit = { ...DEFAULT_PARSE_LIMITS, ...limits };
+  const problems: string[] = [];
+
+  // Text with no header section would otherwise be read as (broken) headers and lose its body.
+  const firstLine = raw.subarray(0, Math.min(raw.length, 1000)).toString('latin1').split(/\r?\n/, 1)[0] ?? '';
+  let source = raw;
+  if (raw.length > 0 && firstLine !== '' && !HEADER_LINE.test(firstLine)) {
+    problems.push('The message has no header section; all of it was read as text');
+    source = Buffer.concat([Buffer.from('\r\n'), raw]);
+  }
+
+  let parsed;
+  try {
+    parsed = await simpleParser(source, {
+      // Only what is needed: no HTML made from text, no links found in text, no images inlined.
+      skipHtmlToText: true,
+      skipTextToHtml: true,
+      skipTextLinks: true,
+      skipImageLinks: true,
+      maxHtmlLengthToParse: limit.maxHtmlChars,
+    });
+  } catch (error) {
+    throw new InboundMailParseError(
+      `The message could not be read: ${clean(error instanceof Error ? error.message : String(error)).slice(0, 500)}`,
+      { cause: error },
+    );
+  }
+
+  const headers: MailHeader[] = [];
+  for (const { line } of parsed.headerLines) {
+    if (headers.length >= limit.maxHeaders) {
+      problems.push(`Only the first ${limit.maxHeaders} headers were kept`);
+      break;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    headers.push({
+      name: clean(line.slice(0, colon)).trim(),
+      value: clean(line.slice(colon + 1).replace(/\r?\n[ \t]/g, ' '))
+        .trim()
+        .slice(0, limit.maxHeaderValueChars),
+    });
+  }
+  const values = (name: string) =>
+    headers.filter((h) => h.name.toLowerCase() === name.toLowerCase()).map((h) => h.value);
+
+  let text = '';
+  let textSource: ParsedInboundMail['textSource'] = 'none';
+  if (typeof parsed.text === 'string' && parsed.text.trim() !== '') {
+    text = parsed.text;
+    textSource = 'text';
+  } else if (typeof parsed.html === 'string' && parsed.html.trim() !== '') {
+    text = htmlToPlainText(parsed.html, limit.maxHtmlChars, problems);
+    textSource = 'html';
+  }
+  text = clean(text.replace(/\r\n?/g, '\n'), true);
+  const textTruncated = text.length > limit.maxTextChars;
+  if (textTruncated) {
+    text = text.slice(0, limit.maxTextChars);
+    problems.push(`The text was cut to its first ${limit.maxTextChars} characters`);
+  }
+
+  const attachments: InboundAttachment[] = [];
+  let kept = 0;
+  for (const attachment of parsed.attachments) {
+    const content: Buffer = Buffer.isBuffer(attachment.content) ? attachment.content : Buffer.alloc(0);
+    let omittedReason: string | undefined;
+    if (content.length > limit.maxAttachmentBytes) {
+      omittedReason = `It is ${formatBytes(content.length)}; the limit for one attachment is ${formatBytes(limit.maxAttachmentBytes)}`;
+    } else if (kept + content.length > limit.maxTotalAttachmentBytes) {
+      omittedReason = `The message's attachments are over the ${formatBytes(limit.maxTotalAttachmentBytes)} limit for one message`;
+    } else kept += content.length;
+    if (omittedReason) problems.push(`An attachment was left out: ${omittedReason}`);
+    attachments.push({
+      filename: attachment.filename === undefined ? undefined : clean(attachment.filename).slice(0, 255),
+      contentType: clean(attachment.contentType || 'application/octet-stream').slice(0, 255),
+      disposition: dispositionOf(attachment),
+      contentId: attachment.contentId === undefined ? undefined : clean(attachment.contentId).slice(0, 255),
+      size: content.length,
+      sha256: createHash('sha256').update(content).digest('hex'),
+      content: omittedReason === undefined ? content : null,
+      omittedReason,
+    });
+  }
+
+  const date = parsed.date instanceof Date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : undefined;
+  const fromAll = addresses(parsed.from);
+  return {
+    from: fromAll[0],
+    fromAll,
+    replyTo: addresses(parsed.replyTo),
+    to: addresses(parsed.to),
+    cc: addresses(parsed.cc),
+    returnPath: values('Return-Path')
+      .map((v) => v.replace(/^<|>$/g, '').trim().toLowerCase())
+      .find((v) => v !== ''),
+    deliveredTo: [...values('Delivered-To'), ...values('X-Original-To')]
+      .map((v) => v.replace(/^<|>$/g, '').trim().toLowerCase())
+      .filter((v) => v !== ''),
+    subject: clean(parsed.subject ?? '').slice(0, 1000),
+    date: date?.toISOString(),
+    messageId: optional(parsed.messageId),
+    inReplyTo: optional(parsed.inReplyTo),
+    references: [parsed.references ?? []]
+      .flat()
+      .flatMap((r) => r.split(/\s+/))
+      .map((r) => clean(r).slice(0, 998))
+      .filter((r) => r !== '')
+      .slice(0, 100),
+    text,
+    textSource,
+    textTruncated,
+    attachments,
+    authentication: {
+      results: values('Authentication-Results'),
+      arcResults: values('ARC-Authentication-Results'),
+      receivedSpf: values('Received-SPF'),
+      dkimSignatures: values('DKIM-Signature').map((v) => ({
+        domain: tagOf(v, 'd'),
+        selector: tagOf(v, 's'),
+      })),
+    },
+    headers,
+    problems,
+  };
+}
+
+/**
+ * HTML to text with no trace of what a browser would run or fetch: scripts, styles, forms and
+ * embedded objects are dropped; a link keeps its address beside its words, so a mismatch between
+ * the two stays visible to whoever reads it.
+ */
+function htmlToPlainText(html: string, maxChars: number, problems: string[]): string {
+  if (html.length > maxChars) problems.push(`Only the first ${maxChars} characters of the HTML were turned into text`);
+  return convert(html.slice(0, maxChars), {
+    wordwrap: false,
+    limits: { maxDepth: 200, maxChildNodes: 10_000, maxInputLength: undefined },
+    selectors: [
+      { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
+      { selector: 'img', format: 'skip' },
+      ...['script', 'style', 'noscript', 'template', 'iframe', 'object', 'embed', 'form', 'svg', 'head'].map(
+        (selector) => ({ selector, format: 'skip' }),
+      ),
+    ],
+  });
+}
+
+function addresses(field: AddressObject | AddressObject[] | undefined): MailAddress[] {
+  const out: MailAddress[] = [];
+  const visit = (entries: AddressObject['value']) => {
+    for (const entry of entries) {
+      if (entry.group) visit(entry.group);
+      else if (entry.address)
+        out.push({ name: clean(entry.name ?? '').slice(0, 500), address: clean(entry.address).toLowerCase() });
+    }
+  };
+  for (const object of [field ?? []].flat()) visit(object.value);
+  return out.slice(0, 500);
+}
+
+function dispositionOf(attachment: Attachment): InboundAttachment['disposition'] {
+  const value = attachment.contentDisposition?.toLowerCase();
+  return value === 'attachment' || value === 'inline' ? value : undefined;
+}
+
+function optional(value: string | undefined): string | undefined {
+  const cleaned = value === undefined ? '' : clean(value).trim().slice(0, 998);
+  return cleaned === '' ? undefined : cleaned;
+}
+
+function tagOf(signature: string, tag: string): string | undefined {
+  const match = new RegExp(`(?:^|;)\\s*${tag}\\s*=\\s*([^;\\s]+)`, 'i').exec(signature);
+  return match?.[1]?.toLowerCase();
+}
+
+/** Removes NUL and other control characters; `keepLines` keeps line feeds and tabs. */
+function clean(value: string, keepLines = false): string {
+  // eslint-disable-next-line no-control-regex
+  return keepLines ? value.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '') : value.replace(/[\x00-\x1f\x7f]/g, ' ');
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MB`;
+  if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${bytes} bytes`;
+}
