@@ -9,6 +9,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { administrationRoutes } from './modules/administration/administration.routes.ts';
+import { breachesRoutes } from './modules/breaches/breaches.routes.ts';
 import { incidentTimelineRoutes } from './modules/incident-timeline/incident-timeline.routes.ts';
 import { incidentsRoutes } from './modules/incidents/incidents.routes.ts';
 import { publicContentRoutes } from './modules/public-content/public-content.routes.ts';
@@ -159,6 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(incidentTimelineRoutes, { database });
   await app.register(publicContentRoutes, { database });
+  await app.register(breachesRoutes, { database, navigation });
   await app.register(administrationRoutes, {
     database,
     auth: services.auth,

@@ -9,6 +9,7 @@ import * as m0004 from './migrations/0004-public-updates.ts';
 import * as m0005 from './migrations/0005-public-content-version.ts';
 import * as m0006 from './migrations/0006-subscriptions.ts';
 import * as m0007 from './migrations/0007-incident-translations.ts';
+import * as m0011 from './migrations/0011-breaches.ts';
 
 const migrations: Record<string, Migration> = {
   '0001-platform': m0001,
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0005-public-content-version': m0005,
   '0006-subscriptions': m0006,
   '0007-incident-translations': m0007,
+  '0011-breaches': m0011,
 };
 
 function transactional(migration: Migration): Migration {
