@@ -10,6 +10,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { administrationRoutes } from './modules/administration/administration.routes.ts';
+import { breachesRoutes } from './modules/breaches/breaches.routes.ts';
 import { incidentTimelineRoutes } from './modules/incident-timeline/incident-timeline.routes.ts';
 import { incidentSetupRoutes } from './modules/incidents/incident-setup.routes.ts';
 import { enquiriesRoutes } from './modules/enquiries/enquiries.routes.ts';
@@ -180,6 +181,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(incidentTimelineRoutes, { database });
   await app.register(enquiriesRoutes, { database, navigation, publicBaseUrl: config.publicBaseUrl });
   await app.register(publicContentRoutes, { database });
+  await app.register(breachesRoutes, { database, navigation });
   await app.register(administrationRoutes, {
     database,
     auth: services.auth,

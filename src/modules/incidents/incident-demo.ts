@@ -3,6 +3,7 @@
 import type { Transaction } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import { newId, nowIso } from '../../platform/ids.ts';
+import { seedDemoBreaches } from '../breaches/breach-demo.ts';
 import { seedDemoFaq } from '../public-content/faq-demo.ts';
 import * as repo from './incidents.repository.ts';
 
@@ -302,5 +303,6 @@ export async function seedDemoIncident(
     });
   }
   await seedDemoFaq(trx, id, org);
+  await seedDemoBreaches(trx, id, org);
   return true;
 }

@@ -10,6 +10,7 @@ import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { formText } from '../../platform/http/form-fields.ts';
+import { can } from '../../platform/policy/policy.ts';
 import { sendCachedPage } from '../../platform/public-cache/public-page-cache.ts';
 import { latestPublishedUpdates } from '../public-updates/public-updates.service.ts';
 import {
@@ -334,6 +335,7 @@ export async function incidentsRoutes(
       organisations: found.incident.organisations.map((o) => ({ ...o, name: names.get(o.organisationId) ?? '' })),
       services: found.services.map((s) => ({ ...serviceView(s), council: names.get(s.organisationId) ?? '' })),
       mayEditPublicContent: editableCouncilIds(request.staff!.principal, found.incident).length > 0,
+      mayReadBreaches: can(request.staff!.principal, 'breach.read'),
       saved: query['saved'] === '1',
     });
   });

@@ -11,6 +11,7 @@ import * as m0006 from './migrations/0006-subscriptions.ts';
 import * as m0007 from './migrations/0007-incident-translations.ts';
 import * as m0009 from './migrations/0009-enquiries.ts';
 import * as m0010 from './migrations/0010-inbound-mail.ts';
+import * as m0011 from './migrations/0011-breaches.ts';
 
 const migrations: Record<string, Migration> = {
   '0001-platform': m0001,
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0007-incident-translations': m0007,
   '0009-enquiries': m0009,
   '0010-inbound-mail': m0010,
+  '0011-breaches': m0011,
 };
 
 function transactional(migration: Migration): Migration {

@@ -368,6 +368,65 @@ export interface InboundMailTable {
   updated_at: string;
 }
 
+export type BreachEstimateBasis = 'exact' | 'approximate' | 'range' | 'unknown';
+export type YesNoUnknown = 'yes' | 'no' | 'unknown';
+
+export interface BreachRecordsTable {
+  id: string;
+  incident_id: string;
+  organisation_id: string; // the council whose breach it is; its DPO keeps the record
+  version: number; // goes up by one with every change (optimistic concurrency)
+  description: string;
+  aware_at: string; // when the council became aware: starts the 72-hour clock
+  discovery: string;
+  data_categories: string; // JSON array of category keys (modules/breaches/breach-record.ts)
+  data_categories_other: string;
+  systems_affected: string; // JSON array of strings
+  people_basis: BreachEstimateBasis;
+  people_low: number | null;
+  people_high: number | null;
+  records_basis: BreachEstimateBasis;
+  records_low: number | null;
+  records_high: number | null;
+  data_exfiltrated: YesNoUnknown;
+  data_encrypted: YesNoUnknown;
+  consequences: string;
+  measures_taken: string;
+  measures_proposed: string;
+  bodies_informed: string; // JSON array of keys
+  bodies_informed_other: string;
+  tell_people: 'told' | 'planned' | 'no' | 'undecided';
+  tell_people_on: string | null; // YYYY-MM-DD
+  tell_people_reason: string;
+  dpo_name: string;
+  dpo_email: string;
+  dpo_phone: string;
+  risk_likelihood: 'remote' | 'possible' | 'likely' | null;
+  risk_severity: 'minimal' | 'significant' | 'severe' | null;
+  risk_reasoning: string;
+  risk_assessed_at: string | null;
+  risk_assessed_by_label: string | null;
+  not_reporting_reason: string;
+  created_at: string;
+  updated_at: string;
+  updated_by_label: string;
+}
+
+export interface BreachSubmissionsTable {
+  id: string;
+  breach_id: string;
+  sequence: number; // 1 is the initial report, later ones follow-ups
+  submitted_at: string;
+  ico_reference: string;
+  delay_reason: string; // why the initial report came after 72 hours, when it did
+  notes: string;
+  record_version: number; // the version of the record the report was made from
+  report_snapshot: string; // JSON: the report as sent, never changed afterwards
+  recorded_at: string;
+  recorded_by_user_id: string | null;
+  recorded_by_label: string;
+}
+
 export interface DB {
   enquiry_settings: EnquirySettingsTable;
   enquiry_cases: EnquiryCasesTable;
@@ -398,6 +457,8 @@ export interface DB {
   incident_translations: IncidentTranslationsTable;
   incident_faq_entries: IncidentFaqEntriesTable;
   inbound_mail: InboundMailTable;
+  breach_records: BreachRecordsTable;
+  breach_submissions: BreachSubmissionsTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;

@@ -26,17 +26,24 @@ export function createViewEnvironment(options: { watch?: boolean } = {}): nunjuc
 
 const LONDON = 'Europe/London';
 
-/** "26 November 2026 at 2:15pm", the GOV.UK style for dates and times, in UK time. */
+/** "26 November 2026 at 2:15pm" (or "at midday"), the GOV.UK style for dates and times, in UK time. */
 export function formatDateTime(iso: unknown): string {
   if (typeof iso !== 'string' || iso === '') return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
-  const time = new Intl.DateTimeFormat('en-GB', { hour: 'numeric', minute: '2-digit', hour12: true, timeZone: LONDON })
+  // hourCycle, not hour12: en-GB with hour12 counts 0 to 11, which printed noon as "0pm".
+  const time = new Intl.DateTimeFormat('en-GB', {
+    hour: 'numeric',
+    minute: '2-digit',
+    hourCycle: 'h12',
+    timeZone: LONDON,
+  })
     .format(d)
     .replace(' ', '')
     .replace(':00', '')
     .toLowerCase();
-  return `${formatDate(iso)} at ${time}`;
+  // GOV.UK style says midday and midnight rather than 12pm and 12am.
+  return `${formatDate(iso)} at ${time === '12pm' ? 'midday' : time === '12am' ? 'midnight' : time}`;
 }
 
 export function formatDate(iso: unknown): string {
