@@ -1,7 +1,7 @@
 // What a personal data breach record holds, in words a DPO and the ICO use: the kinds of data (the
 // ICO's list), the estimates of people and records, the risk assessment and what it leads to, and
 // the checks on what a DPO types into the record's forms. No I/O.
-import { isRealDate, fromLondon, londonParts } from '../incident-timeline/london-time.ts';
+import { isRealDate, fromLondon, londonParts } from '../../platform/london-time.ts';
 
 export interface FieldError {
   text: string;

@@ -1,7 +1,7 @@
 // The Article 33(5) breach register: every personal data breach a council has recorded, reported
 // to the ICO or not, with its facts, its effects and the remedial action taken, and as CSV for a
 // spreadsheet. Pure.
-import { londonParts } from '../incident-timeline/london-time.ts';
+import { londonParts } from '../../platform/london-time.ts';
 import { breachClock, reportedOnTime } from './breach-clock.ts';
 import {
   OVERALL_RISK,

@@ -42,6 +42,7 @@ export interface EnquiryCase {
   assignedLabel: string | null;
   dueAt: string;
   firstResponseAt: string | null;
+  callbackDueAt: string | null;
   mergedIntoCaseId: string | null;
   createdAt: string;
   updatedAt: string;
@@ -88,6 +89,7 @@ function toCase(row: CaseRow): EnquiryCase {
     assignedLabel: row.assigned_label ?? null,
     dueAt: row.due_at,
     firstResponseAt: row.first_response_at,
+    callbackDueAt: row.callback_due_at,
     mergedIntoCaseId: row.merged_into_case_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -147,7 +149,7 @@ export async function upsertSettings(db: Executor, settings: EnquirySettings, no
 
 export type NewCase = Omit<
   Selectable<EnquiryCasesTable>,
-  'assigned_user_id' | 'first_response_at' | 'merged_into_case_id' | 'closed_at' | 'anonymised_at'
+  'assigned_user_id' | 'first_response_at' | 'callback_due_at' | 'merged_into_case_id' | 'closed_at' | 'anonymised_at'
 >;
 
 export async function insertCase(db: Executor, row: NewCase): Promise<void> {
@@ -157,6 +159,7 @@ export async function insertCase(db: Executor, row: NewCase): Promise<void> {
       ...row,
       assigned_user_id: null,
       first_response_at: null,
+      callback_due_at: null,
       merged_into_case_id: null,
       closed_at: null,
       anonymised_at: null,

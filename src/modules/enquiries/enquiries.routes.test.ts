@@ -278,4 +278,84 @@ describeEachDatabase('resident enquiries', (database) => {
     assert.doesNotMatch(readOnly.body, /data-qa="add-note"/);
     assert.equal((await manager.post(`${path}/notes`, { note: 'x', seen: seenOf(readOnly.body) })).statusCode, 403);
   });
+
+  test('an agent logs a call as a new case, and a later call on the same case makes it urgent and books a call back', async () => {
+    const agent = await staff(wcc, 'agent');
+    await agent.get('/staff/enquiries/calls/new');
+    const empty = await agent.post('/staff/enquiries/calls/new', {});
+    assert.equal(empty.statusCode, 400);
+    assert.match(empty.body, /<a href="#callerName">Enter the caller’s name<\/a>/);
+
+    const logged = await agent.post('/staff/enquiries/calls/new', {
+      direction: 'incoming',
+      callerName: 'Pat Caller',
+      phone: '020 7946 0000',
+      topic: 'service',
+      notes: 'Asked how to order a bin. Told them Veolia 020 7641 6180.',
+      outcome: 'answered',
+      callback: 'none',
+    });
+    assert.equal(logged.statusCode, 303);
+    const caseId = /\/staff\/enquiries\/([0-9a-f-]{36})\?done=call/.exec(String(logged.headers.location))?.[1];
+    assert.ok(caseId, String(logged.headers.location));
+    const opened = await database()
+      .db.selectFrom('enquiry_cases')
+      .selectAll()
+      .where('id', '=', caseId)
+      .executeTakeFirstOrThrow();
+    assert.equal(opened.opened_via, 'phone');
+    assert.equal(opened.status, 'resolved', 'answered on the call');
+    assert.equal(opened.priority, 'standard');
+    assert.equal(opened.resident_phone, '02079460000');
+    assert.ok(opened.first_response_at, 'the call answered them');
+    assert.equal(opened.callback_due_at, null);
+
+    // They ring again: things are worse. The case becomes urgent and a call back is promised.
+    await agent.get(`/staff/enquiries/calls/new?reference=${opened.reference}`);
+    const again = await agent.post('/staff/enquiries/calls/new', {
+      reference: opened.reference.toLowerCase(),
+      direction: 'incoming',
+      notes: 'Bins still not collected and now the heating is not working; they are 80.',
+      outcome: 'follow-up',
+      callback: 'soon',
+      circumstances: ['aged-75-or-over'],
+    });
+    assert.equal(again.statusCode, 303);
+    const after = await database()
+      .db.selectFrom('enquiry_cases')
+      .selectAll()
+      .where('id', '=', caseId)
+      .executeTakeFirstOrThrow();
+    assert.equal(after.priority, 'urgent');
+    assert.equal(after.status, 'in-progress');
+    assert.ok(after.callback_due_at && after.callback_due_at > new Date().toISOString());
+    assert.deepEqual(JSON.parse(after.priority_reasons), [
+      'Aged 75 or over',
+      'Safeguarding: mentions no heating (“heating is not working”)',
+    ]);
+    const page = await agent.get(`/staff/enquiries/${caseId}?done=call`);
+    assert.match(page.body, /Call logged/);
+    assert.match(page.body, /They called us: Needs follow-up; call back by/);
+    const queue = await agent.get('/staff/enquiries');
+    assert.match(queue.body, /data-qa="callback">Call back by/);
+    const events = await database()
+      .db.selectFrom('audit_events')
+      .select('action')
+      .where('target_id', '=', caseId)
+      .execute();
+    assert.equal(events.filter((e) => e.action === 'enquiry.call-logged').length, 2);
+
+    // Another council's agent cannot log a call on it, and is not told it exists.
+    const theirs = await staff(rbkc, 'agent');
+    await theirs.get('/staff/enquiries/calls/new');
+    const refused = await theirs.post('/staff/enquiries/calls/new', {
+      reference: opened.reference,
+      direction: 'incoming',
+      notes: 'Trying',
+      outcome: 'answered',
+      callback: 'none',
+    });
+    assert.equal(refused.statusCode, 400);
+    assert.match(refused.body, /There is no case with that reference in your council’s enquiries/);
+  });
 });

@@ -22,6 +22,15 @@ import {
   type EnquiryAnswers,
   type FieldError,
 } from './enquiry-form.ts';
+import {
+  CALL_DIRECTIONS,
+  CALL_OUTCOMES,
+  CALLBACK_CHOICES,
+  callAnswersFrom,
+  EMPTY_CALL,
+  validateCall,
+  type CallAnswers,
+} from './enquiry-calls.ts';
 import { TARGET_STATE_TEXT, targetState } from './enquiry-targets.ts';
 import { createEnquiriesService, STATUSES, type QueueFilter } from './enquiries.service.ts';
 
@@ -197,7 +206,50 @@ export async function enquiriesRoutes(app: FastifyInstance, opts: EnquiriesRoute
       page: result.page,
       pages: Math.max(1, Math.ceil(result.total / result.pageSize)),
       pageQuery: params.toString(),
+      mayHandle: organisationsWhere(principal, 'enquiry.handle').length > 0,
     });
+  });
+
+  // Helpline calls: one page, built to be filled in while talking.
+  const renderCall = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    values: CallAnswers,
+    errors: FieldError[] = [],
+  ) => {
+    const principal = request.staff!.principal;
+    const councilIds = organisationsWhere(principal, 'enquiry.handle');
+    const councils = (await listOrganisations(db)).filter((o) => councilIds.includes(o.id));
+    return reply.code(errors.length ? 400 : 200).render('enquiries/views/staff-call.njk', {
+      pageTitle: values.reference ? `Log a call about ${values.reference}` : 'Log a helpline call',
+      values,
+      errors,
+      councils,
+      council: (request.body as Record<string, string> | undefined)?.['council'] ?? '',
+      topics: TOPICS,
+      directions: CALL_DIRECTIONS,
+      outcomes: CALL_OUTCOMES,
+      callbackChoices: CALLBACK_CHOICES,
+      circumstances: CIRCUMSTANCES,
+    });
+  };
+
+  app.get('/staff/enquiries/calls/new', { preHandler: requireStaff('enquiry.handle') }, async (request, reply) => {
+    const reference = (request.query as { reference?: string }).reference ?? '';
+    return renderCall(request, reply, { ...EMPTY_CALL, reference: reference.slice(0, 40) });
+  });
+
+  app.post('/staff/enquiries/calls/new', { preHandler: requireStaff('enquiry.handle') }, async (request, reply) => {
+    const values = callAnswersFrom(
+      (name, max) => formText(request.body, name, max),
+      (name) => formList(request.body, name),
+    );
+    const checked = validateCall(values);
+    if (!checked.ok) return renderCall(request, reply, values, checked.errors);
+    const council = formText(request.body, 'council', 40) || undefined;
+    const result = await service.logCall(request.staff!.principal, actorOf(request), council, checked.call);
+    if (!result.ok) return renderCall(request, reply, values, result.errors);
+    return reply.redirect(`/staff/enquiries/${result.caseId}?done=call`, 303);
   });
 
   const caseId = (request: FastifyRequest) => (request.params as { caseId: string }).caseId;
@@ -216,6 +268,8 @@ export async function enquiriesRoutes(app: FastifyInstance, opts: EnquiriesRoute
         target: targetState(c, new Date()),
       },
       targetText: TARGET_STATE_TEXT,
+      callDirectionText: Object.fromEntries(CALL_DIRECTIONS.map((d) => [d.value, d.text])),
+      callOutcomeText: Object.fromEntries(CALL_OUTCOMES.map((o) => [o.value, o.text])),
       entries: seen.entries,
       assignable: seen.assignable,
       mayHandle: seen.mayHandle,

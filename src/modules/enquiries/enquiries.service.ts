@@ -22,6 +22,7 @@ import {
   type FieldError,
 } from './enquiry-form.ts';
 import { newReference, normaliseReference, prefixFromName } from './enquiry-reference.ts';
+import { CALL_OUTCOMES, type ValidCall } from './enquiry-calls.ts';
 import { dueAtFor } from './enquiry-targets.ts';
 import { triage } from './enquiry-triage.ts';
 import * as repo from './enquiries.repository.ts';
@@ -500,9 +501,149 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
     return { ok: true };
   }
 
-  return { saveDraft, draft, submit, queue, view, addNote, setStatus, assign };
+  /**
+   * Logs a helpline call: on the case whose reference the agent gave, or as a new case for the
+   * council. Triage runs again on what was said (a case can become urgent, never less urgent), a
+   * call that reached the resident is the first response if there was none, the outcome sets the
+   * status, and a promised call back is kept on the case. One transaction, audited.
+   */
+  async function logCall(
+    principal: Principal,
+    actor: AuditActor,
+    organisationId: string | undefined,
+    call: ValidCall,
+  ): Promise<{ ok: true; caseId: string } | { ok: false; errors: FieldError[] }> {
+    const handled = organisationsWhere(principal, 'enquiry.handle');
+    const now = new Date();
+    const at = now.toISOString();
+    const reached = call.outcome !== 'no-answer';
+    const outcome = CALL_OUTCOMES.find((o) => o.value === call.outcome);
+    const details = { direction: call.direction, outcome: call.outcome, callbackDueAt: call.callbackDueAt };
+
+    if (call.reference) {
+      const found = await repo.findCaseByReference(db, call.reference);
+      if (!found || !handled.includes(found.organisationId)) {
+        return {
+          ok: false,
+          errors: [{ text: 'There is no case with that reference in your council’s enquiries', href: '#reference' }],
+        };
+      }
+      await db.transaction().execute(async (trx) => {
+        const again = triage({
+          text: call.notes,
+          supportNeeds: call.supportNeeds,
+          agedOver75: call.agedOver75,
+          socialCare: call.socialCare,
+        });
+        const reasons = [...found.priorityReasons, ...again.reasons.filter((r) => !found.priorityReasons.includes(r))];
+        const escalate = again.priority === 'urgent' && found.priority !== 'urgent';
+        const urgentDue = dueAtFor('urgent', now);
+        const done = await repo.updateCase(trx, found.id, {
+          updated_at: at,
+          priority: again.priority === 'urgent' ? 'urgent' : found.priority,
+          priority_reasons: JSON.stringify(reasons),
+          due_at: escalate && urgentDue < found.dueAt ? urgentDue : found.dueAt,
+          first_response_at: found.firstResponseAt ?? (reached ? at : null),
+          status: outcome?.status ?? found.status,
+          closed_at: outcome?.status === 'resolved' ? found.closedAt : found.closedAt,
+          // A call we made settles the call back that was due; a new promise replaces it.
+          callback_due_at:
+            call.callbackDueAt ?? (call.direction === 'outgoing' && reached ? null : found.callbackDueAt),
+          resident_phone: found.residentPhone ?? call.phone,
+          resident_email: found.residentEmail ?? call.email,
+          support_needs: found.supportNeeds ?? call.supportNeeds,
+          aged_75_or_over: found.agedOver75 || call.agedOver75 ? 1 : 0,
+          social_care: found.socialCare || call.socialCare ? 1 : 0,
+        });
+        if (!done) throw new Error('the case could not be updated');
+        await repo.insertEntry(trx, callEntry(found.id, call, actor, details, at));
+        await recordAudit(trx, actor, {
+          action: 'enquiry.call-logged',
+          organisationId: found.organisationId,
+          targetType: 'enquiry-case',
+          targetId: found.id,
+          details: { reference: found.reference, ...details, escalated: escalate },
+        });
+      });
+      return { ok: true, caseId: found.id };
+    }
+
+    const councilId = organisationId ?? (handled.length === 1 ? handled[0] : undefined);
+    if (!councilId || !handled.includes(councilId)) {
+      return { ok: false, errors: [{ text: 'Select the council the call is for', href: '#council' }] };
+    }
+    const caseId = await db.transaction().execute(async (trx) => {
+      const opened = await openCase(
+        trx,
+        {
+          organisationId: councilId,
+          openedVia: 'phone',
+          topic: call.topic ?? 'other',
+          summary: call.notes.split('\n')[0] ?? '',
+          residentName: call.callerName,
+          residentEmail: call.email,
+          residentPhone: call.phone,
+          residentAddress: null,
+          replyBy: call.phone ? 'phone' : 'email',
+          supportNeeds: call.supportNeeds,
+          agedOver75: call.agedOver75,
+          socialCare: call.socialCare,
+          first: { ...callEntryFirst(call, actor), details },
+        },
+        now,
+      );
+      await repo.updateCase(trx, opened.id, {
+        updated_at: at,
+        first_response_at: reached ? at : null,
+        status: outcome?.status ?? opened.status,
+        closed_at: null,
+        callback_due_at: call.callbackDueAt,
+        assigned_user_id: call.outcome === 'follow-up' || call.callbackDueAt ? actor.userId : null,
+      });
+      await recordAudit(trx, actor, {
+        action: 'enquiry.call-logged',
+        organisationId: councilId,
+        targetType: 'enquiry-case',
+        targetId: opened.id,
+        details: { reference: opened.reference, ...details, opened: true },
+      });
+      return opened.id;
+    });
+    return { ok: true, caseId };
+  }
+
+  return { saveDraft, draft, submit, queue, view, addNote, setStatus, assign, logCall };
 }
 
 class AlreadySent extends Error {}
+
+function callEntryFirst(call: ValidCall, actor: AuditActor) {
+  return {
+    kind: 'call' as const,
+    channel: 'phone' as const,
+    subject: null,
+    body: call.notes,
+    emailMessageId: null,
+    authorUserId: actor.userId,
+    authorLabel: actor.label,
+  };
+}
+
+function callEntry(caseId: string, call: ValidCall, actor: AuditActor, details: Record<string, unknown>, at: string) {
+  const first = callEntryFirst(call, actor);
+  return {
+    id: newId(),
+    case_id: caseId,
+    kind: first.kind,
+    channel: first.channel,
+    subject: null,
+    body: first.body,
+    email_message_id: null,
+    author_user_id: first.authorUserId,
+    author_label: first.authorLabel,
+    details: JSON.stringify(details),
+    created_at: at,
+  };
+}
 
 export type EnquiriesService = ReturnType<typeof createEnquiriesService>;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { EMPTY_CALL, parseTime, validateCall } from './enquiry-calls.ts';
 import { EMPTY_ANSWERS, normaliseUkPhone, validateEnquiry } from './enquiry-form.ts';
 import {
   newReference,
@@ -122,4 +123,58 @@ test('a case is on track, then due soon, then overdue; once answered, in time or
   assert.equal(targetState({ ...c, firstResponseAt: '2026-11-27T12:00:00.000Z' }, new Date()), 'met');
   assert.equal(targetState({ ...c, firstResponseAt: '2026-11-27T14:00:00.000Z' }, new Date()), 'missed');
   assert.equal(dueAtFor('standard', created), '2026-11-30T09:00:00.000Z');
+});
+
+test('a call needs notes and an outcome; a new case also needs a name, a way to reach them and a topic', () => {
+  const now = new Date('2026-11-27T10:00:00Z');
+  const empty = validateCall(EMPTY_CALL, now);
+  assert.deepEqual(!empty.ok && empty.errors.map((e) => e.href), [
+    '#callerName',
+    '#phone',
+    '#topic',
+    '#notes',
+    '#outcome',
+  ]);
+  const onCase = validateCall(
+    { ...EMPTY_CALL, reference: 'wcc 7k4f 9qxd', notes: 'Rang back', outcome: 'answered' },
+    now,
+  );
+  assert.ok(onCase.ok);
+  assert.equal(onCase.call.reference, 'WCC-7K4F-9QXD');
+  assert.equal(onCase.call.callbackDueAt, null);
+
+  const base = {
+    ...EMPTY_CALL,
+    callerName: 'Pat',
+    phone: '020 7641 1919',
+    topic: 'service',
+    notes: 'Bins',
+    outcome: 'follow-up',
+  };
+  const soon = validateCall({ ...base, callback: 'soon' }, now);
+  assert.ok(soon.ok);
+  assert.equal(soon.call.callbackDueAt, '2026-11-27T14:00:00.000Z');
+  const tomorrow = validateCall({ ...base, callback: 'tomorrow' }, now);
+  assert.ok(tomorrow.ok);
+  assert.equal(tomorrow.call.callbackDueAt, '2026-11-28T09:00:00.000Z', '9am UK time (GMT in November)');
+  const agreed = validateCall(
+    { ...base, callback: 'at', callbackDay: '1', callbackMonth: '6', callbackYear: '2027', callbackTime: '2:30pm' },
+    now,
+  );
+  assert.ok(agreed.ok);
+  assert.equal(agreed.call.callbackDueAt, '2027-06-01T13:30:00.000Z', '2:30pm UK time (BST in June)');
+  const past = validateCall(
+    { ...base, callback: 'at', callbackDay: '1', callbackMonth: '1', callbackYear: '2020', callbackTime: '9am' },
+    now,
+  );
+  assert.deepEqual(!past.ok && past.errors.map((e) => e.text), ['The time to call back must be in the future']);
+  const badTime = validateCall(
+    { ...base, callback: 'at', callbackDay: '31', callbackMonth: '2', callbackYear: '2027', callbackTime: '25:00' },
+    now,
+  );
+  assert.deepEqual(!badTime.ok && badTime.errors.map((e) => e.href), ['#callbackDay']);
+  assert.deepEqual(parseTime('14:30'), { hour: 14, minute: 30 });
+  assert.deepEqual(parseTime('12am'), { hour: 0, minute: 0 });
+  assert.deepEqual(parseTime('9.05'), { hour: 9, minute: 5 });
+  assert.equal(parseTime('13pm'), undefined);
 });

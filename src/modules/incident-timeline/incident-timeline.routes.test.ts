@@ -18,7 +18,7 @@ import {
 import { DEMO_INCIDENT_REFERENCE } from '../incidents/incident-demo.ts';
 import { exportFileName } from './incident-timeline.routes.ts';
 import { parseTimelineQuery, validateEntry, blankEntryInput } from './incident-timeline.service.ts';
-import { fromLondon } from './london-time.ts';
+import { fromLondon } from '../../platform/london-time.ts';
 import { pdfSafeText } from './timeline-pdf.ts';
 
 /** The text pdfkit drew: each TJ array's hex strings, one line per array, from the inflated page streams. */

@@ -13,7 +13,7 @@ import { formatDate, formatDateTime } from '../../platform/views/views.ts';
 import { insertTimelineEntry, type Incident, type TimelineEntry } from '../incidents/incidents.repository.ts';
 import { createIncidentsService, type FieldError } from '../incidents/incidents.service.ts';
 import * as repo from './incident-timeline.repository.ts';
-import { fromLondon, isRealDate, londonDate, londonParts } from './london-time.ts';
+import { fromLondon, isRealDate, londonDate, londonParts } from '../../platform/london-time.ts';
 
 export type TimelineKind = repo.TimelineKind;
 /** The kinds staff write by hand; the others the platform records as things change. */

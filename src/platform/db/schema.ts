@@ -312,6 +312,8 @@ export interface EnquiryCasesTable {
   assigned_user_id: string | null;
   due_at: string;
   first_response_at: string | null;
+  /** When a promised call back to the resident is due, until it is made. */
+  callback_due_at: string | null;
   merged_into_case_id: string | null;
   created_at: string;
   updated_at: string;
