@@ -203,14 +203,15 @@ export interface CaseFilter {
 
 function filtered(db: Executor, filter: CaseFilter) {
   let query = casesWithAssignee(db).where('c.organisation_id', 'in', filter.organisationIds);
-  // A case merged into another lives on in that one.
-  query = query.where('c.merged_into_case_id', 'is', null);
+  // A case merged into another lives on in that one; only its own reference still finds it (its page
+  // leads to the case it was merged into).
+  const search = filter.search;
+  if (!(search && 'reference' in search)) query = query.where('c.merged_into_case_id', 'is', null);
   if (filter.statuses?.length) query = query.where('c.status', 'in', filter.statuses);
   if (filter.topic) query = query.where('c.topic', '=', filter.topic);
   if (filter.priority) query = query.where('c.priority', '=', filter.priority);
   if (filter.assignedTo === null) query = query.where('c.assigned_user_id', 'is', null);
   else if (filter.assignedTo !== undefined) query = query.where('c.assigned_user_id', '=', filter.assignedTo);
-  const search = filter.search;
   if (search && 'reference' in search) query = query.where('c.reference', '=', search.reference);
   else if (search && 'email' in search) query = query.where('c.resident_email', '=', search.email);
   else if (search && 'phone' in search) query = query.where('c.resident_phone', '=', search.phone);
@@ -348,4 +349,14 @@ export async function markDraftSent(db: Executor, tokenHash: string, caseId: str
 export async function deleteExpiredDrafts(db: Executor, now: string): Promise<number> {
   const result = await db.deleteFrom('enquiry_drafts').where('expires_at', '<', now).executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/** Moves every entry of one case to another (when merging duplicates). */
+export async function moveEntries(db: Executor, fromCaseId: string, toCaseId: string): Promise<number> {
+  const result = await db
+    .updateTable('enquiry_entries')
+    .set({ case_id: toCaseId })
+    .where('case_id', '=', fromCaseId)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }

@@ -358,4 +358,67 @@ describeEachDatabase('resident enquiries', (database) => {
     assert.equal(refused.statusCode, 400);
     assert.match(refused.body, /There is no case with that reference in your council’s enquiries/);
   });
+
+  test('an agent merges a duplicate: its history moves to the case kept, which keeps the urgency; the duplicate points to it', async () => {
+    const first = await send(
+      await fillForm({ ...goodAnswers, email: 'dup@example.com', message: 'First message about my data' }),
+    );
+    const second = await send(
+      await fillForm({ ...goodAnswers, email: 'dup@example.com', message: 'Second message: I have no heating' }),
+    );
+    const keep = await caseByReference(first.reference);
+    const duplicate = await caseByReference(second.reference);
+    assert.equal(duplicate.priority, 'urgent');
+    const agent = await staff(wcc, 'agent');
+    const page = await agent.get(`/staff/enquiries/${duplicate.id}`);
+    const seen = /name="seen" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+
+    const wrong = await agent.post(`/staff/enquiries/${duplicate.id}/merge`, { into: second.reference, seen });
+    assert.equal(wrong.statusCode, 400, /<h1[^>]*>([^<]*)/.exec(wrong.body)?.[1]);
+    assert.match(wrong.body, /Enter the reference of a different case/);
+    const confirm = await agent.post(`/staff/enquiries/${duplicate.id}/merge`, {
+      into: first.reference.toLowerCase(),
+      seen,
+    });
+    assert.equal(confirm.statusCode, 200);
+    assert.match(confirm.body, new RegExp(`Merge ${second.reference} into ${first.reference}\\?`));
+    assert.equal(
+      (await caseByReference(second.reference)).merged_into_case_id,
+      null,
+      'nothing merged before confirming',
+    );
+
+    const merged = await agent.post(`/staff/enquiries/${duplicate.id}/merge`, {
+      into: first.reference,
+      seen,
+      confirm: 'yes',
+    });
+    assert.equal(merged.statusCode, 303);
+    assert.equal(merged.headers.location, `/staff/enquiries/${keep.id}?done=merged`);
+    const kept = await caseByReference(first.reference);
+    assert.equal(kept.priority, 'urgent');
+    assert.ok(JSON.parse(kept.priority_reasons).some((r: string) => r.includes('no heating')));
+    const gone = await caseByReference(second.reference);
+    assert.equal(gone.merged_into_case_id, keep.id);
+    assert.equal(gone.status, 'closed');
+    const keptPage = await agent.get(`/staff/enquiries/${keep.id}`);
+    assert.match(keptPage.body, /Second message: I have no heating/);
+    assert.match(keptPage.body, new RegExp(`${second.reference} merged into this case`));
+    // The duplicate's own reference still finds it, and its page leads to the case kept.
+    const search = await agent.get(`/staff/enquiries?q=${second.reference}`);
+    assert.match(search.body, new RegExp(`data-qa="case-link">${second.reference}<`));
+    const goneP = await agent.get(`/staff/enquiries/${duplicate.id}`);
+    assert.match(goneP.body, new RegExp(`data-qa="merged-into">${first.reference}<`));
+    assert.doesNotMatch(goneP.body, /data-qa="merge"/);
+    // The open queue no longer lists it.
+    const queue = await agent.get('/staff/enquiries?status=all');
+    assert.doesNotMatch(queue.body, new RegExp(`data-qa="case-link">${second.reference}<`));
+    const audit = await database()
+      .db.selectFrom('audit_events')
+      .select('details')
+      .where('action', '=', 'enquiry.merged')
+      .where('target_id', '=', keep.id)
+      .executeTakeFirstOrThrow();
+    assert.match(audit.details, new RegExp(second.reference));
+  });
 });

@@ -273,6 +273,7 @@ export async function enquiriesRoutes(app: FastifyInstance, opts: EnquiriesRoute
       entries: seen.entries,
       assignable: seen.assignable,
       mayHandle: seen.mayHandle,
+      mergedInto: seen.mergedInto,
       statuses: STATUSES,
       errors,
       values,
@@ -283,6 +284,30 @@ export async function enquiriesRoutes(app: FastifyInstance, opts: EnquiriesRoute
   app.get('/staff/enquiries/:caseId', { preHandler: requireStaff('enquiry.read') }, async (request, reply) =>
     renderCase(request, reply),
   );
+
+  app.post('/staff/enquiries/:caseId/merge', { preHandler: requireStaff('enquiry.handle') }, async (request, reply) => {
+    const principal = request.staff!.principal;
+    const into = formText(request.body, 'into', 40);
+    const seen = formText(request.body, 'seen', 40);
+    if (formText(request.body, 'confirm', 5) !== 'yes') {
+      const checked = await service.mergeTarget(principal, caseId(request), into);
+      if (!checked.ok) return renderCase(request, reply, checked.errors, { into });
+      const describe = (c: typeof checked.from) => ({
+        ...c,
+        topicText: TOPICS.find((t) => t.value === c.topic)?.staffText ?? c.topic,
+        statusText: STATUSES.find((st) => st.value === c.status)?.text ?? c.status,
+      });
+      return reply.render('enquiries/views/staff-merge.njk', {
+        pageTitle: `Merge ${checked.from.reference} into ${checked.into.reference}?`,
+        from: describe(checked.from),
+        into: describe(checked.into),
+        seen,
+      });
+    }
+    const result = await service.merge(principal, actorOf(request), caseId(request), seen, into);
+    if (!result.ok) return renderCase(request, reply, result.errors, { into });
+    return reply.redirect(`${casePath(result.intoId)}?done=merged`, 303);
+  });
 
   app.post('/staff/enquiries/:caseId/notes', { preHandler: requireStaff('enquiry.handle') }, async (request, reply) => {
     const note = formText(request.body, 'note', 6000);

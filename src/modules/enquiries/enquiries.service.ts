@@ -306,9 +306,14 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
   async function queue(principal: Principal, actor: AuditActor, filter: QueueFilter) {
     const mine = readable(principal);
     const organisationIds = filter.organisationId ? mine.filter((id) => id === filter.organisationId) : mine;
-    const statuses =
-      filter.status === 'all' ? undefined : filter.status && filter.status !== 'open' ? [filter.status] : OPEN_STATUSES;
     const search = filter.q ? parseSearch(filter.q) : undefined;
+    // A reference finds its case whatever its status: a resident on the phone may quote a closed one.
+    const statuses =
+      filter.status === 'all' || (search && 'reference' in search)
+        ? undefined
+        : filter.status && filter.status !== 'open'
+          ? [filter.status]
+          : OPEN_STATUSES;
     const page = Math.max(1, Math.min(filter.page ?? 1, 1000));
     const result = await repo.listCases(
       db,
@@ -367,10 +372,12 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
     const assignable = (await listStaffInOrganisations(db, [found.organisationId])).filter((u) =>
       u.memberships.some((m) => m.organisationId === found.organisationId && m.role === 'agent'),
     );
+    const mergedInto = found.mergedIntoCaseId ? await repo.findCase(db, found.mergedIntoCaseId) : undefined;
     return {
       case: found,
       entries,
       assignable,
+      mergedInto: mergedInto && { id: mergedInto.id, reference: mergedInto.reference },
       mayHandle: can(principal, 'enquiry.handle', { organisationId: found.organisationId }),
     };
   }
@@ -612,7 +619,103 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
     return { ok: true, caseId };
   }
 
-  return { saveDraft, draft, submit, queue, view, addNote, setStatus, assign, logCall };
+  /** The case to keep when merging, checked; for the confirmation page. */
+  async function mergeTarget(
+    principal: Principal,
+    caseId: string,
+    typedReference: string,
+  ): Promise<{ ok: true; from: repo.EnquiryCase; into: repo.EnquiryCase } | { ok: false; errors: FieldError[] }> {
+    const from = await caseFor(principal, 'enquiry.handle', caseId);
+    const fail = (text: string) => ({ ok: false as const, errors: [{ text, href: '#into' }] });
+    if (from.mergedIntoCaseId) return fail('This case has already been merged into another');
+    const reference = normaliseReference(typedReference);
+    if (!reference) return fail('Enter the reference of the case to keep, like WCC-7K4F-9QXD');
+    const into = await repo.findCaseByReference(db, reference);
+    if (!into || into.organisationId !== from.organisationId) {
+      return fail('There is no case with that reference in this council’s enquiries');
+    }
+    if (into.id === from.id) return fail('Enter the reference of a different case');
+    if (into.mergedIntoCaseId) return fail('That case was itself merged into another: enter the reference of that one');
+    return { ok: true, from, into };
+  }
+
+  /**
+   * Merges a duplicate into the case to keep: its history moves across, the kept case takes the
+   * more urgent priority, every reason, the earlier target and any contact details it lacked, and
+   * the duplicate is closed with a pointer to it. One transaction, audited.
+   */
+  async function merge(
+    principal: Principal,
+    actor: AuditActor,
+    caseId: string,
+    seenUpdatedAt: string,
+    typedReference: string,
+  ): Promise<{ ok: true; intoId: string } | { ok: false; errors: FieldError[] }> {
+    const checked = await mergeTarget(principal, caseId, typedReference);
+    if (!checked.ok) return checked;
+    const { from, into } = checked;
+    const at = nowIso();
+    await db.transaction().execute(async (trx) => {
+      const closed = await repo.updateCase(
+        trx,
+        from.id,
+        { updated_at: at, merged_into_case_id: into.id, status: 'closed', closed_at: at, callback_due_at: null },
+        seenUpdatedAt,
+      );
+      if (!closed)
+        throw new HttpProblem(409, 'Someone else changed this case', 'Look at the case again before you merge it.');
+      await repo.moveEntries(trx, from.id, into.id);
+      const reasons = [
+        ...into.priorityReasons,
+        ...from.priorityReasons.filter((r) => !into.priorityReasons.includes(r)),
+      ];
+      const earliest = (a: string | null, b: string | null) => (a === null ? b : b === null ? a : a < b ? a : b);
+      await repo.updateCase(trx, into.id, {
+        updated_at: at,
+        priority: from.priority === 'urgent' || into.priority === 'urgent' ? 'urgent' : 'standard',
+        priority_reasons: JSON.stringify(reasons),
+        due_at: earliest(into.dueAt, from.dueAt) ?? into.dueAt,
+        first_response_at: earliest(into.firstResponseAt, from.firstResponseAt),
+        callback_due_at: earliest(into.callbackDueAt, from.callbackDueAt),
+        resident_name: into.residentName ?? from.residentName,
+        resident_email: into.residentEmail ?? from.residentEmail,
+        resident_phone: into.residentPhone ?? from.residentPhone,
+        resident_address: into.residentAddress ?? from.residentAddress,
+        support_needs: into.supportNeeds ?? from.supportNeeds,
+        aged_75_or_over: into.agedOver75 || from.agedOver75 ? 1 : 0,
+        social_care: into.socialCare || from.socialCare ? 1 : 0,
+        // A closed case that a live duplicate joins is open again.
+        status: into.status === 'closed' || into.status === 'resolved' ? 'in-progress' : into.status,
+        closed_at: null,
+      });
+      const event = (id: string, body: string) =>
+        repo.insertEntry(trx, {
+          id: newId(),
+          case_id: id,
+          kind: 'event',
+          channel: null,
+          subject: null,
+          body,
+          email_message_id: null,
+          author_user_id: actor.userId,
+          author_label: actor.label,
+          details: JSON.stringify({ mergedFrom: from.reference, mergedInto: into.reference }),
+          created_at: at,
+        });
+      await event(into.id, `${from.reference} merged into this case; its history is above`);
+      await event(from.id, `Merged into ${into.reference}`);
+      await recordAudit(trx, actor, {
+        action: 'enquiry.merged',
+        organisationId: from.organisationId,
+        targetType: 'enquiry-case',
+        targetId: into.id,
+        details: { from: from.reference, fromId: from.id, into: into.reference },
+      });
+    });
+    return { ok: true, intoId: into.id };
+  }
+
+  return { saveDraft, draft, submit, queue, view, addNote, setStatus, assign, logCall, mergeTarget, merge };
 }
 
 class AlreadySent extends Error {}
