@@ -9,11 +9,13 @@ import { registerImapPolling } from './mail-in/imap-poller.ts';
 import { InboundMailboxes } from './mail-in/inbound-mailboxes.ts';
 import { registerMailInProcessing } from './mail-in/inbound-mail-processing.ts';
 import { startSmtpListener, type SmtpListener } from './mail-in/smtp-listener.ts';
+import { createEnquiryMailbox } from '../modules/enquiries/enquiry-mailbox.ts';
 
 /** Every mailbox that takes inbound mail. */
-export function createInboundMailboxes(_config: Config): InboundMailboxes {
+export function createInboundMailboxes(config: Config): InboundMailboxes {
   const mailboxes = new InboundMailboxes();
-  // Capabilities: mailboxes.register(createEnquiryMailbox(...)), and so on.
+  // Capabilities.
+  mailboxes.register(createEnquiryMailbox({ publicBaseUrl: config.publicBaseUrl }));
   return mailboxes;
 }
 

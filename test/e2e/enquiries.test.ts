@@ -1,10 +1,12 @@
-// Issue 4's journey, first part: a resident sends the contact form, checks the answers, gets a reference on screen and by email over
-// SMTP; a contact-centre agent finds the case in the queue, urgent and with its reason, opens it,
-// adds a note and takes it on. axe runs on every page. (The form without JavaScript is tested
-// through HTTP in enquiries.routes.test.ts: axe with JavaScript off cannot check a page a POST
-// returned, such as the form with its errors.)
+// Issue 4's journey, first part: a resident sends the contact form, checks the answers, gets a
+// reference on screen and by email over SMTP, and replies to that email (SMTP to the app's own
+// listener); a contact-centre agent finds the case in the queue, urgent and with its reason, opens
+// it, takes it on, adds a note, and sees the emailed reply on the case. axe runs on every page. (The
+// form without JavaScript is tested through HTTP in enquiries.routes.test.ts: axe with JavaScript
+// off cannot check a page a POST returned, such as the form with its errors.)
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import nodemailer from 'nodemailer';
 import { waitFor } from '../../src/platform/jobs/test-fixtures/wait-for.ts';
 import { signInAsDemo } from './support/demo-sign-in.ts';
 import { describeJourneys, JOURNEY_TIMEOUT_MS } from './support/e2e-suite.ts';
@@ -69,6 +71,32 @@ describeJourneys('resident enquiry journey', (e2e) => {
         );
         assert.equal(email.header('subject'), `We have received your enquiry (reference ${reference})`);
         assert.match(email.text, /^Dear Sam Resident,/);
+
+        // The resident answers the acknowledgement from their mail program: a real SMTP exchange
+        // with the app's own listener, to the address the acknowledgement asked replies to go to.
+        const ackId = email.header('message-id') ?? '';
+        assert.match(ackId, /^<wcc-/i);
+        const replyTo = email.header('reply-to') ?? '';
+        assert.equal(replyTo, 'cyberenquiry@westminster.gov.uk');
+        await nodemailer
+          .createTransport({ host: '127.0.0.1', port: server.mailInPort, secure: false, ignoreTLS: true })
+          .sendMail({
+            from: `"Sam Resident" <${RESIDENT}>`,
+            to: replyTo,
+            subject: `Re: ${email.header('subject') ?? ''}`,
+            text: 'Thank you. The care agency says they have not been paid either.',
+            inReplyTo: ackId,
+            references: [ackId],
+          });
+        const processed = await waitFor('the reply to be processed', async () => {
+          const row = await server.database.db
+            .selectFrom('inbound_mail')
+            .select(['status', 'reason'])
+            .where('subject', 'like', 'Re: We have received your enquiry%')
+            .executeTakeFirst();
+          return row && row.status !== 'received' ? row : undefined;
+        });
+        assert.equal(processed.status, 'processed', processed.reason ?? '');
       }),
   );
 
@@ -95,7 +123,13 @@ describeJourneys('resident enquiry journey', (e2e) => {
         await assigned.page.fill('#note', 'Rang the care provider; visits restart tomorrow.');
         await journey.navigate(() => assigned.page.locator('[data-qa="add-note"]').click());
         const noted = await new PageAt(journey, `Enquiry ${reference}`, /^\/staff\/enquiries\/[\w-]+$/).check();
-        assert.match(await noted.page.locator('[data-qa="entries"]').innerText(), /visits restart tomorrow/);
+        const history = await noted.page.locator('[data-qa="entries"]').innerText();
+        assert.match(history, /visits restart tomorrow/);
+        assert.match(
+          history,
+          /The care agency says they have not been paid either/,
+          'the emailed reply joined the case',
+        );
       }),
   );
 });

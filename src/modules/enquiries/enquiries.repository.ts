@@ -360,3 +360,32 @@ export async function moveEntries(db: Executor, fromCaseId: string, toCaseId: st
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+/** Every council's enquiry addresses, lower-case, with the council each belongs to. */
+export async function enquiryAddresses(db: Executor): Promise<Map<string, string>> {
+  const rows = await db.selectFrom('enquiry_settings').select(['organisation_id', 'enquiry_addresses']).execute();
+  const byAddress = new Map<string, string>();
+  for (const row of rows) {
+    for (const address of JSON.parse(row.enquiry_addresses) as string[])
+      byAddress.set(address.toLowerCase(), row.organisation_id);
+  }
+  return byAddress;
+}
+
+/** The council's case that an email with one of these Message-IDs belongs to (newest first). */
+export async function findCaseByMessageIds(
+  db: Executor,
+  organisationId: string,
+  messageIds: readonly string[],
+): Promise<EnquiryCase | undefined> {
+  if (messageIds.length === 0) return undefined;
+  const row = await db
+    .selectFrom('enquiry_entries as e')
+    .innerJoin('enquiry_cases as c', 'c.id', 'e.case_id')
+    .select('c.id')
+    .where('c.organisation_id', '=', organisationId)
+    .where('e.email_message_id', 'in', messageIds.slice(0, 100))
+    .orderBy('e.created_at', 'desc')
+    .executeTakeFirst();
+  return row ? findCase(db, row.id) : undefined;
+}

@@ -139,6 +139,48 @@ export async function openCase(trx: Transaction<DB>, input: NewCaseInput, now = 
   return stored;
 }
 
+/**
+ * The acknowledgement email for a new case, queued in the caller's transaction and recorded on the
+ * case (with its Message-ID) so that replies to it thread there.
+ */
+export async function queueAcknowledgement(
+  trx: Transaction<DB>,
+  council: Pick<Organisation, 'id' | 'name' | 'slug'>,
+  opened: repo.EnquiryCase,
+  publicBaseUrl: string,
+): Promise<void> {
+  if (!opened.residentEmail) return;
+  const baseUrl = publicBaseUrl.replace(/\/+$/, '');
+  const settings = await repo.findSettings(trx, council.id);
+  const entryId = newId();
+  const messageId = `<${opened.reference.toLowerCase()}.${entryId}@${new URL(baseUrl).hostname}>`;
+  const message = acknowledgementEmail({
+    to: opened.residentEmail,
+    name: opened.residentName ?? '',
+    councilName: council.name,
+    reference: opened.reference,
+    urgent: opened.priority === 'urgent',
+    replyTo: settings?.enquiryAddresses[0],
+    messageId,
+    councilPageUrl: `${baseUrl}/${council.slug}/cyber-incident`,
+    verificationReference: newVerificationReference(),
+  });
+  await repo.insertEntry(trx, {
+    id: entryId,
+    case_id: opened.id,
+    kind: 'reply',
+    channel: 'email',
+    subject: message.subject,
+    body: message.text,
+    email_message_id: messageId,
+    author_user_id: null,
+    author_label: 'Wardroom (automatic acknowledgement)',
+    details: JSON.stringify({ automatic: true, verificationReference: message.reference }),
+    created_at: opened.createdAt,
+  });
+  await enqueueEmail(trx, message, { idempotencyKey: `enquiry-ack:${opened.id}`, organisationId: council.id });
+}
+
 export interface QueueFilter {
   organisationId?: string | undefined;
   status?: 'open' | EnquiryStatus | 'all' | undefined;
@@ -165,7 +207,6 @@ export function parseSearch(q: string): repo.CaseFilter['search'] {
 
 export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl: string }) {
   const baseUrl = options.publicBaseUrl.replace(/\/+$/, '');
-  const mailDomain = new URL(baseUrl).hostname;
 
   // The web form.
 
@@ -252,7 +293,7 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
           // Sent by another request a moment ago: undo this one, and show that one's reference.
           throw new AlreadySent();
         }
-        if (e.email) await acknowledge(trx, council, opened);
+        if (e.email) await queueAcknowledgement(trx, council, opened, baseUrl);
         return opened.reference;
       })
       .catch(async (err: unknown) => {
@@ -261,39 +302,6 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
         return again?.sentReference ?? '';
       });
     return { ok: true, reference };
-  }
-
-  /** The acknowledgement email, recorded on the case so replies to it thread there. */
-  async function acknowledge(trx: Transaction<DB>, council: Organisation, opened: repo.EnquiryCase): Promise<void> {
-    if (!opened.residentEmail) return;
-    const settings = await repo.findSettings(trx, council.id);
-    const entryId = newId();
-    const messageId = `<${opened.reference.toLowerCase()}.${entryId}@${mailDomain}>`;
-    const message = acknowledgementEmail({
-      to: opened.residentEmail,
-      name: opened.residentName ?? '',
-      councilName: council.name,
-      reference: opened.reference,
-      urgent: opened.priority === 'urgent',
-      replyTo: settings?.enquiryAddresses[0],
-      messageId,
-      councilPageUrl: `${baseUrl}/${council.slug}/cyber-incident`,
-      verificationReference: newVerificationReference(),
-    });
-    await repo.insertEntry(trx, {
-      id: entryId,
-      case_id: opened.id,
-      kind: 'reply',
-      channel: 'email',
-      subject: message.subject,
-      body: message.text,
-      email_message_id: messageId,
-      author_user_id: null,
-      author_label: 'Wardroom (automatic acknowledgement)',
-      details: JSON.stringify({ automatic: true, verificationReference: message.reference }),
-      created_at: opened.createdAt,
-    });
-    await enqueueEmail(trx, message, { idempotencyKey: `enquiry-ack:${opened.id}`, organisationId: council.id });
   }
 
   // Staff.
@@ -542,17 +550,14 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
           agedOver75: call.agedOver75,
           socialCare: call.socialCare,
         });
-        const reasons = [...found.priorityReasons, ...again.reasons.filter((r) => !found.priorityReasons.includes(r))];
-        const escalate = again.priority === 'urgent' && found.priority !== 'urgent';
-        const urgentDue = dueAtFor('urgent', now);
+        const raised = raisePriority(found, again, now);
+        const status = outcome?.status ?? found.status;
         const done = await repo.updateCase(trx, found.id, {
           updated_at: at,
-          priority: again.priority === 'urgent' ? 'urgent' : found.priority,
-          priority_reasons: JSON.stringify(reasons),
-          due_at: escalate && urgentDue < found.dueAt ? urgentDue : found.dueAt,
+          ...raised.change,
           first_response_at: found.firstResponseAt ?? (reached ? at : null),
-          status: outcome?.status ?? found.status,
-          closed_at: outcome?.status === 'resolved' ? found.closedAt : found.closedAt,
+          status,
+          closed_at: OPEN_STATUSES.includes(status) ? null : (found.closedAt ?? at),
           // A call we made settles the call back that was due; a new promise replaces it.
           callback_due_at:
             call.callbackDueAt ?? (call.direction === 'outgoing' && reached ? null : found.callbackDueAt),
@@ -569,7 +574,7 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
           organisationId: found.organisationId,
           targetType: 'enquiry-case',
           targetId: found.id,
-          details: { reference: found.reference, ...details, escalated: escalate },
+          details: { reference: found.reference, ...details, escalated: raised.escalated },
         });
       });
       return { ok: true, caseId: found.id };
@@ -603,7 +608,7 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
         updated_at: at,
         first_response_at: reached ? at : null,
         status: outcome?.status ?? opened.status,
-        closed_at: null,
+        closed_at: outcome?.status === 'resolved' ? at : null,
         callback_due_at: call.callbackDueAt,
         assigned_user_id: call.outcome === 'follow-up' || call.callbackDueAt ? actor.userId : null,
       });
@@ -719,6 +724,28 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
 }
 
 class AlreadySent extends Error {}
+
+/**
+ * What a case becomes after triage of something new the resident said: urgent if it was not and now
+ * is (with a 4-hour target unless the old one was sooner), with every reason; never less urgent.
+ */
+export function raisePriority(
+  found: repo.EnquiryCase,
+  again: { priority: EnquiryPriority; reasons: string[] },
+  now: Date,
+) {
+  const reasons = [...found.priorityReasons, ...again.reasons.filter((r) => !found.priorityReasons.includes(r))];
+  const escalated = again.priority === 'urgent' && found.priority !== 'urgent';
+  const urgentDue = dueAtFor('urgent', now);
+  return {
+    escalated,
+    change: {
+      priority: again.priority === 'urgent' ? ('urgent' as const) : found.priority,
+      priority_reasons: JSON.stringify(reasons),
+      due_at: escalated && urgentDue < found.dueAt ? urgentDue : found.dueAt,
+    },
+  };
+}
 
 function callEntryFirst(call: ValidCall, actor: AuditActor) {
   return {

@@ -1,6 +1,6 @@
 // The real app for browser journeys: buildApp on a fresh SQLite file with the demo data, listening
-// on 127.0.0.1 over HTTP, its job worker sending email to a real SMTP server in this process, and
-// the `wardroom` command pointed at the same database.
+// on 127.0.0.1 over HTTP, its job worker sending email to a real SMTP server in this process, its
+// own SMTP listener taking inbound mail, and the `wardroom` command pointed at the same database.
 import { execFile } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { seedDemo, type DemoCredential } from '../../../src/platform/demo/seed-d
 import { createTestApp, TEST_SESSION_SECRET, type TestApp } from '../../../src/platform/testing/test-app.ts';
 import type { Role } from '../../../src/platform/policy/policy.ts';
 import { platformJobDeps, startPlatformWorker } from '../../../src/platform/jobs-runtime.ts';
+import { startInboundMail } from '../../../src/platform/mail-in-runtime.ts';
 import { createMemoryLogger } from '../../../src/platform/jobs/test-fixtures/memory-logger.ts';
 import { startSmtpTestServer, type SmtpTestServer } from '../../../src/platform/mail/test-fixtures/smtp-test-server.ts';
 
@@ -23,6 +24,8 @@ export interface E2eServer {
   database: TestDatabase;
   /** The mail server the app sends through: what residents' inboxes received. */
   smtp: SmtpTestServer;
+  /** The port of the app's own SMTP listener for inbound mail (enquiry mailboxes). */
+  mailInPort: number;
   /** The demo staff accounts seeded into this server's database. */
   demo(role: Role): DemoCredential;
   /** Runs `wardroom <args>` as its own process on this server's database; resolves with its stdout. */
@@ -39,9 +42,11 @@ export async function startE2eServer(): Promise<E2eServer> {
     const seeded = await seedDemo(database.db, { sessionSecret: TEST_SESSION_SECRET });
     // The app's public address is where the browser finds it, so the links in its emails work.
     const port = await freePort();
+    const mailInPort = await freePort();
     testApp = await createTestApp(database, {
       env: {
         PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+        MAIL_IN_SMTP_PORT: String(mailInPort),
         SMTP_HOST: smtp.config.host,
         SMTP_PORT: String(smtp.config.port),
         SMTP_FROM: smtp.config.from,
@@ -49,12 +54,27 @@ export async function startE2eServer(): Promise<E2eServer> {
     });
     const baseUrl = (await testApp.app.listen({ port, host: '127.0.0.1' })).replace(/\/$/, '');
     const app = testApp;
-    worker = startPlatformWorker(database, createMemoryLogger(), platformJobDeps(app.config));
-    const jobs = worker;
+    const deps = platformJobDeps(app.config);
+    const logger = createMemoryLogger();
+    const jobWorker = startPlatformWorker(database, logger, deps);
+    const inbound = await startInboundMail({
+      mailIn: app.config.mailIn,
+      db: database.db,
+      mailboxes: deps.mailboxes,
+      logger,
+    });
+    const background = {
+      async stop() {
+        await inbound.stop();
+        await jobWorker.stop();
+      },
+    };
+    worker = background;
     return {
       baseUrl,
       database,
       smtp,
+      mailInPort,
       demo(role) {
         const credential = seeded.credentials.find((c) => c.role === role);
         if (!credential) throw new Error(`the demo data has no ${role} account`);
@@ -86,7 +106,7 @@ export async function startE2eServer(): Promise<E2eServer> {
         }
       },
       async close() {
-        await jobs.stop();
+        await background.stop();
         await app.close();
         await smtp.close();
         await database.close();

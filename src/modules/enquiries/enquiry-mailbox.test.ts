@@ -1,0 +1,200 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import nodemailer, { type SendMailOptions } from 'nodemailer';
+import { findOrganisationBySlug } from '../../platform/accounts/accounts.repository.ts';
+import { describeEachDatabase } from '../../platform/db/test-databases.ts';
+import { seedDemo } from '../../platform/demo/seed-demo.ts';
+import { JobHandlerRegistry } from '../../platform/jobs/job-handlers.ts';
+import { startJobWorker, type JobWorker } from '../../platform/jobs/job-worker.ts';
+import { createMemoryLogger } from '../../platform/jobs/test-fixtures/memory-logger.ts';
+import { waitFor } from '../../platform/jobs/test-fixtures/wait-for.ts';
+import { registerMailInProcessing } from '../../platform/mail-in/inbound-mail-processing.ts';
+import { InboundMailboxes } from '../../platform/mail-in/inbound-mailboxes.ts';
+import { startSmtpListener, type SmtpListener } from '../../platform/mail-in/smtp-listener.ts';
+import {
+  createStaff,
+  createTestApp,
+  signIn,
+  TEST_SESSION_SECRET,
+  TestClient,
+  type TestApp,
+} from '../../platform/testing/test-app.ts';
+import { createEnquiryMailbox } from './enquiry-mailbox.ts';
+
+const MAILBOX = 'cyberenquiry@westminster.gov.uk';
+
+// Mail to a council's enquiry address, over a real SMTP exchange with the platform's listener, and
+// the platform's processing job: new cases, replies that join them, and what is turned away.
+describeEachDatabase('the enquiry mailbox', (database) => {
+  let t: TestApp;
+  let listener: SmtpListener;
+  let worker: JobWorker;
+  let wcc: string;
+
+  before(async () => {
+    t = await createTestApp(database());
+    await seedDemo(database().db, { sessionSecret: TEST_SESSION_SECRET });
+    wcc = (await findOrganisationBySlug(database().db, 'westminster'))!.id;
+    const mailboxes = new InboundMailboxes().register(createEnquiryMailbox({ publicBaseUrl: 'http://localhost:3000' }));
+    listener = await startSmtpListener({
+      db: database().db,
+      mailboxes,
+      config: {
+        port: 0,
+        host: '127.0.0.1',
+        tlsKeyFile: undefined,
+        tlsCertFile: undefined,
+        allowedClients: [],
+        maxMessagesPerMinute: 1000,
+      },
+      maxBytes: 25 * 1024 * 1024,
+      logger: createMemoryLogger(),
+    });
+    const handlers = new JobHandlerRegistry();
+    registerMailInProcessing(handlers, { mailboxes });
+    worker = startJobWorker({
+      database: database(),
+      handlers,
+      logger: createMemoryLogger(),
+      pollIntervalMs: 20,
+      leaseMs: 5000,
+      retryDelayMs: () => 50,
+    });
+  });
+  after(async () => {
+    await worker.stop();
+    await listener.stop();
+    await t.close();
+  });
+
+  const transport = () =>
+    nodemailer.createTransport({ host: '127.0.0.1', port: listener.port, secure: false, ignoreTLS: true });
+  const send = async (message: SendMailOptions) => {
+    const info = await transport().sendMail({ to: MAILBOX, ...message });
+    const messageId = info.messageId;
+    return waitFor(`the message ${messageId} to be processed`, async () => {
+      const row = await database()
+        .db.selectFrom('inbound_mail')
+        .select(['id', 'status', 'reason', 'produced'])
+        .where('message_id', '=', messageId)
+        .executeTakeFirst();
+      return row && row.status !== 'received' ? { ...row, messageId } : undefined;
+    });
+  };
+  const caseOf = async (produced: string | null) => {
+    const id = (JSON.parse(produced ?? '[]') as Array<{ id: string }>)[0]?.id;
+    assert.ok(id, `produced ${produced}`);
+    return database().db.selectFrom('enquiry_cases').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  };
+  const entriesOf = (caseId: string) =>
+    database()
+      .db.selectFrom('enquiry_entries')
+      .selectAll()
+      .where('case_id', '=', caseId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+
+  test('an email opens a case with an acknowledgement; a reply to it and a reply quoting the reference join the case', async () => {
+    const first = await send({
+      from: '"Alex Resident" <alex@example.com>',
+      subject: 'Was my council tax account hacked?',
+      text: 'I pay by Direct Debit. Is my bank information safe?',
+    });
+    assert.equal(first.status, 'processed');
+    const opened = await caseOf(first.produced);
+    assert.equal(opened.organisation_id, wcc);
+    assert.equal(opened.opened_via, 'email');
+    assert.equal(opened.resident_email, 'alex@example.com');
+    assert.equal(opened.resident_name, 'Alex Resident');
+    assert.equal(opened.summary, 'Was my council tax account hacked?');
+    let entries = await entriesOf(opened.id);
+    assert.deepEqual(
+      entries.map((e) => e.kind),
+      ['message', 'reply'],
+    );
+    const ack = entries.find((e) => e.kind === 'reply')!;
+    assert.match(ack.subject ?? '', new RegExp(opened.reference));
+    const ackJob = await database()
+      .db.selectFrom('jobs')
+      .select('payload')
+      .where('idempotency_key', '=', `mail.send:enquiry-ack:${opened.id}`)
+      .executeTakeFirstOrThrow();
+    assert.equal(JSON.parse(ackJob.payload).replyTo, MAILBOX, 'replies come back to the mailbox');
+
+    // A reply to the acknowledgement (its mail program keeps the threading headers, not the subject).
+    const reply = await send({
+      from: 'alex@example.com',
+      subject: 'Re: my question',
+      text: 'Also, I have no heating since last week.',
+      inReplyTo: ack.email_message_id!,
+      references: [ack.email_message_id!],
+    });
+    assert.deepEqual(JSON.parse(reply.produced ?? '[]')[0].id, opened.id);
+    const after = await caseOf(reply.produced);
+    assert.equal(after.priority, 'urgent', 'the new message is triaged too');
+
+    // The reference in the subject is enough, even from another address: staff are told.
+    const other = await send({
+      from: 'neighbour@example.com',
+      subject: `About ${opened.reference.toLowerCase()}`,
+      text: 'I am writing for Alex.',
+    });
+    assert.equal((await caseOf(other.produced)).id, opened.id);
+    entries = await entriesOf(opened.id);
+    assert.equal(entries.filter((e) => e.kind === 'message').length, 3);
+    const fromOther = entries.find((e) => e.body.includes('writing for Alex'))!;
+    assert.equal(JSON.parse(fromOther.details).differentSender, 'neighbour@example.com');
+    const agent = new TestClient(t.app);
+    await signIn(agent, await createStaff(database(), { roles: [{ organisationId: wcc, role: 'agent' }] }));
+    const page = await agent.get(`/staff/enquiries/${opened.id}`);
+    assert.match(page.body, /Sent from neighbour@example.com, not the resident’s address/);
+    assert.equal(
+      (
+        await database()
+          .db.selectFrom('jobs')
+          .select('id')
+          .where('idempotency_key', 'like', 'mail.send:enquiry-ack:%')
+          .execute()
+      ).filter(Boolean).length >= 1,
+      true,
+    );
+  });
+
+  test('HTML mail is kept as text without its scripts; automatic replies and bounces are turned away, the raw kept', async () => {
+    const html = await send({
+      from: 'html@example.com',
+      subject: 'HTML only',
+      html: '<p>Hello <b>council</b></p><script>alert("x")</script><a href="https://evil.example/login">Click</a>',
+    });
+    assert.equal(html.status, 'processed');
+    const htmlCase = await caseOf(html.produced);
+    const [message] = await entriesOf(htmlCase.id);
+    assert.match(message!.body, /Hello council/);
+    assert.doesNotMatch(message!.body, /alert|<script|<p>/);
+    assert.match(message!.body, /evil\.example\/login/, 'a link’s real address is shown');
+
+    const casesBefore = (await database().db.selectFrom('enquiry_cases').select('id').execute()).length;
+    const auto = await send({
+      from: 'away@example.com',
+      subject: 'Out of office',
+      text: 'I am away until Monday.',
+      headers: { 'Auto-Submitted': 'auto-replied' },
+    });
+    assert.equal(auto.status, 'rejected');
+    assert.match(auto.reason ?? '', /automatic message \(Auto-Submitted: auto-replied\)/);
+    const daemon = await send({
+      from: 'MAILER-DAEMON@example.com',
+      subject: 'Undelivered Mail',
+      text: 'Delivery failed',
+    });
+    assert.equal(daemon.status, 'rejected');
+    assert.equal((await database().db.selectFrom('enquiry_cases').select('id').execute()).length, casesBefore);
+    const raw = await database()
+      .db.selectFrom('inbound_mail')
+      .select('raw')
+      .where('id', '=', auto.id)
+      .executeTakeFirstOrThrow();
+    assert.match(Buffer.from(raw.raw).toString('utf8'), /I am away until Monday/);
+  });
+});
