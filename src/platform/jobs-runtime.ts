@@ -11,6 +11,7 @@ import type { Config } from './config.ts';
 import { registerSmsJobs } from './sms/sms-jobs.ts';
 import { createSmsSender, type SmsSender } from './sms/sms-sender.ts';
 import { registerSubscriptionJobs } from '../modules/subscriptions/subscription-jobs.ts';
+import { registerEnquiryReplyJobs } from '../modules/enquiries/enquiry-reply-jobs.ts';
 
 export interface PlatformJobDeps {
   mailSender: MailSender;
@@ -25,6 +26,7 @@ export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
   registerSmsJobs(handlers, { sender: deps.smsSender });
   // Capabilities.
   registerSubscriptionJobs(handlers, { smsAvailable: deps.smsSender !== undefined });
+  registerEnquiryReplyJobs(handlers);
   return handlers;
 }
 

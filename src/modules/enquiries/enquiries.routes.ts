@@ -197,6 +197,7 @@ export async function enquiriesRoutes(app: FastifyInstance, opts: EnquiriesRoute
       page: result.page,
       pages: Math.max(1, Math.ceil(result.total / result.pageSize)),
       pageQuery: params.toString(),
+      mayReply: organisationsWhere(principal, 'enquiry.handle').length > 0,
     });
   });
 

@@ -10,6 +10,7 @@ import * as m0005 from './migrations/0005-public-content-version.ts';
 import * as m0006 from './migrations/0006-subscriptions.ts';
 import * as m0007 from './migrations/0007-incident-translations.ts';
 import * as m0009 from './migrations/0009-enquiries.ts';
+import * as m0012 from './migrations/0012-reply-templates.ts';
 
 const migrations: Record<string, Migration> = {
   '0001-platform': m0001,
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0006-subscriptions': m0006,
   '0007-incident-translations': m0007,
   '0009-enquiries': m0009,
+  '0012-reply-templates': m0012,
 };
 
 function transactional(migration: Migration): Migration {
