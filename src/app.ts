@@ -14,6 +14,8 @@ import { breachesRoutes } from './modules/breaches/breaches.routes.ts';
 import { incidentTimelineRoutes } from './modules/incident-timeline/incident-timeline.routes.ts';
 import { incidentSetupRoutes } from './modules/incidents/incident-setup.routes.ts';
 import { enquiriesRoutes } from './modules/enquiries/enquiries.routes.ts';
+import { enquiryRepliesRoutes } from './modules/enquiries/enquiry-replies.routes.ts';
+import { replyTemplatesRoutes } from './modules/enquiries/reply-templates.routes.ts';
 import { incidentsRoutes } from './modules/incidents/incidents.routes.ts';
 import { publicContentRoutes } from './modules/public-content/public-content.routes.ts';
 import { publicUpdatesRoutes } from './modules/public-updates/public-updates.routes.ts';
@@ -180,6 +182,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(incidentTimelineRoutes, { database });
   await app.register(enquiriesRoutes, { database, navigation, publicBaseUrl: config.publicBaseUrl });
+  await app.register(enquiryRepliesRoutes, { database, publicBaseUrl: config.publicBaseUrl });
+  await app.register(replyTemplatesRoutes, { database, navigation });
   await app.register(publicContentRoutes, { database });
   await app.register(breachesRoutes, { database, navigation });
   await app.register(administrationRoutes, {

@@ -14,6 +14,7 @@ import { InboundMailboxes } from './mail-in/inbound-mailboxes.ts';
 import { registerSmsJobs } from './sms/sms-jobs.ts';
 import { createSmsSender, type SmsSender } from './sms/sms-sender.ts';
 import { registerSubscriptionJobs } from '../modules/subscriptions/subscription-jobs.ts';
+import { registerEnquiryReplyJobs } from '../modules/enquiries/enquiry-reply-jobs.ts';
 
 export interface PlatformJobDeps {
   mailSender: MailSender;
@@ -36,6 +37,7 @@ export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
   });
   // Capabilities.
   registerSubscriptionJobs(handlers, { smsAvailable: deps.smsSender !== undefined });
+  registerEnquiryReplyJobs(handlers);
   return handlers;
 }
 

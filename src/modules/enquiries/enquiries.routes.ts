@@ -207,6 +207,7 @@ export async function enquiriesRoutes(app: FastifyInstance, opts: EnquiriesRoute
       pages: Math.max(1, Math.ceil(result.total / result.pageSize)),
       pageQuery: params.toString(),
       mayHandle: organisationsWhere(principal, 'enquiry.handle').length > 0,
+      mayReply: organisationsWhere(principal, 'enquiry.handle').length > 0,
     });
   });
 

@@ -6,7 +6,7 @@
 import type { OutboundMessage } from '../../platform/mail/outbound-message.ts';
 import { RESPONSE_TARGET_HOURS } from './enquiry-targets.ts';
 
-const NEVER_ASKS =
+export const NEVER_ASKS =
   'We will never ask you for a password, bank details or a payment by email. If an email asks for these, it is not from us.';
 
 export function acknowledgementEmail(input: {

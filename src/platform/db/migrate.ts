@@ -12,6 +12,7 @@ import * as m0007 from './migrations/0007-incident-translations.ts';
 import * as m0009 from './migrations/0009-enquiries.ts';
 import * as m0010 from './migrations/0010-inbound-mail.ts';
 import * as m0011 from './migrations/0011-breaches.ts';
+import * as m0012 from './migrations/0012-reply-templates.ts';
 import * as m0013 from './migrations/0013-enquiry-callbacks.ts';
 
 const migrations: Record<string, Migration> = {
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '0009-enquiries': m0009,
   '0010-inbound-mail': m0010,
   '0011-breaches': m0011,
+  '0012-reply-templates': m0012,
   '0013-enquiry-callbacks': m0013,
 };
 

@@ -429,6 +429,55 @@ export interface BreachSubmissionsTable {
   recorded_by_label: string;
 }
 
+export interface ReplyTemplatesTable {
+  id: string;
+  organisation_id: string;
+  name: string; // the latest version's
+  name_key: string; // lower-cased name, unique per council
+  latest_version: number;
+  approved_version_id: string | null; // the version agents send
+  withdrawn_at: string | null;
+  withdrawn_by_label: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ReplyTemplateVersionsTable {
+  id: string;
+  template_id: string;
+  version: number;
+  name: string;
+  topics: string; // JSON array of EnquiryTopic
+  subject: string;
+  body: string; // plain text with ((placeholders))
+  drafted_by_user_id: string | null;
+  drafted_by_label: string;
+  created_at: string;
+  approved_by_user_id: string | null;
+  approved_by_label: string | null;
+  approved_at: string | null;
+}
+
+export interface EnquiryBulkRepliesTable {
+  id: string;
+  organisation_id: string;
+  template_version_id: string;
+  status_after: 'in-progress' | 'waiting' | 'resolved';
+  base_url: string;
+  created_by_user_id: string | null;
+  created_by_label: string;
+  created_at: string;
+}
+
+export interface EnquiryBulkReplyCasesTable {
+  bulk_reply_id: string;
+  case_id: string;
+  outcome: 'queued' | 'sent' | 'skipped';
+  reason: string | null;
+  entry_id: string | null;
+  updated_at: string;
+}
+
 export interface DB {
   enquiry_settings: EnquirySettingsTable;
   enquiry_cases: EnquiryCasesTable;
@@ -461,6 +510,10 @@ export interface DB {
   inbound_mail: InboundMailTable;
   breach_records: BreachRecordsTable;
   breach_submissions: BreachSubmissionsTable;
+  reply_templates: ReplyTemplatesTable;
+  reply_template_versions: ReplyTemplateVersionsTable;
+  enquiry_bulk_replies: EnquiryBulkRepliesTable;
+  enquiry_bulk_reply_cases: EnquiryBulkReplyCasesTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;

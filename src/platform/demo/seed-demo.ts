@@ -13,6 +13,7 @@ import { nowIso } from '../ids.ts';
 import { ROLES, type Role } from '../policy/policy.ts';
 import { seedDemoIncident } from '../../modules/incidents/incident-demo.ts';
 import { seedDemoEnquiries } from '../../modules/enquiries/enquiry-demo.ts';
+import { seedDemoReplyTemplates } from '../../modules/enquiries/reply-template-demo.ts';
 
 export const DEMO_ORGANISATIONS: Array<Omit<accounts.Organisation, 'id'>> = [
   {
@@ -140,6 +141,7 @@ export async function seedDemo(db: Kysely<DB>, options: { sessionSecret: string 
     }
     await seedDemoIncident(trx, bySlug);
     await seedDemoEnquiries(trx, bySlug);
+    await seedDemoReplyTemplates(trx, bySlug);
     const after = (await accounts.listOrganisations(trx)).length;
     return { organisationsCreated: after - before, credentials };
   });
