@@ -5,6 +5,7 @@
 // axe runs on every page.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import nodemailer from 'nodemailer';
 import { waitFor } from '../../src/platform/jobs/test-fixtures/wait-for.ts';
 import { signInAsDemo } from './support/demo-sign-in.ts';
 import { describeJourneys, JOURNEY_TIMEOUT_MS } from './support/e2e-suite.ts';
@@ -132,6 +133,32 @@ describeJourneys('enquiry replies journey', (e2e) => {
         assert.match(reply.text, /^Dear Alex Resident,\n\nThank you for your patience, Alex Resident\.\n\n/);
         assert.match(reply.text, /Verification reference: WR-[A-Z2-7]{8}\n/);
         assert.doesNotMatch(reply.text, /payslips/, 'what the resident wrote is not repeated back');
+
+        // The resident answers the reply from their mail program (a real SMTP exchange with the
+        // app's listener), and the answer joins the same case, which is open again.
+        const replyId = reply.header('message-id') ?? '';
+        await nodemailer
+          .createTransport({ host: '127.0.0.1', port: server.mailInPort, secure: false, ignoreTLS: true })
+          .sendMail({
+            from: `"Alex Resident" <${RESIDENT}>`,
+            to: reply.header('reply-to') ?? '',
+            subject: `Re: ${subject}`,
+            text: 'Thank you. I will wait for your letter about my housing application.',
+            inReplyTo: replyId,
+            references: [ack.header('message-id') ?? '', replyId],
+          });
+        await waitFor('the answer to be processed', async () => {
+          const row = await server.database.db
+            .selectFrom('inbound_mail')
+            .select('status')
+            .where('subject', '=', `Re: ${subject}`)
+            .executeTakeFirst();
+          return row?.status === 'processed' ? row : undefined;
+        });
+        await journey.goto(new URL(journey.page.url()).pathname);
+        const answered = await new PageAt(journey, `Enquiry ${reference}`, CASE_PAGE).check();
+        assert.match(await answered.page.locator('[data-qa="entries"]').innerText(), /I will wait for your letter/);
+        assert.match(await answered.page.locator('[data-qa="case-record"]').innerText(), /In progress/);
 
         // Many at once: every open suspicious-call enquiry with the "it was not us" answer.
         await journey.goto('/staff/enquiries');
