@@ -1,8 +1,8 @@
 // Issue 4's journey, replies: a comms officer approves a reply template written by a colleague; a
 // resident sends the contact form; an agent answers the case with that template and the resident
 // gets the email over SMTP, with the reference in the subject and threaded under the
-// acknowledgement; then the agent answers every suspicious-call enquiry at once with a bulk reply.
-// axe runs on every page.
+// acknowledgement; the resident answers it by SMTP and the answer joins the same case; then the
+// agent answers every suspicious-call enquiry at once with a bulk reply. axe runs on every page.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import nodemailer from 'nodemailer';
