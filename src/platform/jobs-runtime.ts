@@ -14,6 +14,7 @@ import { InboundMailboxes } from './mail-in/inbound-mailboxes.ts';
 import { registerSmsJobs } from './sms/sms-jobs.ts';
 import { createSmsSender, type SmsSender } from './sms/sms-sender.ts';
 import { registerSubscriptionJobs } from '../modules/subscriptions/subscription-jobs.ts';
+import { registerEnquiryRetention, requestRetention } from '../modules/enquiries/enquiry-retention.ts';
 import { registerEnquiryReplyJobs } from '../modules/enquiries/enquiry-reply-jobs.ts';
 
 export interface PlatformJobDeps {
@@ -37,6 +38,7 @@ export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
   });
   // Capabilities.
   registerSubscriptionJobs(handlers, { smsAvailable: deps.smsSender !== undefined });
+  registerEnquiryRetention(handlers);
   registerEnquiryReplyJobs(handlers);
   return handlers;
 }
@@ -48,7 +50,11 @@ export function startPlatformWorker(
   deps: PlatformJobDeps,
 ): { stop(): Promise<void> } {
   const worker = startJobWorker({ database, handlers: createJobHandlers(deps), logger });
-  const schedule = scheduleHousekeeping(database.db, (err) => logger.error({ err }, 'could not request housekeeping'));
+  const schedule = scheduleHousekeeping(
+    database.db,
+    (err) => logger.error({ err }, 'could not request a recurring job'),
+    [requestRetention],
+  );
   const imapPolls = scheduleImapPolls(database.db, deps.mailIn?.imap ?? [], deps.mailIn?.imapPollSeconds ?? 60, (err) =>
     logger.error({ err }, 'could not request IMAP polls'),
   );

@@ -389,3 +389,82 @@ export async function findCaseByMessageIds(
     .executeTakeFirst();
   return row ? findCase(db, row.id) : undefined;
 }
+
+/** Every council's retention period, in days. */
+export async function retentionPeriods(
+  db: Executor,
+): Promise<Array<{ organisationId: string; retentionDays: number }>> {
+  const rows = await db.selectFrom('enquiry_settings').select(['organisation_id', 'retention_days']).execute();
+  return rows.map((r) => ({ organisationId: r.organisation_id, retentionDays: Number(r.retention_days) }));
+}
+
+/** A council's finished (resolved or closed) cases that finished before `closedBefore` and still hold personal data. */
+export async function casesPastRetention(
+  db: Executor,
+  organisationId: string,
+  closedBefore: string,
+  limit: number,
+): Promise<Array<{ id: string; reference: string }>> {
+  return db
+    .selectFrom('enquiry_cases')
+    .select(['id', 'reference'])
+    .where('organisation_id', '=', organisationId)
+    .where('status', 'in', ['resolved', 'closed'])
+    .where('closed_at', '<', closedBefore)
+    .where('anonymised_at', 'is', null)
+    .orderBy('closed_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
+export async function countCasesPastRetention(
+  db: Executor,
+  organisationId: string,
+  closedBefore: string,
+): Promise<number> {
+  const row = await db
+    .selectFrom('enquiry_cases')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('organisation_id', '=', organisationId)
+    .where('status', 'in', ['resolved', 'closed'])
+    .where('closed_at', '<', closedBefore)
+    .where('anonymised_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export const REMOVED = '[Removed under the council’s retention policy]';
+
+/**
+ * Removes the personal data from cases, keeping what statistics need (reference, council, topic,
+ * channel, priority, status and times), and returns the ids of the stored emails they came from.
+ */
+export async function anonymiseCases(db: Executor, caseIds: readonly string[], at: string): Promise<string[]> {
+  if (caseIds.length === 0) return [];
+  const entries = await db.selectFrom('enquiry_entries').select('details').where('case_id', 'in', caseIds).execute();
+  const mailIds = entries
+    .map((e) => (JSON.parse(e.details) as { inboundMailId?: unknown }).inboundMailId)
+    .filter((id): id is string => typeof id === 'string');
+  await db
+    .updateTable('enquiry_entries')
+    .set({ subject: null, body: REMOVED, email_message_id: null, details: '{}', author_label: 'Removed' })
+    .where('case_id', 'in', caseIds)
+    .execute();
+  await db
+    .updateTable('enquiry_cases')
+    .set({
+      summary: REMOVED,
+      resident_name: null,
+      resident_email: null,
+      resident_phone: null,
+      resident_address: null,
+      support_needs: null,
+      priority_reasons: '[]',
+      anonymised_at: at,
+      updated_at: at,
+    })
+    .where('id', 'in', caseIds)
+    .execute();
+  return [...new Set(mailIds)];
+}

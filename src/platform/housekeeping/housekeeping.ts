@@ -55,10 +55,19 @@ export async function requestHousekeeping(db: Kysely<DB>, at = nowIso()): Promis
   });
 }
 
-/** Requests housekeeping now and every ten minutes (one job per hour results). */
-export function scheduleHousekeeping(db: Kysely<DB>, onError: (err: unknown) => void): { stop(): void } {
+/**
+ * Requests housekeeping now and every ten minutes (one job per hour results), and with it any other
+ * recurring job a capability asks for (`alsoRequest`: each makes its own idempotent request, such as
+ * one retention run a day).
+ */
+export function scheduleHousekeeping(
+  db: Kysely<DB>,
+  onError: (err: unknown) => void,
+  alsoRequest: ReadonlyArray<(db: Kysely<DB>) => Promise<unknown>> = [],
+): { stop(): void } {
   const tick = () => {
     requestHousekeeping(db).catch(onError);
+    for (const request of alsoRequest) request(db).catch(onError);
   };
   tick();
   const timer = setInterval(tick, 10 * 60_000);

@@ -319,3 +319,13 @@ export async function listInboundMail(
   ]);
   return { mail: rows.map(toSummary), total: toCount(total?.count as string | number | undefined) };
 }
+
+/**
+ * Deletes stored messages (raw bytes and all) when the records made from them are deleted or
+ * anonymised under a retention policy. Returns how many were deleted.
+ */
+export async function deleteInboundMail(db: Executor, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const result = await db.deleteFrom('inbound_mail').where('id', 'in', ids).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
