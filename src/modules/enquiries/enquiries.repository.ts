@@ -468,3 +468,13 @@ export async function anonymiseCases(db: Executor, caseIds: readonly string[], a
     .execute();
   return [...new Set(mailIds)];
 }
+
+export async function listSettings(db: Executor): Promise<EnquirySettings[]> {
+  const rows = await db.selectFrom('enquiry_settings').selectAll().execute();
+  return rows.map((row) => ({
+    organisationId: row.organisation_id,
+    referencePrefix: row.reference_prefix,
+    enquiryAddresses: JSON.parse(row.enquiry_addresses) as string[],
+    retentionDays: Number(row.retention_days),
+  }));
+}

@@ -421,4 +421,64 @@ describeEachDatabase('resident enquiries', (database) => {
       .executeTakeFirstOrThrow();
     assert.match(audit.details, new RegExp(second.reference));
   });
+
+  test('an incident manager changes the council’s enquiry settings; clashes with another council are refused; audited', async () => {
+    const manager = await staff(wcc, 'incident-manager');
+    const list = await manager.get('/staff/enquiries/settings');
+    assert.equal(list.statusCode, 200);
+    assert.match(list.body, /cyberenquiry@westminster.gov.uk/);
+    const path = `/staff/enquiries/settings/${wcc}`;
+    await manager.get(path);
+    const bad = await manager.post(path, {
+      referencePrefix: 'W1',
+      enquiryAddresses: 'not an address',
+      retentionDays: '5',
+    });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /<a href="#referencePrefix">Enter 2 to 5 letters/);
+    assert.match(bad.body, /<a href="#enquiryAddresses">These are not email addresses: not, an, address<\/a>/);
+    assert.match(
+      bad.body,
+      /<a href="#retentionDays">Enter the retention period as a whole number of days from 30 to 3,650<\/a>/,
+    );
+    const clash = await manager.post(path, {
+      referencePrefix: 'rbkc',
+      enquiryAddresses: 'cyberenquiry@westminster.gov.uk',
+      retentionDays: '365',
+    });
+    assert.equal(clash.statusCode, 400);
+    assert.match(clash.body, /Another council’s references start with these letters/);
+    const saved = await manager.post(path, {
+      referencePrefix: 'wcc',
+      enquiryAddresses: 'cyberenquiry@westminster.gov.uk\nCyber.Help@Westminster.gov.uk',
+      retentionDays: '365',
+    });
+    assert.equal(saved.statusCode, 303);
+    const settings = await database()
+      .db.selectFrom('enquiry_settings')
+      .selectAll()
+      .where('organisation_id', '=', wcc)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(JSON.parse(settings.enquiry_addresses), [
+      'cyberenquiry@westminster.gov.uk',
+      'cyber.help@westminster.gov.uk',
+    ]);
+    assert.equal(Number(settings.retention_days), 365);
+    const audit = await database()
+      .db.selectFrom('audit_events')
+      .select('details')
+      .where('action', '=', 'enquiry.settings-changed')
+      .executeTakeFirstOrThrow();
+    assert.equal(JSON.parse(audit.details).after.retentionDays, 365);
+
+    const agent = await staff(wcc, 'agent');
+    assert.equal((await agent.get('/staff/enquiries/settings')).statusCode, 403);
+    const otherManager = await staff(rbkc, 'incident-manager');
+    await otherManager.get('/staff/enquiries/settings');
+    assert.equal((await otherManager.get(path)).statusCode, 404);
+    assert.equal(
+      (await otherManager.post(path, { referencePrefix: 'XYZ', enquiryAddresses: '', retentionDays: '30' })).statusCode,
+      404,
+    );
+  });
 });

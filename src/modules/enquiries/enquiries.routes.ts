@@ -31,6 +31,7 @@ import {
   validateCall,
   type CallAnswers,
 } from './enquiry-calls.ts';
+import type { SettingsAnswers } from './enquiry-settings.ts';
 import { TARGET_STATE_TEXT, targetState } from './enquiry-targets.ts';
 import { createEnquiriesService, STATUSES, type QueueFilter } from './enquiries.service.ts';
 
@@ -207,9 +208,62 @@ export async function enquiriesRoutes(app: FastifyInstance, opts: EnquiriesRoute
       pages: Math.max(1, Math.ceil(result.total / result.pageSize)),
       pageQuery: params.toString(),
       mayHandle: organisationsWhere(principal, 'enquiry.handle').length > 0,
+      mayConfigure: organisationsWhere(principal, 'enquiry.configure').length > 0,
       mayReply: organisationsWhere(principal, 'enquiry.handle').length > 0,
     });
   });
+
+  // Each council's enquiry settings.
+  app.get('/staff/enquiries/settings', { preHandler: requireStaff('enquiry.configure') }, async (request, reply) =>
+    reply.render('enquiries/views/staff-settings.njk', {
+      pageTitle: 'Enquiry settings',
+      councils: await service.settingsFor(request.staff!.principal),
+      banner: (request.query as { done?: string }).done === 'saved',
+    }),
+  );
+
+  const renderSettingsForm = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    values: SettingsAnswers | undefined,
+    errors: FieldError[] = [],
+  ) => {
+    const organisationId = (request.params as { organisationId: string }).organisationId;
+    const found = (await service.settingsFor(request.staff!.principal)).find((c) => c.council.id === organisationId);
+    if (!found) return reply.sendProblemOrPage(notFound);
+    return reply.code(errors.length ? 400 : 200).render('enquiries/views/staff-settings-form.njk', {
+      pageTitle: `Enquiry settings for ${found.council.name}`,
+      council: found.council,
+      values: values ?? {
+        referencePrefix: found.settings.referencePrefix,
+        enquiryAddresses: found.settings.enquiryAddresses.join('\n'),
+        retentionDays: String(found.settings.retentionDays),
+      },
+      errors,
+    });
+  };
+
+  app.get(
+    '/staff/enquiries/settings/:organisationId',
+    { preHandler: requireStaff('enquiry.configure') },
+    (request, reply) => renderSettingsForm(request, reply, undefined),
+  );
+
+  app.post(
+    '/staff/enquiries/settings/:organisationId',
+    { preHandler: requireStaff('enquiry.configure') },
+    async (request, reply) => {
+      const values: SettingsAnswers = {
+        referencePrefix: formText(request.body, 'referencePrefix', 20),
+        enquiryAddresses: formText(request.body, 'enquiryAddresses', 6000),
+        retentionDays: formText(request.body, 'retentionDays', 10),
+      };
+      const organisationId = (request.params as { organisationId: string }).organisationId;
+      const result = await service.saveSettings(request.staff!.principal, actorOf(request), organisationId, values);
+      if (!result.ok) return renderSettingsForm(request, reply, values, result.errors);
+      return reply.redirect('/staff/enquiries/settings?done=saved', 303);
+    },
+  );
 
   // Helpline calls: one page, built to be filled in while talking.
   const renderCall = async (

@@ -4,7 +4,11 @@
 // (they act for themselves), and nothing here logs what a resident wrote.
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { listStaffInOrganisations, type Organisation } from '../../platform/accounts/accounts.repository.ts';
+import {
+  listOrganisations,
+  listStaffInOrganisations,
+  type Organisation,
+} from '../../platform/accounts/accounts.repository.ts';
 import { recordAudit, type AuditActor } from '../../platform/audit/audit.service.ts';
 import type { DB, EnquiryPriority, EnquiryStatus, EnquiryTopic } from '../../platform/db/schema.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
@@ -24,12 +28,15 @@ import {
 import { newReference, normaliseReference, prefixFromName } from './enquiry-reference.ts';
 import { CALL_OUTCOMES, type ValidCall } from './enquiry-calls.ts';
 import { dueAtFor } from './enquiry-targets.ts';
+import { validateSettings, type SettingsAnswers } from './enquiry-settings.ts';
 import { triage } from './enquiry-triage.ts';
 import * as repo from './enquiries.repository.ts';
 
 /** How long web-form answers wait to be checked and sent. */
 const DRAFT_HOURS = 2;
 const HOUR = 3_600_000;
+/** Two years, until a council sets its own: a common retention period for council contact records. */
+export const DEFAULT_RETENTION_DAYS = 730;
 
 export const STATUSES: ReadonlyArray<{ value: EnquiryStatus; text: string; open: boolean }> = [
   { value: 'new', text: 'New', open: true },
@@ -720,7 +727,83 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
     return { ok: true, intoId: into.id };
   }
 
-  return { saveDraft, draft, submit, queue, view, addNote, setStatus, assign, logCall, mergeTarget, merge };
+  /** The enquiry settings of each council the person may configure (defaults where none are saved). */
+  async function settingsFor(
+    principal: Principal,
+  ): Promise<Array<{ council: Organisation; settings: repo.EnquirySettings; saved: boolean }>> {
+    const mine = organisationsWhere(principal, 'enquiry.configure');
+    const saved = await repo.listSettings(db);
+    const councils = (await listOrganisations(db, 'council')).filter((o) => mine.includes(o.id));
+    return councils.map((council) => {
+      const found = saved.find((s) => s.organisationId === council.id);
+      return {
+        council,
+        saved: found !== undefined,
+        settings: found ?? {
+          organisationId: council.id,
+          referencePrefix: prefixFromName(council.name),
+          enquiryAddresses: [],
+          retentionDays: DEFAULT_RETENTION_DAYS,
+        },
+      };
+    });
+  }
+
+  /** Changes a council's enquiry settings, if nobody else uses its letters or addresses. Audited. */
+  async function saveSettings(
+    principal: Principal,
+    actor: AuditActor,
+    organisationId: string,
+    answers: SettingsAnswers,
+  ): Promise<{ ok: true } | { ok: false; errors: FieldError[] }> {
+    if (!isId(organisationId) || !can(principal, 'enquiry.configure', { organisationId })) {
+      throw new HttpProblem(404, 'Page not found');
+    }
+    const checked = validateSettings(answers);
+    if (!checked.ok) return checked;
+    const next = { organisationId, ...checked.settings };
+    const others = (await repo.listSettings(db)).filter((s) => s.organisationId !== organisationId);
+    const errors: FieldError[] = [];
+    if (others.some((s) => s.referencePrefix === next.referencePrefix)) {
+      errors.push({
+        text: 'Another council’s references start with these letters: choose others',
+        href: '#referencePrefix',
+      });
+    }
+    const taken = next.enquiryAddresses.filter((a) => others.some((s) => s.enquiryAddresses.includes(a)));
+    if (taken.length > 0) {
+      errors.push({ text: `Another council already takes mail for ${taken.join(', ')}`, href: '#enquiryAddresses' });
+    }
+    if (errors.length > 0) return { ok: false, errors };
+    const before = await repo.findSettings(db, organisationId);
+    await db.transaction().execute(async (trx) => {
+      await repo.upsertSettings(trx, next, nowIso());
+      await recordAudit(trx, actor, {
+        action: 'enquiry.settings-changed',
+        organisationId,
+        targetType: 'organisation',
+        targetId: organisationId,
+        details: { before: before ?? null, after: next },
+      });
+    });
+    return { ok: true };
+  }
+
+  return {
+    saveDraft,
+    draft,
+    submit,
+    queue,
+    view,
+    addNote,
+    setStatus,
+    assign,
+    logCall,
+    mergeTarget,
+    merge,
+    settingsFor,
+    saveSettings,
+  };
 }
 
 class AlreadySent extends Error {}

@@ -5,16 +5,13 @@ import type { Transaction } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
 import { nowIso } from '../../platform/ids.ts';
 import * as repo from './enquiries.repository.ts';
-import { openCase, type NewCaseInput } from './enquiries.service.ts';
+import { DEFAULT_RETENTION_DAYS, openCase, type NewCaseInput } from './enquiries.service.ts';
 
 const SETTINGS: Array<{ slug: string; prefix: string; addresses: string[] }> = [
   { slug: 'westminster', prefix: 'WCC', addresses: ['cyberenquiry@westminster.gov.uk'] },
   { slug: 'kensington-chelsea', prefix: 'RBKC', addresses: [] },
   { slug: 'hammersmith-fulham', prefix: 'LBHF', addresses: [] },
 ];
-
-/** Two years: a common retention period for council contact records. */
-const DEMO_RETENTION_DAYS = 730;
 
 type DemoCase = Omit<NewCaseInput, 'organisationId' | 'first'> & { body: string; hoursAgo: number };
 
@@ -95,7 +92,7 @@ export async function seedDemoEnquiries(
         organisationId,
         referencePrefix: s.prefix,
         enquiryAddresses: s.addresses,
-        retentionDays: DEMO_RETENTION_DAYS,
+        retentionDays: DEFAULT_RETENTION_DAYS,
       },
       nowIso(),
     );

@@ -30,6 +30,7 @@ const TABLE: Record<Action, Record<Role, boolean>> = {
   'public-contact.manage': { admin: false, 'incident-manager': true,  comms: false, agent: false, analyst: false, dpo: false, partner: false },
   'enquiry.read':          { admin: false, 'incident-manager': true,  comms: false, agent: true,  analyst: false, dpo: true,  partner: false },
   'enquiry.handle':        { admin: false, 'incident-manager': false, comms: false, agent: true,  analyst: false, dpo: false, partner: false },
+  'enquiry.configure':     { admin: true,  'incident-manager': true,  comms: false, agent: false, analyst: false, dpo: false, partner: false },
   'reply-template.manage': { admin: false, 'incident-manager': false, comms: true,  agent: false, analyst: false, dpo: false, partner: false },
   'report.read':           { admin: false, 'incident-manager': true,  comms: false, agent: false, analyst: true,  dpo: false, partner: false },
   'report.triage':         { admin: false, 'incident-manager': false, comms: false, agent: false, analyst: true,  dpo: false, partner: false },

@@ -59,6 +59,8 @@ export const ACTIONS = {
   'public-contact.manage': ['incident-manager'],
   'enquiry.read': ['agent', 'incident-manager', 'dpo'],
   'enquiry.handle': ['agent'],
+  // A council's enquiry addresses, reference letters and retention period.
+  'enquiry.configure': ['admin', 'incident-manager'],
   'reply-template.manage': ['comms'],
   'report.read': ['analyst', 'incident-manager'],
   'report.triage': ['analyst'],
