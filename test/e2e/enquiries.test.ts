@@ -130,6 +130,12 @@ describeJourneys('resident enquiry journey', (e2e) => {
           /The care agency says they have not been paid either/,
           'the emailed reply joined the case',
         );
+
+        // The dashboard: the chart is an SVG image with a table of the same figures.
+        await journey.goto('/staff/enquiries/dashboard');
+        const dashboard = await new PageAt(journey, 'Enquiries dashboard', '/staff/enquiries/dashboard').check();
+        assert.equal(await dashboard.page.locator('svg[role="img"]').count(), 1);
+        assert.match(await dashboard.page.locator('[data-qa="open-by-age"]').innerText(), /Urgent/);
       }),
   );
 });

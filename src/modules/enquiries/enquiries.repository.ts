@@ -478,3 +478,42 @@ export async function listSettings(db: Executor): Promise<EnquirySettings[]> {
     retentionDays: Number(row.retention_days),
   }));
 }
+
+/** What the dashboard counts: every open case, and every case opened or answered since `since`. */
+export async function dashboardCases(
+  db: Executor,
+  organisationIds: readonly string[],
+  since: string,
+): Promise<
+  Array<{
+    priority: EnquiryPriority;
+    status: EnquiryStatus;
+    openedVia: EnquiryCasesTable['opened_via'];
+    createdAt: string;
+    dueAt: string;
+    firstResponseAt: string | null;
+  }>
+> {
+  if (organisationIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('enquiry_cases')
+    .select(['priority', 'status', 'opened_via', 'created_at', 'due_at', 'first_response_at'])
+    .where('organisation_id', 'in', organisationIds)
+    .where('merged_into_case_id', 'is', null)
+    .where((eb) =>
+      eb.or([
+        eb('status', 'in', ['new', 'in-progress', 'waiting']),
+        eb('created_at', '>=', since),
+        eb('first_response_at', '>=', since),
+      ]),
+    )
+    .execute();
+  return rows.map((r) => ({
+    priority: r.priority,
+    status: r.status,
+    openedVia: r.opened_via,
+    createdAt: r.created_at,
+    dueAt: r.due_at,
+    firstResponseAt: r.first_response_at,
+  }));
+}

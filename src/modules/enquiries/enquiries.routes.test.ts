@@ -481,4 +481,21 @@ describeEachDatabase('resident enquiries', (database) => {
       404,
     );
   });
+
+  test('the dashboard shows the council’s counts to those who read its enquiries', async () => {
+    const agent = await staff(wcc, 'agent');
+    const page = await agent.get('/staff/enquiries/dashboard');
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /Enquiries dashboard/);
+    assert.match(page.body, /<svg [^>]*role="img"/);
+    assert.match(page.body, /data-qa="volume"/);
+    const overdue = Number(/data-qa="overdue">(\d+)</.exec(page.body)?.[1]);
+    assert.ok(Number.isInteger(overdue));
+    const theirs = await staff(rbkc, 'agent');
+    const other = await theirs.get('/staff/enquiries/dashboard');
+    assert.match(other.body, /data-qa="open-by-age"/);
+    // RBKC has no cases in these tests: every count on its dashboard is 0.
+    assert.doesNotMatch(/data-qa="open-by-age"[\s\S]*?<\/table>/.exec(other.body)?.[0] ?? '', />[1-9]\d*</);
+    assert.equal((await (await staff(wcc, 'comms')).get('/staff/enquiries/dashboard')).statusCode, 403);
+  });
 });

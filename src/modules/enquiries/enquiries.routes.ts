@@ -31,6 +31,7 @@ import {
   validateCall,
   type CallAnswers,
 } from './enquiry-calls.ts';
+import { AGE_BUCKETS, CHANNELS, volumeChartSvg } from './enquiry-dashboard.ts';
 import type { SettingsAnswers } from './enquiry-settings.ts';
 import { TARGET_STATE_TEXT, targetState } from './enquiry-targets.ts';
 import { createEnquiriesService, STATUSES, type QueueFilter } from './enquiries.service.ts';
@@ -210,6 +211,24 @@ export async function enquiriesRoutes(app: FastifyInstance, opts: EnquiriesRoute
       mayHandle: organisationsWhere(principal, 'enquiry.handle').length > 0,
       mayConfigure: organisationsWhere(principal, 'enquiry.configure').length > 0,
       mayReply: organisationsWhere(principal, 'enquiry.handle').length > 0,
+    });
+  });
+
+  app.get('/staff/enquiries/dashboard', { preHandler: requireStaff('enquiry.read') }, async (request, reply) => {
+    const principal = request.staff!.principal;
+    const councilIds = organisationsWhere(principal, 'enquiry.read');
+    const councils = (await listOrganisations(db)).filter((o) => councilIds.includes(o.id));
+    const wanted = (request.query as { council?: string }).council;
+    const council = councils.find((c) => c.id === wanted);
+    const data = await service.dashboard(principal, council?.id);
+    return reply.render('enquiries/views/staff-dashboard.njk', {
+      pageTitle: 'Enquiries dashboard',
+      councils,
+      council,
+      data,
+      ageBuckets: AGE_BUCKETS,
+      channels: CHANNELS,
+      chart: volumeChartSvg(data.days),
     });
   });
 

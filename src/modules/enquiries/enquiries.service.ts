@@ -28,6 +28,7 @@ import {
 import { newReference, normaliseReference, prefixFromName } from './enquiry-reference.ts';
 import { CALL_OUTCOMES, type ValidCall } from './enquiry-calls.ts';
 import { dueAtFor } from './enquiry-targets.ts';
+import { buildDashboard } from './enquiry-dashboard.ts';
 import { validateSettings, type SettingsAnswers } from './enquiry-settings.ts';
 import { triage } from './enquiry-triage.ts';
 import * as repo from './enquiries.repository.ts';
@@ -727,6 +728,14 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
     return { ok: true, intoId: into.id };
   }
 
+  /** The dashboard for the councils the person reads enquiries for (or one of them). Counts only: not audited as a read of personal data. */
+  async function dashboard(principal: Principal, organisationId: string | undefined, now = new Date()) {
+    const mine = readable(principal);
+    const organisationIds = organisationId ? mine.filter((id) => id === organisationId) : mine;
+    const since = new Date(now.getTime() - 30 * 24 * HOUR).toISOString();
+    return buildDashboard(await repo.dashboardCases(db, organisationIds, since), now);
+  }
+
   /** The enquiry settings of each council the person may configure (defaults where none are saved). */
   async function settingsFor(
     principal: Principal,
@@ -803,6 +812,7 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
     merge,
     settingsFor,
     saveSettings,
+    dashboard,
   };
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EMPTY_CALL, parseTime, validateCall } from './enquiry-calls.ts';
+import { buildDashboard, volumeChartSvg } from './enquiry-dashboard.ts';
 import { EMPTY_ANSWERS, normaliseUkPhone, validateEnquiry } from './enquiry-form.ts';
 import {
   newReference,
@@ -177,4 +178,57 @@ test('a call needs notes and an outcome; a new case also needs a name, a way to 
   assert.deepEqual(parseTime('12am'), { hour: 0, minute: 0 });
   assert.deepEqual(parseTime('9.05'), { hour: 9, minute: 5 });
   assert.equal(parseTime('13pm'), undefined);
+});
+
+test('the dashboard counts open cases by priority and age, the targets, and each day’s cases by channel', () => {
+  const now = new Date('2026-11-27T12:00:00Z');
+  const at = (hoursAgo: number) => new Date(now.getTime() - hoursAgo * 3_600_000).toISOString();
+  const data = buildDashboard(
+    [
+      { priority: 'urgent', status: 'new', openedVia: 'web', createdAt: at(2), dueAt: at(-2), firstResponseAt: null },
+      {
+        priority: 'urgent',
+        status: 'in-progress',
+        openedVia: 'phone',
+        createdAt: at(30),
+        dueAt: at(26),
+        firstResponseAt: null,
+      },
+      {
+        priority: 'standard',
+        status: 'waiting',
+        openedVia: 'email',
+        createdAt: at(24 * 10),
+        dueAt: at(24 * 7),
+        firstResponseAt: at(24 * 6),
+      },
+      {
+        priority: 'standard',
+        status: 'closed',
+        openedVia: 'web',
+        createdAt: at(48),
+        dueAt: at(-24),
+        firstResponseAt: at(47),
+      },
+    ],
+    now,
+  );
+  assert.deepEqual(data.open, [
+    { priority: 'urgent', counts: [1, 1, 0, 0], total: 2 },
+    { priority: 'standard', counts: [0, 0, 0, 1], total: 1 },
+  ]);
+  assert.deepEqual(data.targets, { overdueNow: 1, answeredInTime: 1, answeredLate: 1, days: 30 });
+  assert.equal(data.days.length, 14);
+  assert.deepEqual(data.days.at(-1), {
+    date: '2026-11-27',
+    label: '27 Nov',
+    counts: { web: 1, email: 0, phone: 0 },
+    total: 1,
+  });
+  assert.deepEqual(data.days.at(-2)?.counts, { web: 0, email: 0, phone: 1 });
+  const svg = volumeChartSvg(data.days);
+  assert.match(svg, /^<svg [^>]*role="img" aria-labelledby="volume-title volume-desc"/);
+  assert.match(svg, /<desc id="volume-desc">4 enquiries in the last 14 days/);
+  assert.equal((svg.match(/<rect /g) ?? []).length, 4, 'one bar part per day and channel with cases');
+  assert.doesNotMatch(svg, /style=/, 'no style attributes: the CSP forbids them');
 });
