@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { findOrganisationBySlug } from '../../platform/accounts/accounts.repository.ts';
 import { describeEachDatabase } from '../../platform/db/test-databases.ts';
@@ -9,6 +14,7 @@ import { startJobWorker, type JobWorker } from '../../platform/jobs/job-worker.t
 import { createMemoryLogger } from '../../platform/jobs/test-fixtures/memory-logger.ts';
 import { waitFor } from '../../platform/jobs/test-fixtures/wait-for.ts';
 import { registerMailInProcessing } from '../../platform/mail-in/inbound-mail-processing.ts';
+import { importMailFile } from '../../platform/mail-in/mail-import.ts';
 import { InboundMailboxes } from '../../platform/mail-in/inbound-mailboxes.ts';
 import { startSmtpListener, type SmtpListener } from '../../platform/mail-in/smtp-listener.ts';
 import {
@@ -196,5 +202,60 @@ describeEachDatabase('the enquiry mailbox', (database) => {
       .where('id', '=', auto.id)
       .executeTakeFirstOrThrow();
     assert.match(Buffer.from(raw.raw).toString('utf8'), /I am away until Monday/);
+  });
+
+  test('malformed mail (broken MIME, unknown charset, NUL bytes, no headers, a 20 MB attachment) becomes a case or a rejection with a reason, and the raw message is always kept', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'wardroom-mail-'));
+    const big = Buffer.concat([
+      Buffer.from(
+        'From: big@example.com\r\nTo: cyberenquiry@westminster.gov.uk\r\nSubject: Scans of my letters\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nPlease see the attached scans.\r\n--b\r\nContent-Type: application/pdf; name="scans.pdf"\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename="scans.pdf"\r\n\r\n',
+      ),
+      Buffer.from(
+        randomBytes(15 * 1024 * 1024)
+          .toString('base64')
+          .replace(/.{76}/g, '$&\r\n'),
+      ),
+      Buffer.from('\r\n--b--\r\n'),
+    ]);
+    writeFileSync(path.join(dir, 'big.eml'), big);
+    const fixtures = [
+      'broken-boundary.eml',
+      'unknown-charset.eml',
+      'nul-bytes.eml',
+      'no-headers.eml',
+      'html-only-script.eml',
+    ].map((f) => fileURLToPath(new URL(`../../platform/mail-in/test-fixtures/${f}`, import.meta.url)));
+    const mailboxes = new InboundMailboxes().register(createEnquiryMailbox({ publicBaseUrl: 'http://localhost:3000' }));
+    for (const file of [...fixtures, path.join(dir, 'big.eml')]) {
+      const result = await importMailFile({ db: database().db, mailboxes, maxBytes: 25 * 1024 * 1024 }, file, {
+        to: [MAILBOX],
+      });
+      assert.ok(!('error' in result), `${file}: ${'error' in result ? result.error : ''}`);
+      if ('error' in result) continue;
+      assert.ok(
+        ['processed', 'rejected'].includes(result.status),
+        `${path.basename(file)}: ${result.status} ${result.reason}`,
+      );
+      if (result.status === 'rejected') assert.ok(result.reason, `${path.basename(file)} says why`);
+      else assert.equal(result.produced[0]?.kind, 'enquiry-case');
+      const stored = await database()
+        .db.selectFrom('inbound_mail')
+        .select(['raw', 'size'])
+        .where('id', '=', result.mailId)
+        .executeTakeFirstOrThrow();
+      const original = readFileSync(file);
+      assert.ok(Buffer.from(stored.raw).equals(original), `${path.basename(file)} kept byte for byte`);
+    }
+    const bigCase = await database()
+      .db.selectFrom('enquiry_cases')
+      .select('id')
+      .where('summary', '=', 'Scans of my letters')
+      .executeTakeFirstOrThrow();
+    const [entry] = await entriesOf(bigCase.id);
+    const attachment = JSON.parse(entry!.details).attachments[0];
+    assert.equal(attachment.filename, 'scans.pdf');
+    assert.equal(attachment.kept, false, 'over the cap: listed, its content left in the raw message');
+    assert.match(attachment.reason, /\w/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
