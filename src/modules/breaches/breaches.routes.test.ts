@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { inflateSync } from 'node:zlib';
-import { findOrganisationBySlug } from '../../platform/accounts/accounts.repository.ts';
 import { verifyAuditChain } from '../../platform/audit/audit.service.ts';
 import { describeEachDatabase } from '../../platform/db/test-databases.ts';
-import { seedDemo } from '../../platform/demo/seed-demo.ts';
 import { newId } from '../../platform/ids.ts';
 import type { Role } from '../../platform/policy/policy.ts';
-import {
-  createStaff,
-  createTestApp,
-  signIn,
-  TEST_SESSION_SECRET,
-  TestClient,
-  type TestApp,
-} from '../../platform/testing/test-app.ts';
+import { createDemoApp, type DemoApp } from '../../platform/testing/demo-app.ts';
+import { type TestClient } from '../../platform/testing/test-app.ts';
 import { insertIncident, linkOrganisation } from '../incidents/incidents.repository.ts';
 import type { IcoReport } from './ico-report.ts';
 
@@ -81,7 +73,7 @@ function recordForm(
 const hidden = (body: string, name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(body)?.[1] ?? '';
 
 describeEachDatabase('breach records, the 72-hour clock and the ICO report', (database) => {
-  let t: TestApp;
+  let t: DemoApp;
   let wcc: string;
   let rbkc: string;
   let demoIncidentId: string;
@@ -96,11 +88,7 @@ describeEachDatabase('breach records, the 72-hour clock and the ICO report', (da
   let manager: TestClient;
   let comms: TestClient;
 
-  const staffClient = async (role: Role, organisationId = wcc) => {
-    const client = new TestClient(t.app);
-    await signIn(client, await createStaff(database(), { roles: [{ organisationId, role }] }));
-    return client;
-  };
+  const staffClient = (role: Role, organisationId = wcc) => t.staffClient(role, organisationId);
   const auditActions = async (targetId: string) =>
     (
       await database()
@@ -112,12 +100,11 @@ describeEachDatabase('breach records, the 72-hour clock and the ICO report', (da
     ).map((a) => ({ action: a.action, details: JSON.parse(a.details) as Record<string, unknown> }));
 
   before(async () => {
-    t = await createTestApp(database());
+    t = await createDemoApp(database());
     const db = database().db;
-    await seedDemo(db, { sessionSecret: TEST_SESSION_SECRET });
-    wcc = (await findOrganisationBySlug(db, 'westminster'))!.id;
-    rbkc = (await findOrganisationBySlug(db, 'kensington-chelsea'))!.id;
-    demoIncidentId = (await db.selectFrom('incidents').select('id').executeTakeFirstOrThrow()).id;
+    wcc = t.organisationId('westminster');
+    rbkc = t.organisationId('kensington-chelsea');
+    demoIncidentId = t.incidentId;
     const breaches = await db.selectFrom('breach_records').select(['id', 'organisation_id']).execute();
     wccDemoBreach = breaches.find((b) => b.organisation_id === wcc)!.id;
     rbkcDemoBreach = breaches.find((b) => b.organisation_id === rbkc)!.id;

@@ -6,9 +6,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
-import { findOrganisationBySlug } from '../../platform/accounts/accounts.repository.ts';
 import { describeEachDatabase } from '../../platform/db/test-databases.ts';
-import { seedDemo } from '../../platform/demo/seed-demo.ts';
 import { JobHandlerRegistry } from '../../platform/jobs/job-handlers.ts';
 import { startJobWorker, type JobWorker } from '../../platform/jobs/job-worker.ts';
 import { createMemoryLogger } from '../../platform/jobs/test-fixtures/memory-logger.ts';
@@ -17,14 +15,7 @@ import { registerMailInProcessing } from '../../platform/mail-in/inbound-mail-pr
 import { importMailFile } from '../../platform/mail-in/mail-import.ts';
 import { InboundMailboxes } from '../../platform/mail-in/inbound-mailboxes.ts';
 import { startSmtpListener, type SmtpListener } from '../../platform/mail-in/smtp-listener.ts';
-import {
-  createStaff,
-  createTestApp,
-  signIn,
-  TEST_SESSION_SECRET,
-  TestClient,
-  type TestApp,
-} from '../../platform/testing/test-app.ts';
+import { createDemoApp, type DemoApp } from '../../platform/testing/demo-app.ts';
 import { createEnquiryMailbox } from './enquiry-mailbox.ts';
 
 const MAILBOX = 'cyberenquiry@westminster.gov.uk';
@@ -32,15 +23,14 @@ const MAILBOX = 'cyberenquiry@westminster.gov.uk';
 // Mail to a council's enquiry address, over a real SMTP exchange with the platform's listener, and
 // the platform's processing job: new cases, replies that join them, and what is turned away.
 describeEachDatabase('the enquiry mailbox', (database) => {
-  let t: TestApp;
+  let t: DemoApp;
   let listener: SmtpListener;
   let worker: JobWorker;
   let wcc: string;
 
   before(async () => {
-    t = await createTestApp(database());
-    await seedDemo(database().db, { sessionSecret: TEST_SESSION_SECRET });
-    wcc = (await findOrganisationBySlug(database().db, 'westminster'))!.id;
+    t = await createDemoApp(database());
+    wcc = t.organisationId('westminster');
     const mailboxes = new InboundMailboxes().register(createEnquiryMailbox({ publicBaseUrl: 'http://localhost:3000' }));
     listener = await startSmtpListener({
       db: database().db,
@@ -151,8 +141,7 @@ describeEachDatabase('the enquiry mailbox', (database) => {
     assert.equal(entries.filter((e) => e.kind === 'message').length, 3);
     const fromOther = entries.find((e) => e.body.includes('writing for Alex'))!;
     assert.equal(JSON.parse(fromOther.details).differentSender, 'neighbour@example.com');
-    const agent = new TestClient(t.app);
-    await signIn(agent, await createStaff(database(), { roles: [{ organisationId: wcc, role: 'agent' }] }));
+    const agent = await t.staffClient('agent', wcc);
     const page = await agent.get(`/staff/enquiries/${opened.id}`);
     assert.match(page.body, /Sent from neighbour@example.com, not the resident’s address/);
     assert.equal(

@@ -4,17 +4,9 @@ import { after, before, test } from 'node:test';
 import { inflateSync } from 'node:zlib';
 import { findOrganisationBySlug } from '../../platform/accounts/accounts.repository.ts';
 import { describeEachDatabase } from '../../platform/db/test-databases.ts';
-import { seedDemo } from '../../platform/demo/seed-demo.ts';
 import type { Role } from '../../platform/policy/policy.ts';
-import {
-  createOrganisation,
-  createStaff,
-  createTestApp,
-  signIn,
-  TEST_SESSION_SECRET,
-  TestClient,
-  type TestApp,
-} from '../../platform/testing/test-app.ts';
+import { createDemoApp, type DemoApp } from '../../platform/testing/demo-app.ts';
+import { createOrganisation } from '../../platform/testing/test-app.ts';
 import { DEMO_INCIDENT_REFERENCE } from '../incidents/incident-demo.ts';
 import { exportFileName } from './incident-timeline.routes.ts';
 import { parseTimelineQuery, validateEntry, blankEntryInput } from './incident-timeline.service.ts';
@@ -43,24 +35,19 @@ function pdfText(pdf: Buffer): string {
 }
 
 describeEachDatabase('incident timeline and decision log', (database) => {
-  let t: TestApp;
+  let t: DemoApp;
   let wcc: string;
   let incidentId: string;
   let timelineUrl: string;
   before(async () => {
-    t = await createTestApp(database());
-    await seedDemo(database().db, { sessionSecret: TEST_SESSION_SECRET });
-    wcc = (await findOrganisationBySlug(database().db, 'westminster'))!.id;
-    incidentId = (await database().db.selectFrom('incidents').select('id').executeTakeFirstOrThrow()).id;
+    t = await createDemoApp(database());
+    wcc = t.organisationId('westminster');
+    incidentId = t.incidentId;
     timelineUrl = `/staff/incidents/${incidentId}/timeline`;
   });
   after(async () => t.close());
 
-  const staffClient = async (role: Role, organisationId = wcc) => {
-    const client = new TestClient(t.app);
-    await signIn(client, await createStaff(database(), { roles: [{ organisationId, role }] }));
-    return client;
-  };
+  const staffClient = (role: Role, organisationId = wcc) => t.staffClient(role, organisationId);
   const when = { 'occurredAt-day': '3', 'occurredAt-month': '12', 'occurredAt-year': '2025', occurredTime: '10:15' };
   const entries = (kind: string) =>
     database()

@@ -2,34 +2,25 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { findOrganisationBySlug } from '../../platform/accounts/accounts.repository.ts';
 import { describeEachDatabase } from '../../platform/db/test-databases.ts';
-import { seedDemo } from '../../platform/demo/seed-demo.ts';
 import { newId, nowIso } from '../../platform/ids.ts';
 import type { Role } from '../../platform/policy/policy.ts';
 import { readPublicContentVersion } from '../../platform/public-cache/public-content.repository.ts';
-import {
-  createOrganisation,
-  createStaff,
-  createTestApp,
-  signIn,
-  TEST_SESSION_SECRET,
-  TestClient,
-  type TestApp,
-} from '../../platform/testing/test-app.ts';
+import { createDemoApp, type DemoApp } from '../../platform/testing/demo-app.ts';
+import { createOrganisation, createStaff, signIn, TestClient } from '../../platform/testing/test-app.ts';
 import * as repo from './incidents.repository.ts';
 
 describeEachDatabase('incident set-up: services, contacts, data categories and organisations', (database) => {
-  let t: TestApp;
+  let t: DemoApp;
   let wcc: string;
   let rbkc: string;
   let hf: string;
   let incidentId: string;
   before(async () => {
-    t = await createTestApp(database());
-    await seedDemo(database().db, { sessionSecret: TEST_SESSION_SECRET });
-    wcc = (await findOrganisationBySlug(database().db, 'westminster'))!.id;
-    rbkc = (await findOrganisationBySlug(database().db, 'kensington-chelsea'))!.id;
-    hf = (await findOrganisationBySlug(database().db, 'hammersmith-fulham'))!.id;
-    incidentId = (await database().db.selectFrom('incidents').select('id').executeTakeFirstOrThrow()).id;
+    t = await createDemoApp(database());
+    wcc = t.organisationId('westminster');
+    rbkc = t.organisationId('kensington-chelsea');
+    hf = t.organisationId('hammersmith-fulham');
+    incidentId = t.incidentId;
   });
   after(async () => t.close());
 

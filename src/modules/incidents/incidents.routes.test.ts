@@ -1,39 +1,25 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { findOrganisationBySlug } from '../../platform/accounts/accounts.repository.ts';
 import { describeEachDatabase } from '../../platform/db/test-databases.ts';
-import { seedDemo } from '../../platform/demo/seed-demo.ts';
-import {
-  createStaff,
-  createTestApp,
-  signIn,
-  TEST_SESSION_SECRET,
-  TestClient,
-  type TestApp,
-} from '../../platform/testing/test-app.ts';
+import { createDemoApp, type DemoApp } from '../../platform/testing/demo-app.ts';
 import type { Role } from '../../platform/policy/policy.ts';
 
 describeEachDatabase('incident record and public incident pages', (database) => {
-  let t: TestApp;
+  let t: DemoApp;
   let wcc: string;
   let rbkc: string;
   let met: string;
   let incidentId: string;
   before(async () => {
-    t = await createTestApp(database());
-    await seedDemo(database().db, { sessionSecret: TEST_SESSION_SECRET });
-    wcc = (await findOrganisationBySlug(database().db, 'westminster'))!.id;
-    rbkc = (await findOrganisationBySlug(database().db, 'kensington-chelsea'))!.id;
-    met = (await findOrganisationBySlug(database().db, 'met-police'))!.id;
-    incidentId = (await database().db.selectFrom('incidents').select('id').executeTakeFirstOrThrow()).id;
+    t = await createDemoApp(database());
+    wcc = t.organisationId('westminster');
+    rbkc = t.organisationId('kensington-chelsea');
+    met = t.organisationId('met-police');
+    incidentId = t.incidentId;
   });
   after(async () => t.close());
 
-  const staffClient = async (role: Role, organisationId = wcc) => {
-    const client = new TestClient(t.app);
-    await signIn(client, await createStaff(database(), { roles: [{ organisationId, role }] }));
-    return client;
-  };
+  const staffClient = (role: Role, organisationId = wcc) => t.staffClient(role, organisationId);
   const serviceId = async (organisationId: string, slug: string) =>
     (
       await database()

@@ -1,41 +1,28 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { findOrganisationBySlug } from '../../platform/accounts/accounts.repository.ts';
 import { describeEachDatabase } from '../../platform/db/test-databases.ts';
-import { seedDemo } from '../../platform/demo/seed-demo.ts';
 import { newId, nowIso } from '../../platform/ids.ts';
 import type { Role } from '../../platform/policy/policy.ts';
-import {
-  createStaff,
-  createTestApp,
-  signIn,
-  TEST_SESSION_SECRET,
-  TestClient,
-  type TestApp,
-} from '../../platform/testing/test-app.ts';
+import { createDemoApp, type DemoApp } from '../../platform/testing/demo-app.ts';
+import { type TestClient } from '../../platform/testing/test-app.ts';
 import { FAQ_LIMITS } from './faq.service.ts';
 
 describeEachDatabase('questions and answers on the public incident page', (database) => {
-  let t: TestApp;
+  let t: DemoApp;
   let wcc: string;
   let rbkc: string;
   let incidentId: string;
   let comms: TestClient;
   before(async () => {
-    t = await createTestApp(database());
-    await seedDemo(database().db, { sessionSecret: TEST_SESSION_SECRET });
-    wcc = (await findOrganisationBySlug(database().db, 'westminster'))!.id;
-    rbkc = (await findOrganisationBySlug(database().db, 'kensington-chelsea'))!.id;
-    incidentId = (await database().db.selectFrom('incidents').select('id').executeTakeFirstOrThrow()).id;
+    t = await createDemoApp(database());
+    wcc = t.organisationId('westminster');
+    rbkc = t.organisationId('kensington-chelsea');
+    incidentId = t.incidentId;
     comms = await staffClient('comms');
   });
   after(async () => t.close());
 
-  async function staffClient(role: Role, organisationId = wcc) {
-    const client = new TestClient(t.app);
-    await signIn(client, await createStaff(database(), { roles: [{ organisationId, role }] }));
-    return client;
-  }
+  const staffClient = (role: Role, organisationId = wcc) => t.staffClient(role, organisationId);
   const base = (council = 'westminster') => `/staff/incidents/${incidentId}/councils/${council}/faq`;
   /** The questions on a council's public page, in order. */
   const publicQuestions = async (council = 'westminster') => {
@@ -190,7 +177,7 @@ describeEachDatabase('questions and answers on the public incident page', (datab
   });
 
   test('a council has at most 30 questions', async () => {
-    const hf = (await findOrganisationBySlug(database().db, 'hammersmith-fulham'))!.id;
+    const hf = t.organisationId('hammersmith-fulham');
     const hfComms = await staffClient('comms', hf);
     const at = nowIso();
     const existing = (await entries(hf)).length;

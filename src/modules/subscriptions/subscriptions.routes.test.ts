@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
-import { findOrganisationBySlug } from '../../platform/accounts/accounts.repository.ts';
 import { describeEachDatabase } from '../../platform/db/test-databases.ts';
-import { seedDemo } from '../../platform/demo/seed-demo.ts';
 import { JobHandlerRegistry } from '../../platform/jobs/job-handlers.ts';
 import { startJobWorker, type JobWorker } from '../../platform/jobs/job-worker.ts';
 import { createMemoryLogger } from '../../platform/jobs/test-fixtures/memory-logger.ts';
@@ -17,14 +15,8 @@ import {
   type SmtpTestServer,
 } from '../../platform/mail/test-fixtures/smtp-test-server.ts';
 import type { Role } from '../../platform/policy/policy.ts';
-import {
-  createStaff,
-  createTestApp,
-  signIn,
-  TEST_SESSION_SECRET,
-  TestClient,
-  type TestApp,
-} from '../../platform/testing/test-app.ts';
+import { createDemoApp, type DemoApp } from '../../platform/testing/demo-app.ts';
+import { TestClient } from '../../platform/testing/test-app.ts';
 import { NOTIFY_SUBSCRIBERS_JOB, registerSubscriptionJobs } from './subscription-jobs.ts';
 
 const BASE = 'http://localhost:3000';
@@ -32,7 +24,7 @@ const FORM = '/westminster/cyber-incident/get-updates';
 const COUNCIL_NAME = 'Westminster City Council';
 
 describeEachDatabase('email subscriptions', (database) => {
-  let t: TestApp;
+  let t: DemoApp;
   let smtp: SmtpTestServer;
   let worker: JobWorker;
   let wcc: string;
@@ -40,17 +32,12 @@ describeEachDatabase('email subscriptions', (database) => {
   let comms: TestClient;
   let manager: TestClient;
 
-  const staffClient = async (role: Role) => {
-    const client = new TestClient(t.app);
-    await signIn(client, await createStaff(database(), { roles: [{ organisationId: wcc, role }] }));
-    return client;
-  };
+  const staffClient = (role: Role) => t.staffClient(role, wcc);
 
   before(async () => {
-    t = await createTestApp(database());
-    await seedDemo(database().db, { sessionSecret: TEST_SESSION_SECRET });
-    wcc = (await findOrganisationBySlug(database().db, 'westminster'))!.id;
-    incidentId = (await database().db.selectFrom('incidents').select('id').executeTakeFirstOrThrow()).id;
+    t = await createDemoApp(database());
+    wcc = t.organisationId('westminster');
+    incidentId = t.incidentId;
     [comms, manager] = await Promise.all([staffClient('comms'), staffClient('incident-manager')]);
     smtp = await startSmtpTestServer();
     // The platform's mail handler on a real SMTP sender, with this module's fan-out beside it.

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { findOrganisationBySlug } from '../../platform/accounts/accounts.repository.ts';
 import { describeEachDatabase } from '../../platform/db/test-databases.ts';
-import { seedDemo } from '../../platform/demo/seed-demo.ts';
 import { JobHandlerRegistry } from '../../platform/jobs/job-handlers.ts';
 import { startJobWorker, type JobWorker } from '../../platform/jobs/job-worker.ts';
 import { createMemoryLogger } from '../../platform/jobs/test-fixtures/memory-logger.ts';
@@ -18,14 +16,8 @@ import {
 import { MAX_SMS_LENGTH } from '../../platform/sms/outbound-sms.ts';
 import { registerSmsJobs } from '../../platform/sms/sms-jobs.ts';
 import { createSmsSender } from '../../platform/sms/sms-sender.ts';
-import {
-  createStaff,
-  createTestApp,
-  signIn,
-  TEST_SESSION_SECRET,
-  TestClient,
-  type TestApp,
-} from '../../platform/testing/test-app.ts';
+import { createDemoApp, type DemoApp } from '../../platform/testing/demo-app.ts';
+import { TestClient } from '../../platform/testing/test-app.ts';
 import { registerSubscriptionJobs } from './subscription-jobs.ts';
 
 const BASE = 'http://localhost:3000';
@@ -34,7 +26,7 @@ const FORM = '/westminster/cyber-incident/get-updates';
 // With GOV.UK Notify configured (a local server that speaks its API), residents may choose text
 // messages; email then goes through Notify too.
 describeEachDatabase('subscriptions by text message', (database) => {
-  let t: TestApp;
+  let t: DemoApp;
   let notify: FakeNotify;
   let worker: JobWorker;
   let wcc: string;
@@ -44,7 +36,7 @@ describeEachDatabase('subscriptions by text message', (database) => {
 
   before(async () => {
     notify = await startFakeNotify();
-    t = await createTestApp(database(), {
+    t = await createDemoApp(database(), {
       env: {
         NOTIFY_API_KEY: notify.apiKey,
         NOTIFY_BASE_URL: notify.baseUrl,
@@ -52,15 +44,9 @@ describeEachDatabase('subscriptions by text message', (database) => {
         NOTIFY_SMS_TEMPLATE_ID: GENERIC_SMS_TEMPLATE_ID,
       },
     });
-    await seedDemo(database().db, { sessionSecret: TEST_SESSION_SECRET });
-    wcc = (await findOrganisationBySlug(database().db, 'westminster'))!.id;
-    incidentId = (await database().db.selectFrom('incidents').select('id').executeTakeFirstOrThrow()).id;
-    const staff = async (role: 'comms' | 'incident-manager') => {
-      const client = new TestClient(t.app);
-      await signIn(client, await createStaff(database(), { roles: [{ organisationId: wcc, role }] }));
-      return client;
-    };
-    [comms, manager] = await Promise.all([staff('comms'), staff('incident-manager')]);
+    wcc = t.organisationId('westminster');
+    incidentId = t.incidentId;
+    [comms, manager] = await Promise.all([t.staffClient('comms'), t.staffClient('incident-manager')]);
     const handlers = new JobHandlerRegistry();
     const smsSender = createSmsSender(t.config);
     assert.ok(smsSender);
