@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { describeEachDatabase } from '../../platform/db/test-databases.ts';
 import { JobHandlerRegistry } from '../../platform/jobs/job-handlers.ts';
-import { startJobWorker, type JobWorker } from '../../platform/jobs/job-worker.ts';
+import { startTestWorker } from '../../platform/jobs/test-fixtures/test-worker.ts';
+import type { JobWorker } from '../../platform/jobs/job-worker.ts';
 import { createMemoryLogger } from '../../platform/jobs/test-fixtures/memory-logger.ts';
 import { waitFor } from '../../platform/jobs/test-fixtures/wait-for.ts';
 import { registerMailInProcessing } from '../../platform/mail-in/inbound-mail-processing.ts';
@@ -48,14 +49,7 @@ describeEachDatabase('the enquiry mailbox', (database) => {
     });
     const handlers = new JobHandlerRegistry();
     registerMailInProcessing(handlers, { mailboxes });
-    worker = startJobWorker({
-      database: database(),
-      handlers,
-      logger: createMemoryLogger(),
-      pollIntervalMs: 20,
-      leaseMs: 5000,
-      retryDelayMs: () => 50,
-    });
+    worker = startTestWorker(database(), handlers);
   });
   after(async () => {
     await worker.stop();

@@ -4,8 +4,8 @@ import { after, before, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { describeEachDatabase } from '../../platform/db/test-databases.ts';
 import { JobHandlerRegistry } from '../../platform/jobs/job-handlers.ts';
-import { startJobWorker, type JobWorker } from '../../platform/jobs/job-worker.ts';
-import { createMemoryLogger } from '../../platform/jobs/test-fixtures/memory-logger.ts';
+import { startTestWorker } from '../../platform/jobs/test-fixtures/test-worker.ts';
+import type { JobWorker } from '../../platform/jobs/job-worker.ts';
 import { waitFor } from '../../platform/jobs/test-fixtures/wait-for.ts';
 import { registerMailJobs } from '../../platform/mail/mail-jobs.ts';
 import { createSmtpSender } from '../../platform/mail/smtp-sender.ts';
@@ -44,14 +44,7 @@ describeEachDatabase('email subscriptions', (database) => {
     const handlers = new JobHandlerRegistry();
     registerMailJobs(handlers, { sender: createSmtpSender(smtp.config) });
     registerSubscriptionJobs(handlers, { smsAvailable: false });
-    worker = startJobWorker({
-      database: database(),
-      handlers,
-      logger: createMemoryLogger(),
-      pollIntervalMs: 20,
-      leaseMs: 5000,
-      retryDelayMs: () => 50,
-    });
+    worker = startTestWorker(database(), handlers);
   });
   after(async () => {
     await worker.stop();

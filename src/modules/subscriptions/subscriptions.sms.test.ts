@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { describeEachDatabase } from '../../platform/db/test-databases.ts';
 import { JobHandlerRegistry } from '../../platform/jobs/job-handlers.ts';
-import { startJobWorker, type JobWorker } from '../../platform/jobs/job-worker.ts';
-import { createMemoryLogger } from '../../platform/jobs/test-fixtures/memory-logger.ts';
+import { startTestWorker } from '../../platform/jobs/test-fixtures/test-worker.ts';
+import type { JobWorker } from '../../platform/jobs/job-worker.ts';
 import { waitFor } from '../../platform/jobs/test-fixtures/wait-for.ts';
 import { registerMailJobs } from '../../platform/mail/mail-jobs.ts';
 import { createMailSender } from '../../platform/mail/mail-transport.ts';
@@ -58,14 +58,7 @@ describeEachDatabase('subscriptions by text message', (database) => {
     });
     registerSmsJobs(handlers, { sender: smsSender });
     registerSubscriptionJobs(handlers, { smsAvailable: true });
-    worker = startJobWorker({
-      database: database(),
-      handlers,
-      logger: createMemoryLogger(),
-      pollIntervalMs: 20,
-      leaseMs: 5000,
-      retryDelayMs: () => 50,
-    });
+    worker = startTestWorker(database(), handlers);
   });
   after(async () => {
     await worker.stop();

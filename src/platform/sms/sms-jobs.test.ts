@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, test, type TestContext } from 'node:test';
 import { describeEachDatabase } from '../db/test-databases.ts';
 import { JobHandlerRegistry } from '../jobs/job-handlers.ts';
-import { startJobWorker } from '../jobs/job-worker.ts';
+import { startTestWorker } from '../jobs/test-fixtures/test-worker.ts';
 import { clearJobs } from '../jobs/test-fixtures/clear-jobs.ts';
-import { createMemoryLogger } from '../jobs/test-fixtures/memory-logger.ts';
 import { jobIn, waitFor } from '../jobs/test-fixtures/wait-for.ts';
 import { GENERIC_SMS_TEMPLATE_ID, startFakeNotify, type FakeNotify } from '../mail/test-fixtures/fake-notify.ts';
 import { enqueueSms, registerSmsJobs } from './sms-jobs.ts';
@@ -58,14 +57,7 @@ describeEachDatabase('text message jobs', (database) => {
   function startWorker(t: TestContext, smsSender: SmsSender | undefined) {
     const handlers = new JobHandlerRegistry();
     registerSmsJobs(handlers, { sender: smsSender });
-    const worker = startJobWorker({
-      database: database(),
-      handlers,
-      logger: createMemoryLogger(),
-      pollIntervalMs: 20,
-      leaseMs: 5000,
-      retryDelayMs: () => 50,
-    });
+    const worker = startTestWorker(database(), handlers);
     t.after(() => worker.stop());
   }
 
