@@ -1,11 +1,8 @@
 // Resident enquiries over HTTP: the public form "Contact us about the cyber incident" (questions,
 // check your answers, sent), and the staff queue and case pages.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  findOrganisationBySlug,
-  listOrganisations,
-  type Organisation,
-} from '../../platform/accounts/accounts.repository.ts';
+import { councilFromPath } from '../../platform/accounts/council-from-path.ts';
+import { listOrganisations, type Organisation } from '../../platform/accounts/accounts.repository.ts';
 import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
 import type { Database } from '../../platform/db/database.ts';
@@ -50,12 +47,7 @@ export async function enquiriesRoutes(app: FastifyInstance, opts: EnquiriesRoute
   const notFound = { status: 404, title: 'Page not found' };
   opts.navigation.add({ href: '/staff/enquiries', text: 'Enquiries', action: 'enquiry.read' });
 
-  const councilFrom = async (params: unknown): Promise<Organisation | undefined> => {
-    const slug = (params as { council: string }).council;
-    if (!/^[a-z0-9-]{2,60}$/.test(slug)) return undefined;
-    const org = await findOrganisationBySlug(db, slug);
-    return org?.kind === 'council' ? org : undefined;
-  };
+  const councilFrom = (params: unknown) => councilFromPath(db, params);
   const formPath = (council: Organisation) => `/${council.slug}/cyber-incident/contact`;
   const draftToken = (request: FastifyRequest) => request.cookies[DRAFT_COOKIE];
   const setDraftCookie = (reply: FastifyReply, council: Organisation, token: string) =>

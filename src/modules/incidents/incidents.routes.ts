@@ -1,11 +1,8 @@
 // The incident pages: each council's public incident page and service pages, the JSON API for a
 // council's own website, and the staff view and editing of the incident record and service status.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  findOrganisationBySlug,
-  listOrganisations,
-  type Organisation,
-} from '../../platform/accounts/accounts.repository.ts';
+import { councilFromPath } from '../../platform/accounts/council-from-path.ts';
+import { listOrganisations } from '../../platform/accounts/accounts.repository.ts';
 import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
 import type { Database } from '../../platform/db/database.ts';
@@ -152,12 +149,7 @@ export async function incidentsRoutes(
   const service = createIncidentsService(db);
   opts.navigation.add({ href: '/staff/incidents', text: 'Incidents', action: 'incident.read' });
 
-  const councilFrom = async (params: unknown): Promise<Organisation | undefined> => {
-    const slug = (params as { council: string }).council;
-    if (!/^[a-z0-9-]{2,60}$/.test(slug)) return undefined;
-    const org = await findOrganisationBySlug(db, slug);
-    return org?.kind === 'council' ? org : undefined;
-  };
+  const councilFrom = (params: unknown) => councilFromPath(db, params);
   const notFound = { status: 404, title: 'Page not found' };
 
   const organisationNames = async () => new Map((await listOrganisations(db)).map((o) => [o.id, o.name]));

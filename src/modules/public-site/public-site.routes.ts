@@ -1,11 +1,8 @@
 // The public site's frame: the home page that lists the councils, each council's page, and the
 // accessibility statement and privacy notice (site-wide and per council). No sign-in, no JavaScript.
 import type { FastifyInstance } from 'fastify';
-import {
-  findOrganisationBySlug,
-  listOrganisations,
-  type Organisation,
-} from '../../platform/accounts/accounts.repository.ts';
+import { councilFromPath } from '../../platform/accounts/council-from-path.ts';
+import { listOrganisations, type Organisation } from '../../platform/accounts/accounts.repository.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { findCurrentIncidentForCouncil } from '../incidents/incidents.repository.ts';
 
@@ -35,12 +32,7 @@ function councilView(council: Organisation) {
 export async function publicSiteRoutes(app: FastifyInstance, opts: { database: Database }): Promise<void> {
   const { db } = opts.database;
 
-  const councilFromParams = async (params: unknown) => {
-    const slug = (params as { council: string }).council;
-    if (!/^[a-z0-9-]{2,60}$/.test(slug)) return undefined;
-    const org = await findOrganisationBySlug(db, slug);
-    return org?.kind === 'council' ? org : undefined;
-  };
+  const councilFromParams = (params: unknown) => councilFromPath(db, params);
   const notFound = { status: 404, title: 'Page not found' };
 
   app.get('/', async (_request, reply) => {

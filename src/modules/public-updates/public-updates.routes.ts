@@ -1,13 +1,10 @@
 // Public updates: the staff pages to draft, send for approval, approve or send back, and correct
 // an update, and the public pages residents read (the list, one update, the Atom feed, the API).
+import { councilFromPath } from '../../platform/accounts/council-from-path.ts';
 import { sendCachedPage } from '../../platform/public-cache/public-page-cache.ts';
 import { formList, formText } from '../../platform/http/form-fields.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  findOrganisationBySlug,
-  listOrganisations,
-  type Organisation,
-} from '../../platform/accounts/accounts.repository.ts';
+import { listOrganisations } from '../../platform/accounts/accounts.repository.ts';
 import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
 import type { Database } from '../../platform/db/database.ts';
@@ -58,12 +55,7 @@ export async function publicUpdatesRoutes(app: FastifyInstance, opts: PublicUpda
   const notFound = { status: 404, title: 'Page not found' };
 
   const organisationNames = async () => new Map((await listOrganisations(db)).map((o) => [o.id, o.name]));
-  const councilFrom = async (params: unknown): Promise<Organisation | undefined> => {
-    const slug = (params as { council: string }).council;
-    if (!/^[a-z0-9-]{2,60}$/.test(slug)) return undefined;
-    const org = await findOrganisationBySlug(db, slug);
-    return org?.kind === 'council' ? org : undefined;
-  };
+  const councilFrom = (params: unknown) => councilFromPath(db, params);
   const baseUrl = (request: FastifyRequest) =>
     opts.publicBaseUrl?.replace(/\/+$/, '') ?? `${request.protocol}://${request.host}`;
   const ids = (params: unknown) => params as { incidentId: string; updateId: string };

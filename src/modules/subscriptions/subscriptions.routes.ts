@@ -3,7 +3,8 @@
 // Confirming and unsubscribing take a POST, so the link scanners in mail systems, which fetch
 // every link in a message, cannot confirm or unsubscribe anyone by following it.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { findOrganisationBySlug, type Organisation } from '../../platform/accounts/accounts.repository.ts';
+import { councilFromPath } from '../../platform/accounts/council-from-path.ts';
+import { type Organisation } from '../../platform/accounts/accounts.repository.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { formText } from '../../platform/http/form-fields.ts';
 import {
@@ -31,12 +32,7 @@ export async function subscriptionsRoutes(app: FastifyInstance, opts: Subscripti
   });
   const notFound = { status: 404, title: 'Page not found' };
 
-  const councilFrom = async (params: unknown): Promise<Organisation | undefined> => {
-    const slug = (params as { council: string }).council;
-    if (!/^[a-z0-9-]{2,60}$/.test(slug)) return undefined;
-    const org = await findOrganisationBySlug(db, slug);
-    return org?.kind === 'council' ? org : undefined;
-  };
+  const councilFrom = (params: unknown) => councilFromPath(db, params);
   const tokenFrom = (request: FastifyRequest) => (request.params as { token: string }).token;
   const formPath = (council: Organisation) => `${councilPath(council.slug)}/get-updates`;
 
