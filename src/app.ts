@@ -16,6 +16,7 @@ import { incidentSetupRoutes } from './modules/incidents/incident-setup.routes.t
 import { enquiriesRoutes } from './modules/enquiries/enquiries.routes.ts';
 import { enquiryRepliesRoutes } from './modules/enquiries/enquiry-replies.routes.ts';
 import { replyTemplatesRoutes } from './modules/enquiries/reply-templates.routes.ts';
+import { incidentSharingRoutes } from './modules/incidents/incident-sharing.routes.ts';
 import { incidentsRoutes } from './modules/incidents/incidents.routes.ts';
 import { publicContentRoutes } from './modules/public-content/public-content.routes.ts';
 import { publicUpdatesRoutes } from './modules/public-updates/public-updates.routes.ts';
@@ -166,6 +167,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(publicSiteRoutes, { database });
   await app.register(incidentsRoutes, { database, navigation, publicBaseUrl: config.publicBaseUrl });
   await app.register(incidentSetupRoutes, { database });
+  await app.register(incidentSharingRoutes, { database });
   await app.register(publicUpdatesRoutes, {
     database,
     navigation,

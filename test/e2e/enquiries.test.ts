@@ -138,4 +138,26 @@ describeJourneys('resident enquiry journey', (e2e) => {
         assert.match(await dashboard.page.locator('[data-qa="open-by-age"]').innerText(), /Urgent/);
       }),
   );
+
+  test(
+    'an incident manager shares the council’s enquiries with a neighbouring council',
+    { timeout: JOURNEY_TIMEOUT_MS },
+    () =>
+      e2e.journey(async (journey) => {
+        await signInAsDemo(journey, e2e.server().demo('incident-manager'));
+        await journey.goto('/staff/incidents');
+        await journey.navigate(() =>
+          journey.page.getByRole('link', { name: 'Cyber attack on shared IT systems' }).click(),
+        );
+        await journey.navigate(() => journey.page.locator('[data-qa="sharing-link"]').click());
+        const sharing = await new PageAt(journey, 'Share enquiries', /\/sharing$/).check();
+        await sharing.page.selectOption('#organisation', { label: 'Royal Borough of Kensington and Chelsea' });
+        await journey.navigate(() => sharing.page.locator('[data-qa="share"]').click());
+        const shared = await new PageAt(journey, 'Share enquiries', /\/sharing$/).check();
+        assert.match(
+          await shared.page.locator('[data-qa="shares"]').innerText(),
+          /Royal Borough of Kensington and Chelsea/,
+        );
+      }),
+  );
 });

@@ -192,6 +192,8 @@ export async function findCaseByReference(db: Executor, reference: string): Prom
 
 export interface CaseFilter {
   organisationIds: readonly string[];
+  /** Other councils' cases about incidents whose enquiries they shared with the reader's. */
+  sharedIncidents?: ReadonlyArray<{ incidentId: string; ownerOrganisationId: string }> | undefined;
   statuses?: readonly EnquiryStatus[] | undefined;
   topic?: EnquiryTopic | undefined;
   priority?: EnquiryPriority | undefined;
@@ -202,7 +204,15 @@ export interface CaseFilter {
 }
 
 function filtered(db: Executor, filter: CaseFilter) {
-  let query = casesWithAssignee(db).where('c.organisation_id', 'in', filter.organisationIds);
+  const shared = filter.sharedIncidents ?? [];
+  let query = casesWithAssignee(db).where((eb) =>
+    eb.or([
+      ...(filter.organisationIds.length > 0 ? [eb('c.organisation_id', 'in', filter.organisationIds)] : []),
+      ...shared.map((s) =>
+        eb.and([eb('c.organisation_id', '=', s.ownerOrganisationId), eb('c.incident_id', '=', s.incidentId)]),
+      ),
+    ]),
+  );
   // A case merged into another lives on in that one; only its own reference still finds it (its page
   // leads to the case it was merged into).
   const search = filter.search;
@@ -241,7 +251,8 @@ export async function listCases(
   filter: CaseFilter,
   page: { limit: number; offset: number },
 ): Promise<{ cases: EnquiryCase[]; total: number }> {
-  if (filter.organisationIds.length === 0) return { cases: [], total: 0 };
+  if (filter.organisationIds.length === 0 && (filter.sharedIncidents ?? []).length === 0)
+    return { cases: [], total: 0 };
   const rows = await filtered(db, filter)
     .orderBy('c.priority', 'desc') // 'urgent' sorts after 'standard'
     .orderBy('c.due_at', 'asc')

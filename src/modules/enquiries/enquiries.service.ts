@@ -15,7 +15,8 @@ import { HttpProblem } from '../../platform/http/errors.ts';
 import { isId, newId, nowIso } from '../../platform/ids.ts';
 import { enqueueEmail } from '../../platform/mail/mail-jobs.ts';
 import { newVerificationReference } from '../../platform/mail/verification-reference.ts';
-import { can, organisationsWhere, type Principal } from '../../platform/policy/policy.ts';
+import { can, organisationsWhere, type Principal, type ResourceScope } from '../../platform/policy/policy.ts';
+import * as shares from '../incidents/incident-shares.repository.ts';
 import { findCurrentIncidentForCouncil } from '../incidents/incidents.repository.ts';
 import { acknowledgementEmail } from './enquiry-messages.ts';
 import {
@@ -322,6 +323,12 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
   async function queue(principal: Principal, actor: AuditActor, filter: QueueFilter) {
     const mine = readable(principal);
     const organisationIds = filter.organisationId ? mine.filter((id) => id === filter.organisationId) : mine;
+    // Cases other councils shared with the person's councils, for the incidents they shared.
+    const sharedIncidents = (await shares.sharedToward(db, mine, 'enquiries')).filter(
+      (s) =>
+        !mine.includes(s.ownerOrganisationId) &&
+        (!filter.organisationId || s.ownerOrganisationId === filter.organisationId),
+    );
     const search = filter.q ? parseSearch(filter.q) : undefined;
     // A reference finds its case whatever its status: a resident on the phone may quote a closed one.
     const statuses =
@@ -335,6 +342,7 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
       db,
       {
         organisationIds,
+        sharedIncidents,
         statuses,
         topic: filter.topic,
         priority: filter.priority,
@@ -361,14 +369,21 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
     return { ...result, page, pageSize: PAGE_SIZE };
   }
 
+  /** Who a case belongs to, and who its council shared its enquiries about the incident with. */
+  async function scopeOf(c: repo.EnquiryCase): Promise<ResourceScope> {
+    const sharedWith = c.incidentId ? await shares.sharedWith(db, c.incidentId, c.organisationId, 'enquiries') : [];
+    return { organisationId: c.organisationId, sharedWith };
+  }
+
   async function caseFor(principal: Principal, action: 'enquiry.read' | 'enquiry.handle', caseId: string) {
     if (!isId(caseId)) throw new HttpProblem(404, 'Page not found');
     const found = await repo.findCase(db, caseId);
+    const scope = found && (await scopeOf(found));
     // Another council's case is "not found", so its existence is not revealed either.
-    if (!found || !can(principal, 'enquiry.read', { organisationId: found.organisationId })) {
+    if (!found || !scope || !can(principal, 'enquiry.read', scope)) {
       throw new HttpProblem(404, 'Page not found');
     }
-    if (action === 'enquiry.handle' && !can(principal, action, { organisationId: found.organisationId })) {
+    if (action === 'enquiry.handle' && !can(principal, action, scope)) {
       throw new HttpProblem(403, 'You do not have permission to change this case');
     }
     return found;
@@ -394,7 +409,7 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
       entries,
       assignable,
       mergedInto: mergedInto && { id: mergedInto.id, reference: mergedInto.reference },
-      mayHandle: can(principal, 'enquiry.handle', { organisationId: found.organisationId }),
+      mayHandle: can(principal, 'enquiry.handle', await scopeOf(found)),
     };
   }
 
@@ -545,7 +560,7 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
 
     if (call.reference) {
       const found = await repo.findCaseByReference(db, call.reference);
-      if (!found || !handled.includes(found.organisationId)) {
+      if (!found || !can(principal, 'enquiry.handle', await scopeOf(found))) {
         return {
           ok: false,
           errors: [{ text: 'There is no case with that reference in your council’s enquiries', href: '#reference' }],

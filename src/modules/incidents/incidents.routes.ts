@@ -328,6 +328,7 @@ export async function incidentsRoutes(
       services: found.services.map((s) => ({ ...serviceView(s), council: names.get(s.organisationId) ?? '' })),
       mayEditPublicContent: editableCouncilIds(request.staff!.principal, found.incident).length > 0,
       mayReadBreaches: can(request.staff!.principal, 'breach.read'),
+      mayShare: can(request.staff!.principal, 'incident.share'),
       saved: query['saved'] === '1',
     });
   });

@@ -478,7 +478,18 @@ export interface EnquiryBulkReplyCasesTable {
   updated_at: string;
 }
 
+export interface IncidentSharesTable {
+  incident_id: string;
+  owner_organisation_id: string;
+  organisation_id: string;
+  scope: 'enquiries';
+  shared_by_user_id: string | null;
+  shared_by_label: string;
+  created_at: string;
+}
+
 export interface DB {
+  incident_shares: IncidentSharesTable;
   enquiry_settings: EnquirySettingsTable;
   enquiry_cases: EnquiryCasesTable;
   enquiry_entries: EnquiryEntriesTable;

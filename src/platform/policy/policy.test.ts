@@ -74,9 +74,15 @@ describe('policy: organisations', () => {
     assert.equal(can(police, 'incident.manage', { organisationId: WCC, sharedWith: [MET] }), false);
   });
 
-  test('sharing does not widen the non-shareable actions of staff in the shared-with organisation', () => {
+  test('sharing widens only the shareable actions, and only for the roles that have them', () => {
     const rbkcAgent = person('agent', RBKC);
-    assert.equal(can(rbkcAgent, 'enquiry.read', { organisationId: WCC, sharedWith: [RBKC] }), false);
+    assert.equal(can(rbkcAgent, 'enquiry.read', { organisationId: WCC }), false);
+    assert.equal(can(rbkcAgent, 'enquiry.read', { organisationId: WCC, sharedWith: [RBKC] }), true);
+    assert.equal(can(rbkcAgent, 'enquiry.handle', { organisationId: WCC, sharedWith: [RBKC] }), true);
+    assert.equal(can(rbkcAgent, 'enquiry.read', { organisationId: WCC, sharedWith: [MET] }), false);
+    const rbkcComms = person('comms', RBKC);
+    assert.equal(can(rbkcComms, 'enquiry.read', { organisationId: WCC, sharedWith: [RBKC] }), false);
+    assert.equal(can(rbkcComms, 'public-update.draft', { organisationId: WCC, sharedWith: [RBKC] }), false);
   });
 
   test('someone with roles in two councils acts in each only with the role they hold there', () => {

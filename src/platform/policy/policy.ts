@@ -74,8 +74,17 @@ export const ACTIONS = {
 
 export type Action = keyof typeof ACTIONS;
 
-/** Actions a partner agency may take on another organisation's record once it is shared with it. */
-const SHAREABLE: ReadonlySet<Action> = new Set<Action>(['shared.read', 'indicator.read']);
+/**
+ * Actions staff of another organisation may take on a record once an incident manager has shared it
+ * with that organisation: partner agencies read what is shared; a neighbouring council's contact
+ * centre may read and work an incident's enquiries. Each still needs the role the action asks for.
+ */
+const SHAREABLE: ReadonlySet<Action> = new Set<Action>([
+  'shared.read',
+  'indicator.read',
+  'enquiry.read',
+  'enquiry.handle',
+]);
 
 export function rolesFor(action: Action): readonly Role[] {
   return ACTIONS[action];
