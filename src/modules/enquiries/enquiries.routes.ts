@@ -375,6 +375,31 @@ export async function enquiriesRoutes(app: FastifyInstance, opts: EnquiriesRoute
     return reply.redirect(`${casePath(result.intoId)}?done=merged`, 303);
   });
 
+  // An attachment is only ever a download, never shown in the page: it came from outside and may be
+  // hostile. Its type is not trusted, so the browser is told it is bytes to save.
+  app.get(
+    '/staff/enquiries/:caseId/attachments/:entryId/:index',
+    { preHandler: requireStaff('enquiry.read') },
+    async (request, reply) => {
+      const params = request.params as { caseId: string; entryId: string; index: string };
+      const index = Number.parseInt(params.index, 10);
+      const found =
+        Number.isInteger(index) && index >= 0 && index < 1000
+          ? await service.attachment(request.staff!.principal, actorOf(request), params.caseId, params.entryId, index)
+          : undefined;
+      if (!found) return reply.sendProblemOrPage(notFound);
+      const safeName = found.filename.replace(/[^\w.\- ]+/g, '_').slice(0, 100) || 'attachment';
+      return reply
+        .header('content-type', 'application/octet-stream')
+        .header(
+          'content-disposition',
+          `attachment; filename="${safeName}"; filename*=UTF-8''${encodeURIComponent(found.filename.slice(0, 200))}`,
+        )
+        .header('cache-control', 'no-store')
+        .send(found.content);
+    },
+  );
+
   app.post('/staff/enquiries/:caseId/notes', { preHandler: requireStaff('enquiry.handle') }, async (request, reply) => {
     const note = formText(request.body, 'note', 6000);
     const result = await service.addNote(

@@ -14,6 +14,8 @@ import type { DB, EnquiryPriority, EnquiryStatus, EnquiryTopic } from '../../pla
 import { HttpProblem } from '../../platform/http/errors.ts';
 import { isId, newId, nowIso } from '../../platform/ids.ts';
 import { enqueueEmail } from '../../platform/mail/mail-jobs.ts';
+import { parseInboundMail } from '../../platform/mail-in/inbound-mail-parser.ts';
+import { findInboundMail } from '../../platform/mail-in/inbound-mail.repository.ts';
 import { newVerificationReference } from '../../platform/mail/verification-reference.ts';
 import { can, organisationsWhere, type Principal, type ResourceScope } from '../../platform/policy/policy.ts';
 import * as shares from '../incidents/incident-shares.repository.ts';
@@ -751,6 +753,36 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
     return buildDashboard(await repo.dashboardCases(db, organisationIds, since), now);
   }
 
+  /**
+   * An attachment of an email on a case, from the stored original message: only for someone who may
+   * read the case, and audited. Undefined when it is not there (or was over the size cap).
+   */
+  async function attachment(
+    principal: Principal,
+    actor: AuditActor,
+    caseId: string,
+    entryId: string,
+    index: number,
+  ): Promise<{ filename: string; content: Buffer } | undefined> {
+    const found = await caseFor(principal, 'enquiry.read', caseId);
+    const entry = (await repo.listEntries(db, found.id)).find((e) => e.id === entryId);
+    const mailId = entry?.details['inboundMailId'];
+    if (!entry || typeof mailId !== 'string') return undefined;
+    const mail = await findInboundMail(db, mailId);
+    if (!mail) return undefined;
+    const parsed = await parseInboundMail(mail.raw);
+    const wanted = parsed.attachments[index];
+    if (!wanted?.content) return undefined;
+    await recordAudit(db, actor, {
+      action: 'enquiry.attachment-downloaded',
+      organisationId: found.organisationId,
+      targetType: 'enquiry-case',
+      targetId: found.id,
+      details: { reference: found.reference, entryId, index, sha256: wanted.sha256, size: wanted.size },
+    });
+    return { filename: wanted.filename ?? `attachment-${index + 1}`, content: wanted.content };
+  }
+
   /** The enquiry settings of each council the person may configure (defaults where none are saved). */
   async function settingsFor(
     principal: Principal,
@@ -828,6 +860,7 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
     settingsFor,
     saveSettings,
     dashboard,
+    attachment,
   };
 }
 

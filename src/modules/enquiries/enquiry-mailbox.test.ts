@@ -241,4 +241,35 @@ describeEachDatabase('the enquiry mailbox', (database) => {
     assert.match(attachment.reason, /\w/);
     rmSync(dir, { recursive: true, force: true });
   });
+
+  test('an attachment is a download for the council’s staff only, never shown in the page, and audited', async () => {
+    const pdf = Buffer.from('%PDF-1.4 pretend letter scan');
+    const sent = await send({
+      from: 'scan@example.com',
+      subject: 'My letter',
+      text: 'Attached is the letter I got.',
+      attachments: [{ filename: 'letter <script>.pdf', content: pdf, contentType: 'text/html' }],
+    });
+    const opened = await caseOf(sent.produced);
+    const [message] = await entriesOf(opened.id);
+    const agent = await t.staffClient('agent', wcc);
+    const page = await agent.get(`/staff/enquiries/${opened.id}`);
+    const link = /href="(\/staff\/enquiries\/[^"]+\/attachments\/[^"]+)" download/.exec(page.body)?.[1];
+    assert.equal(link, `/staff/enquiries/${opened.id}/attachments/${message!.id}/0`);
+    const download = await agent.get(link!);
+    assert.equal(download.statusCode, 200);
+    assert.equal(download.headers['content-type'], 'application/octet-stream', 'the sender’s type is not trusted');
+    assert.match(String(download.headers['content-disposition']), /^attachment; filename="letter _script_.pdf"/);
+    assert.ok(download.rawPayload.equals(pdf));
+    const audit = await database()
+      .db.selectFrom('audit_events')
+      .select('action')
+      .where('target_id', '=', opened.id)
+      .where('action', '=', 'enquiry.attachment-downloaded')
+      .execute();
+    assert.equal(audit.length, 1);
+    const theirs = await t.staffClient('agent', t.organisationId('kensington-chelsea'));
+    assert.equal((await theirs.get(link!)).statusCode, 404);
+    assert.equal((await agent.get(`/staff/enquiries/${opened.id}/attachments/${message!.id}/5`)).statusCode, 404);
+  });
 });
