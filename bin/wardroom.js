@@ -1,15 +1,8 @@
 #!/usr/bin/env node
-// `npx wardroom …`: runs the TypeScript CLI through tsx.
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+// `npx wardroom …`: runs the TypeScript CLI in this process, with tsx's loader registered, so
+// signals (Ctrl-C, SIGTERM from a process manager) reach the command itself and `serve` shuts down
+// gracefully; a child process would need every signal passed on.
+import { register } from 'tsx/esm/api';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', path.join(root, 'src/cli.ts'), ...process.argv.slice(2)],
-  {
-    stdio: 'inherit',
-  },
-);
-process.exit(result.status ?? 1);
+register();
+await import('../src/cli.ts');

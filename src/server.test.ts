@@ -25,9 +25,12 @@ interface RunningServer {
 }
 
 /** Runs the real CLI's `serve` and waits until it listens and has printed the demo logins. */
-async function startServe(env: Record<string, string>): Promise<RunningServer> {
+async function startServe(
+  env: Record<string, string>,
+  command: string[] = ['--import', 'tsx', 'src/cli.ts'],
+): Promise<RunningServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'wardroom-serve-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+  const child = spawn(process.execPath, [...command, 'serve'], {
     env: {
       ...process.env,
       NODE_ENV: 'development',
@@ -70,6 +73,21 @@ async function startServe(env: Record<string, string>): Promise<RunningServer> {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+test(
+  '`npx wardroom serve` (bin/wardroom.js) serves, and SIGTERM reaches it and stops it cleanly',
+  { timeout: 60_000 },
+  async () => {
+    const server = await startServe({}, ['bin/wardroom.js']);
+    try {
+      assert.equal((await fetch(`${server.address}/healthz`)).status, 200);
+      assert.equal(await server.stop(), 0, server.output());
+      assert.match(server.output(), /shutting down/);
+    } finally {
+      server.kill();
+    }
+  },
+);
 
 test(
   'serve starts on an empty data directory with the demo, and stops cleanly on SIGTERM',
