@@ -1,7 +1,8 @@
 // "Is this really from the council?": a resident checks the helpline number a caller gave them and
 // is told it is genuine, checks a lookalike domain and is told it is not the council's, and an
 // agent on a call gives a one-time code that the resident confirms on the same page. axe runs on
-// every page, including the answers (the page a POST returns, with JavaScript on).
+// every page, including the answers (the page a POST returns, with JavaScript on). A comms officer
+// adds a number to the register, past the error summary, and the check answers from it at once.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { signInAsDemo } from './support/demo-sign-in.ts';
@@ -74,6 +75,39 @@ describeJourneys('is this really from the council? journey', (e2e) => {
         const again = await checkContact(journey, code);
         assert.match(again, /We cannot confirm this/);
         assert.match(again, /Call us on 020 7641 1919/);
+      }),
+  );
+
+  test(
+    'a comms officer adds a number to the register and the check knows it at once',
+    { timeout: JOURNEY_TIMEOUT_MS },
+    () =>
+      e2e.journey(async (journey) => {
+        await signInAsDemo(journey, e2e.server().demo('comms'));
+        await journey.goto('/staff/genuine-contact');
+        const register = await new PageAt(journey, 'Genuine contact', '/staff/genuine-contact').check();
+        await journey.navigate(() => register.page.locator('[data-qa="add-westminster"]').click());
+        const form = await new PageAt(journey, 'Add an entry', /^\/staff\/genuine-contact\/[\w-]+\/new$/).check();
+        await journey.navigate(() => form.page.locator('[data-qa="save-entry"]').click());
+        const wrong = await new PageAt(journey, 'Add an entry', /^\/staff\/genuine-contact\/[\w-]+\/new$/).check();
+        assert.deepEqual(await wrong.errorSummary(), [
+          'Select how we contact people this way',
+          'Select what kind of contact this is',
+          'Enter the address, number, name, domain or format',
+          'Enter what this contact is for, like Cyber incident helpline',
+          'Enter the date it is in use from, like 2025-11-24',
+        ]);
+        await wrong.page.locator('#channel-3').check();
+        await wrong.page.locator('#kind-4').check();
+        await wrong.page.fill('#value', '020 7641 3000');
+        await wrong.page.fill('#description', 'Council tax');
+        await wrong.page.fill('#activeFrom', '2025-11-24');
+        await journey.navigate(() => wrong.page.locator('[data-qa="save-entry"]').click());
+        const saved = await new PageAt(journey, 'Genuine contact', '/staff/genuine-contact').check();
+        assert.match(await saved.page.locator('[data-qa="register-westminster"]').innerText(), /020 7641 3000/);
+
+        await journey.goto(CHECK);
+        assert.match(await checkContact(journey, '020 7641 3000'), /Council tax/);
       }),
   );
 });
