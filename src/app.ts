@@ -11,6 +11,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { administrationRoutes } from './modules/administration/administration.routes.ts';
 import { breachesRoutes } from './modules/breaches/breaches.routes.ts';
+import { genuineContactRoutes } from './modules/genuine-contact/genuine-contact.routes.ts';
 import { incidentTimelineRoutes } from './modules/incident-timeline/incident-timeline.routes.ts';
 import { incidentSetupRoutes } from './modules/incidents/incident-setup.routes.ts';
 import { enquiriesRoutes } from './modules/enquiries/enquiries.routes.ts';
@@ -188,6 +189,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(replyTemplatesRoutes, { database, navigation });
   await app.register(publicContentRoutes, { database });
   await app.register(breachesRoutes, { database, navigation });
+  await app.register(genuineContactRoutes, { database, navigation });
   await app.register(administrationRoutes, {
     database,
     auth: services.auth,

@@ -14,6 +14,7 @@ import * as m0010 from './migrations/0010-inbound-mail.ts';
 import * as m0011 from './migrations/0011-breaches.ts';
 import * as m0012 from './migrations/0012-reply-templates.ts';
 import * as m0013 from './migrations/0013-enquiry-callbacks.ts';
+import * as m0014 from './migrations/0014-genuine-contact.ts';
 import * as m0015 from './migrations/0015-incident-shares.ts';
 
 const migrations: Record<string, Migration> = {
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '0011-breaches': m0011,
   '0012-reply-templates': m0012,
   '0013-enquiry-callbacks': m0013,
+  '0014-genuine-contact': m0014,
   '0015-incident-shares': m0015,
 };
 

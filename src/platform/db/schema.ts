@@ -478,6 +478,52 @@ export interface EnquiryBulkReplyCasesTable {
   updated_at: string;
 }
 
+export type GenuineContactChannel = 'email' | 'sms' | 'phone' | 'letter' | 'website';
+export type GenuineContactKind =
+  'email-address' | 'email-domain' | 'sms-sender' | 'phone' | 'domain' | 'reference-format';
+
+export interface GenuineContactsTable {
+  id: string;
+  organisation_id: string;
+  channel: GenuineContactChannel;
+  kind: GenuineContactKind;
+  value: string; // as staff typed it
+  value_key: string; // the normalised form checks compare against
+  description: string;
+  active_from: string; // YYYY-MM-DD
+  active_to: string | null; // YYYY-MM-DD
+  created_at: string;
+  updated_at: string;
+  updated_by_label: string;
+}
+
+export interface GenuineContactSettingsTable {
+  organisation_id: string;
+  never_ask: string; // JSON array of sentences
+  updated_at: string;
+  updated_by_label: string;
+}
+
+/** The verification reference of a queued message: never its recipient or content. */
+export interface SentReferencesTable {
+  reference: string;
+  organisation_id: string | null;
+  channel: 'email' | 'sms' | 'letter';
+  queued_at: string;
+}
+
+export interface CallCodesTable {
+  id: string;
+  organisation_id: string;
+  code_salt: string;
+  code_hash: string;
+  issued_by_user_id: string | null;
+  issued_by_label: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
 export interface IncidentSharesTable {
   incident_id: string;
   owner_organisation_id: string;
@@ -489,6 +535,10 @@ export interface IncidentSharesTable {
 }
 
 export interface DB {
+  genuine_contacts: GenuineContactsTable;
+  genuine_contact_settings: GenuineContactSettingsTable;
+  sent_references: SentReferencesTable;
+  call_codes: CallCodesTable;
   incident_shares: IncidentSharesTable;
   enquiry_settings: EnquirySettingsTable;
   enquiry_cases: EnquiryCasesTable;

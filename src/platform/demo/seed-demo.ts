@@ -14,6 +14,7 @@ import { ROLES, type Role } from '../policy/policy.ts';
 import { seedDemoIncident } from '../../modules/incidents/incident-demo.ts';
 import { seedDemoEnquiries } from '../../modules/enquiries/enquiry-demo.ts';
 import { seedDemoReplyTemplates } from '../../modules/enquiries/reply-template-demo.ts';
+import { seedDemoGenuineContact } from '../../modules/genuine-contact/genuine-contact-demo.ts';
 
 export const DEMO_ORGANISATIONS: Array<Omit<accounts.Organisation, 'id'>> = [
   {
@@ -142,6 +143,7 @@ export async function seedDemo(db: Kysely<DB>, options: { sessionSecret: string 
     await seedDemoIncident(trx, bySlug);
     await seedDemoEnquiries(trx, bySlug);
     await seedDemoReplyTemplates(trx, bySlug);
+    await seedDemoGenuineContact(trx, bySlug);
     const after = (await accounts.listOrganisations(trx)).length;
     return { organisationsCreated: after - before, credentials };
   });

@@ -8,6 +8,7 @@ import { deliverOnce } from '../jobs/deliver-once.ts';
 import { enqueueJob, InvalidJobError, MAX_JOB_PAYLOAD_BYTES } from '../jobs/job-queue.ts';
 import { asJobFailure, type MailSender } from './mail-sender.ts';
 import { InvalidMessageError, parseOutboundMessage, type OutboundMessage } from './outbound-message.ts';
+import { recordSentReference } from './sent-references.ts';
 
 export const MAIL_SEND_JOB = 'mail.send';
 /** Idempotency keys are shared by every job kind; this keeps a mail key from meeting another's. */
@@ -63,7 +64,12 @@ export async function enqueueEmail(
       `the message is ${bytes} bytes as queued; queued email is limited to ${MAX_JOB_PAYLOAD_BYTES / 1024} KiB (link to the full text on the council's website instead)`,
     ]);
   }
-  return enqueueJob(executor, {
+  // The job and its verification reference are stored together or not at all.
+  if (!executor.isTransaction) {
+    return (executor as Kysely<DB>).transaction().execute((trx) => enqueueEmail(trx, message, options));
+  }
+  const trx = executor as Transaction<DB>;
+  const jobId = await enqueueJob(trx, {
     kind: MAIL_SEND_JOB,
     payload,
     idempotencyKey: `${KEY_PREFIX}${options.idempotencyKey}`,
@@ -71,6 +77,12 @@ export async function enqueueEmail(
     runAt: options.runAt,
     maxAttempts: options.maxAttempts,
   });
+  await recordSentReference(trx, {
+    reference: payload.reference,
+    organisationId: options.organisationId,
+    channel: 'email',
+  });
+  return jobId;
 }
 
 export function registerMailJobs(registry: JobHandlerRegistry, options: MailJobOptions): void {

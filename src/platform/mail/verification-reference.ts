@@ -13,3 +13,10 @@ export function newVerificationReference(): string {
   for (const byte of bytes) code += BASE32[byte & 31];
   return `WR-${code}`;
 }
+
+const VERIFICATION_REFERENCE = /^WR-[A-Z2-7]{8}$/;
+
+/** Whether `value` has the shape of a verification reference (not whether one was sent). */
+export function isVerificationReference(value: string): boolean {
+  return VERIFICATION_REFERENCE.test(value);
+}

@@ -28,6 +28,7 @@ const TABLE: Record<Action, Record<Role, boolean>> = {
   'public-content.edit':   { admin: false, 'incident-manager': true,  comms: true,  agent: false, analyst: false, dpo: false, partner: false },
   'service.manage':        { admin: false, 'incident-manager': true,  comms: true,  agent: false, analyst: false, dpo: false, partner: false },
   'public-contact.manage': { admin: false, 'incident-manager': true,  comms: false, agent: false, analyst: false, dpo: false, partner: false },
+  'genuine-contact.manage':{ admin: false, 'incident-manager': true,  comms: true,  agent: false, analyst: false, dpo: false, partner: false },
   'enquiry.read':          { admin: false, 'incident-manager': true,  comms: false, agent: true,  analyst: false, dpo: true,  partner: false },
   'enquiry.handle':        { admin: false, 'incident-manager': false, comms: false, agent: true,  analyst: false, dpo: false, partner: false },
   'enquiry.configure':     { admin: true,  'incident-manager': true,  comms: false, agent: false, analyst: false, dpo: false, partner: false },

@@ -57,6 +57,8 @@ export const ACTIONS = {
   'service.manage': ['comms', 'incident-manager'],
   // A council's public contacts on an incident: the numbers and addresses residents are told to trust.
   'public-contact.manage': ['incident-manager'],
+  // A council's register of genuine contact and what it will never ask for.
+  'genuine-contact.manage': ['comms', 'incident-manager'],
   'enquiry.read': ['agent', 'incident-manager', 'dpo'],
   'enquiry.handle': ['agent'],
   // A council's enquiry addresses, reference letters and retention period.

@@ -7,6 +7,7 @@ import { deliverOnce } from '../jobs/deliver-once.ts';
 import { PermanentJobError, type JobContext, type JobHandlerRegistry } from '../jobs/job-handlers.ts';
 import { enqueueJob, InvalidJobError } from '../jobs/job-queue.ts';
 import { asJobFailure } from '../mail/mail-sender.ts';
+import { recordSentReference } from '../mail/sent-references.ts';
 import { parseOutboundSms, type OutboundSms } from './outbound-sms.ts';
 import type { SmsSender } from './sms-sender.ts';
 
@@ -31,12 +32,24 @@ export async function enqueueSms(
   if (options.idempotencyKey.length === 0 || options.idempotencyKey.length > maxKeyLength) {
     throw new InvalidJobError(`A text message's idempotency key must be 1 to ${maxKeyLength} characters long`);
   }
-  return enqueueJob(executor, {
+  const payload = parseOutboundSms(message);
+  // The job and its verification reference are stored together or not at all.
+  if (!executor.isTransaction) {
+    return (executor as Kysely<DB>).transaction().execute((trx) => enqueueSms(trx, message, options));
+  }
+  const trx = executor as Transaction<DB>;
+  const jobId = await enqueueJob(trx, {
     kind: SMS_SEND_JOB,
-    payload: parseOutboundSms(message),
+    payload,
     idempotencyKey: `${KEY_PREFIX}${options.idempotencyKey}`,
     organisationId: options.organisationId,
   });
+  await recordSentReference(trx, {
+    reference: payload.reference,
+    organisationId: options.organisationId,
+    channel: 'sms',
+  });
+  return jobId;
 }
 
 /**
