@@ -195,7 +195,16 @@ export function findLookalike(rawHost: string, officialDomains: readonly string[
     const subLabels = info.subdomain.split('.').filter(Boolean);
     if (info.subdomain && (isUnder(info.subdomain, domain) || info.subdomain.includes(`${domain}.`)))
       return strong(domain, 'subdomain', `"${domain}" is placed in front of ${info.registrable}`);
-    if (t.length >= 4 && subLabels.some((l) => skeleton(l.replace(/-/g, '')) === target.skeleton))
+    if (
+      t.length >= 4 &&
+      subLabels.some((l) => {
+        const plainSub = l.replace(/-/g, '');
+        return (
+          skeleton(plainSub) === target.skeleton ||
+          damerauLevenshtein(plainSub, t, t.length >= 7 ? 2 : 1) <= (t.length >= 7 ? 2 : 1)
+        );
+      })
+    )
       return strong(domain, 'subdomain', `"${t}" is a subdomain of ${info.registrable}`);
     if (label === t && info.suffix !== target.suffix) {
       if (t.length >= 4)
@@ -212,9 +221,10 @@ export function findLookalike(rawHost: string, officialDomains: readonly string[
       );
     if (plain === t && label !== t) return strong(domain, 'hyphenation', `"${label}" adds hyphens to "${t}"`);
     if (t.length >= 4) {
-      const at = plainSkeleton.indexOf(target.skeleton);
+      const inPlain = plain.indexOf(t);
+      const at = inPlain >= 0 ? inPlain : plainSkeleton.indexOf(target.skeleton);
       if (at >= 0) {
-        const rest = [plainSkeleton.slice(0, at), plainSkeleton.slice(at + target.skeleton.length)];
+        const rest = [plain.slice(0, at), plain.slice(at + t.length)];
         const words = label.split(/[-]/).filter((w) => skeleton(w) !== target.skeleton);
         if (rest.every((r) => r === '' || splitsIntoAddedWords(r)))
           return strong(domain, 'added-word', `"${label}" adds ${describeWords(words, rest)} to "${t}"`);
@@ -298,7 +308,7 @@ function classifyEdit(candidate: string, target: string): LookalikeKind {
   if (candidate.length === target.length + 1) {
     for (let i = 0; i < candidate.length; i++) {
       if (candidate.slice(0, i) + candidate.slice(i + 1) === target)
-        return i > 0 && candidate[i] === candidate[i - 1] ? 'repetition' : 'insertion';
+        return candidate[i] === candidate[i - 1] || candidate[i] === candidate[i + 1] ? 'repetition' : 'insertion';
     }
     return 'insertion';
   }

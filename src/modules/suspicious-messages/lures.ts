@@ -124,7 +124,7 @@ const RULES: LureRule[] = [
   {
     code: 'delivery-fee',
     label: 'says a parcel or delivery needs a fee',
-    weight: 16,
+    weight: 20,
     request: false,
     patterns: [
       /\b(?:parcel|package|delivery|redelivery|shipment)\b.{0,60}\b(?:fee|pay|charge|held|missed|reschedule)\b/i,

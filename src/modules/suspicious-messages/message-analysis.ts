@@ -67,6 +67,28 @@ const FREE_MAIL = new Set([
   'virginmedia.com',
 ]);
 
+const SCAM_DOMAIN_WORDS = new Set([
+  'refund',
+  'rebate',
+  'redelivery',
+  'verify',
+  'verification',
+  'secure',
+  'login',
+  'signin',
+  'claim',
+  'unlock',
+  'payment',
+  'billing',
+  'support',
+  'update',
+  'account',
+  'recovery',
+  'reschedule',
+  'parcel',
+  'compensation',
+]);
+
 const GENERIC_PUBLIC_BODY = /\b(council|borough|gov\.?uk|government|hmrc|dvla|local authority|town hall|city hall)\b/i;
 
 export function analyseMessage(
@@ -340,6 +362,16 @@ export function analyseMessage(
       -10,
     );
 
+  if (senderIsOfficial && badLinks > 0) {
+    add(
+      'official-sender-forged',
+      'It looks as if it comes from an official sender but links somewhere an official message never would: senders can be forged',
+      senderAddress ?? '',
+      25,
+    );
+    senderIsOfficial = false;
+  }
+
   // Phone numbers.
   const numbers = findPhoneNumbers(text, index.phoneOwners);
   const official = numbers.filter((n) => n.officialFor);
@@ -364,6 +396,31 @@ export function analyseMessage(
   }
   if (lures.length >= 3)
     add('lures-combined', 'It combines several pressure tactics', lures.map((l) => l.code).join(', '), 10);
+
+  const pressing = reasons.some((r) => r.code.startsWith('lure-') && r.weight > 0);
+  if (
+    pressing &&
+    unofficialLinks > 0 &&
+    !senderIsOfficial &&
+    !reasons.some((r) => r.code === 'link-unofficial-for-council')
+  )
+    add(
+      'lure-with-link',
+      'It puts pressure on you and links to a website that is not an official one',
+      links
+        .slice(0, 2)
+        .map((l) => defang(l.url))
+        .join(', '),
+      message.kind === 'sms' ? 20 : 10,
+    );
+  for (const link of links.slice(0, 10)) {
+    if (ownerOf(link.host.host) || isVettedPublicSectorDomain(link.host.host) || link.host.isIp) continue;
+    const words = link.host.label.split('-').filter((w) => SCAM_DOMAIN_WORDS.has(w));
+    if (words.length && !reasons.some((r) => r.code.startsWith('link-lookalike'))) {
+      add('link-domain-words', 'A link goes to a domain named with words scammers use', defang(link.url), 15);
+      break;
+    }
+  }
 
   let raw = reasons.reduce((sum, r) => sum + r.weight, 0);
   // The register's own messages: official sender, official links and numbers only.

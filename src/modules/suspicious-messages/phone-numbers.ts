@@ -2,7 +2,7 @@
 // official numbers. An unofficial number offered as the council's helpline is what the follow-on
 // scams after the attack used; premium-rate and 070 "personal" numbers cost the caller and hide who
 // answers.
-import { findPhoneNumbersInText } from 'libphonenumber-js';
+import { findNumbers, type NumberFound } from 'libphonenumber-js';
 
 export interface FoundPhoneNumber {
   /** As written in the message. */
@@ -20,15 +20,19 @@ export interface FoundPhoneNumber {
 const CONTACT_WORDS =
   /\b(call|ring|phone|telephone|tel|helpline|hotline|contact|speak|dial|text|whatsapp|number|line|team|support|freephone)\b/i;
 
+/** `leniency` is supported at run time but missing from the type declarations. */
+const FIND_OPTIONS = { defaultCountry: 'GB', v2: true, leniency: 'POSSIBLE' } as const;
+
 export function findPhoneNumbers(text: string, phoneOwners: ReadonlyMap<string, string>): FoundPhoneNumber[] {
   const found: FoundPhoneNumber[] = [];
   const seen = new Set<string>();
   // Long text: only the first 200 KB is looked at; numbers in a scam sit near the top.
   const sample = text.length > 200_000 ? text.slice(0, 200_000) : text;
   if (!/\d{3}/.test(sample)) return found;
-  let matches: ReturnType<typeof findPhoneNumbersInText>;
+  let matches: NumberFound[];
   try {
-    matches = findPhoneNumbersInText(sample, 'GB');
+    // "Possible" rather than "valid": scams use drama-range and unallocated numbers too.
+    matches = findNumbers(sample, FIND_OPTIONS);
   } catch {
     return found;
   }
