@@ -15,7 +15,8 @@ export type LureCode =
   | 'threat'
   | 'payment-demand'
   | 'delivery-fee'
-  | 'prize';
+  | 'prize'
+  | 'family-new-number';
 
 interface LureRule {
   code: LureCode;
@@ -129,6 +130,13 @@ const RULES: LureRule[] = [
     patterns: [
       /\b(?:parcel|package|delivery|redelivery|shipment)\b.{0,60}\b(?:fee|pay|charge|held|missed|reschedule)\b/i,
     ],
+  },
+  {
+    code: 'family-new-number',
+    label: 'claims to be someone you know on a new number',
+    weight: 30,
+    request: false,
+    patterns: [/\b(?:hi|hello|hey) (?:mum|mom|dad|mam)\b|\b(?:lost|broke|dropped) my phone\b|\bmy new number\b/i],
   },
   {
     code: 'prize',

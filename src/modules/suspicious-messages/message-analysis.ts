@@ -89,6 +89,41 @@ const SCAM_DOMAIN_WORDS = new Set([
   'compensation',
 ]);
 
+const RISKY_TLDS = new Set([
+  'top',
+  'xyz',
+  'icu',
+  'buzz',
+  'click',
+  'link',
+  'live',
+  'shop',
+  'vip',
+  'cfd',
+  'sbs',
+  'rest',
+  'bond',
+  'cyou',
+  'mom',
+  'lol',
+  'quest',
+  'monster',
+  'zip',
+  'mov',
+  'tk',
+  'ml',
+  'ga',
+  'cf',
+  'gq',
+  'su',
+  'win',
+  'loan',
+  'support',
+  'help',
+]);
+
+const REQUEST_LURES = new Set(['bank-details', 'credentials', 'gift-cards', 'crypto', 'identity-verification']);
+
 const GENERIC_PUBLIC_BODY = /\b(council|borough|gov\.?uk|government|hmrc|dvla|local authority|town hall|city hall)\b/i;
 
 export function analyseMessage(
@@ -362,7 +397,10 @@ export function analyseMessage(
       -10,
     );
 
-  if (senderIsOfficial && badLinks > 0) {
+  const lures = findLures(text);
+  // The councils never ask for these (DESIGN: every message Wardroom sends).
+  const asksForSecrets = lures.some((l) => REQUEST_LURES.has(l.code));
+  if (senderIsOfficial && (badLinks > 0 || (asksForSecrets && unofficialLinks > 0))) {
     add(
       'official-sender-forged',
       'It looks as if it comes from an official sender but links somewhere an official message never would: senders can be forged',
@@ -385,7 +423,6 @@ export function analyseMessage(
   }
 
   // Lures.
-  const lures = findLures(text);
   let lureTotal = 0;
   for (const lure of lures) {
     // A genuine breach notice talks about the breach; it is only a lure from someone else.
@@ -422,12 +459,39 @@ export function analyseMessage(
     }
   }
 
+  const risky = links.find(
+    (l) => !ownerOf(l.host.host) && RISKY_TLDS.has(l.host.suffix.split('.').pop() ?? '') && !l.host.isIp,
+  );
+  if (risky)
+    add(
+      'link-risky-tld',
+      `A link uses .${risky.host.suffix}, a domain ending favoured by scammers`,
+      defang(risky.url),
+      10,
+    );
+  const demand = lures.find((l) => REQUEST_LURES.has(l.code) || l.code === 'payment-demand');
+  if (demand && unofficialLinks > 0 && !senderIsOfficial)
+    add(
+      'request-through-link',
+      'It asks for money or personal details through a link to a non-official website',
+      demand.evidence,
+      15,
+    );
+
   let raw = reasons.reduce((sum, r) => sum + r.weight, 0);
   // The register's own messages: official sender, official links and numbers only.
   const genuineShape =
     senderIsOfficial && badLinks === 0 && unofficialLinks === 0 && !unofficial.some((n) => n.presentedAsContact);
   // Never call a message of that shape a scam: a forged one still says "suspicious" when it asks for much.
-  if (genuineShape) raw = Math.min(raw, SCAM_THRESHOLD - 1);
+  // Nor a message whose only ways to respond are official ones and that asks for nothing secret:
+  // a genuine council text from a sender ID missing from the register looks like this.
+  const onlyOfficialRoutes =
+    officialLinks + official.length > 0 &&
+    unofficialLinks === 0 &&
+    badLinks === 0 &&
+    !unofficial.some((n) => n.presentedAsContact || n.costlyOrHidden) &&
+    !asksForSecrets;
+  if (genuineShape || onlyOfficialRoutes) raw = Math.min(raw, SCAM_THRESHOLD - 1);
   const score = Math.max(0, Math.min(100, raw));
   let verdict: Verdict;
   if (score >= SCAM_THRESHOLD) verdict = 'likely-scam';
