@@ -17,15 +17,20 @@ export function normaliseForCampaign(text: string): string {
     .slice(0, 20_000)
     .toLowerCase()
     .replace(/\b(dear|hi|hello|attn:?)\s+(?:(?:mr|mrs|ms|miss|dr)\.?\s+)?[a-z'’-]+(?:\s+[a-z'’-]+)?/g, '$1 <name>')
-    .replace(/\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b/g, '<email>')
-    .replace(
-      /\b((?:https?|hxxps?):\/\/)?((?:[\w-]+\.)+[a-z]{2,24})(\/[^\s\])]*)?/g,
-      (_m, _s, host: string) => `<url:${host}>`,
-    )
+    .split(/\s+/)
+    .map((token) => (token.length > 500 || !token.includes('.') ? token : placeholderFor(token)))
+    .join(' ')
     .replace(/[£$€]\s?\d[\d,]*(?:\.\d+)?/g, '<amount>')
     .replace(/\b[a-z]*\d[a-z0-9-]*\b/g, '<ref>')
     .replace(/\s+/g, ' ')
     .trim();
+}
+
+/** Per token, so no pattern backtracks across a long text: an email or a link becomes a placeholder. */
+function placeholderFor(token: string): string {
+  if (token.includes('@') && /^[([<]*[\w.+-]+@[\w-]+(?:\.[\w-]+)+[)\]>.,;:]*$/.test(token)) return '<email>';
+  const match = /^[([<]*(?:(?:https?|hxxps?):\/\/)?([\w-]+(?:\.[\w-]+)*\.[a-z]{2,24})(?:[/:?#]\S*)?$/.exec(token);
+  return match ? `<url:${match[1]}>` : token;
 }
 
 function fnv1a(text: string): number {

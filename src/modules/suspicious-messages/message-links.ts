@@ -45,28 +45,41 @@ export const URL_SHORTENERS = new Set([
   'linktr.ee',
 ]);
 
-const URL_PATTERN =
-  /\b((?:https?|hxxps?|ftp):\/\/[^\s<>"'\])]+|www\.[^\s<>"'\])]+|(?:[a-z0-9\u00a1-\uffff](?:[a-z0-9\u00a1-\uffff-]{0,62}[a-z0-9\u00a1-\uffff])?\.)+(?:[a-z]{2,24}|xn--[a-z0-9-]{2,30})(?::\d{2,5})?\/[^\s<>"'\])]*)/giu;
+/** Each whitespace-separated token is tried on its own, so no pattern can backtrack across a long text. */
+const URL_TOKEN =
+  /^(?:(?:https?|hxxps?|ftp):\/\/\S+|www\.\S+|[^\s/@]+\.(?:[a-z]{2,24}|xn--[a-z0-9-]{2,30})(?::\d{2,5})?\/\S*)$/iu;
 const BARE_DOMAIN =
-  /(?:^|[\s(:])((?:[a-z0-9-]{1,63}\.)+(?:com|net|org|info|xyz|top|site|online|live|co\.uk|uk|io|me|app|link|click|support|help|icu|shop|buzz|vip|cc|ru|cn)(?![\w.-]))/gi;
-const SHOWN_AND_TARGET =
-  /((?:https?:\/\/)?(?:[\w\u00a1-\uffff-]+\.)+[a-z]{2,24}[^\s[\]]*)\s*\[((?:https?|hxxps?):\/\/[^\]\s]+)\]/giu;
+  /^(?:[a-z0-9-]{1,63}\.)+(?:com|net|org|info|xyz|top|site|online|live|co\.uk|org\.uk|uk|io|me|app|link|click|support|help|icu|shop|buzz|vip|cc|ru|cn)$/i;
+const MAX_TOKEN = 2048;
+
+function tokens(text: string): string[] {
+  return text
+    .split(/[\s<>"'`]+/)
+    .map((t) => t.replace(/^[([{'"]+/, '').replace(/[)\]}'".,;:!?]+$/, ''))
+    .filter((t) => t.length >= 4 && t.length <= MAX_TOKEN && t.includes('.'));
+}
 
 export function findLinks(text: string): FoundLink[] {
   const sample = (text.length > 300_000 ? text.slice(0, 300_000) : text).replace(/\[\.\]/g, '.');
   const links: FoundLink[] = [];
   const seen = new Set<string>();
+  // html-to-text writes a link as "words [address]": where the words are an address on another
+  // registrable domain, the reader is being shown one place and sent to another.
   const shownFor = new Map<string, string>();
-  for (const match of sample.matchAll(SHOWN_AND_TARGET)) {
-    const shown = match[1]!;
-    const target = match[2]!;
+  for (let at = sample.indexOf(' [http'); at >= 0 && shownFor.size < 50; at = sample.indexOf(' [http', at + 6)) {
+    const close = sample.indexOf(']', at);
+    if (close < 0 || close - at > MAX_TOKEN) continue;
+    const target = sample.slice(at + 2, close);
+    const before = sample.slice(Math.max(0, at - MAX_TOKEN), at);
+    const shown = (before.split(/\s+/).pop() ?? '').replace(/^[([{'"]+/, '');
+    if (!/\.[a-z]{2,}/i.test(shown)) continue;
     const shownHost = hostOf(shown.includes('://') ? shown : `http://${shown}`);
     const targetHost = hostOf(target);
     if (shownHost && targetHost && shownHost.registrable !== targetHost.registrable) shownFor.set(target, shown);
   }
   const add = (raw: string) => {
     if (links.length >= 50) return;
-    const cleaned = raw.replace(/[.,;:!?)]+$/, '').replace(/^hxxp/i, 'http');
+    const cleaned = raw.replace(/^hxxp/i, 'http');
     const withScheme = /^[a-z]+:\/\//i.test(cleaned) ? cleaned : `http://${cleaned}`;
     let url: URL;
     try {
@@ -84,18 +97,25 @@ export function findLinks(text: string): FoundLink[] {
       host,
       scheme: url.protocol.replace(':', ''),
       shownAs: shownFor.get(raw) ?? shownFor.get(cleaned),
-      userinfo: url.username ? decodeURIComponent(url.username) : undefined,
+      userinfo: url.username ? safeDecode(url.username) : undefined,
       path: url.pathname + url.search,
     });
   };
-  for (const match of sample.matchAll(URL_PATTERN)) add(match[1]!);
-  for (const match of sample.matchAll(BARE_DOMAIN)) {
-    const candidate = match[1]!;
-    if (/@/.test(sample.slice(Math.max(0, (match.index ?? 0) - 1), (match.index ?? 0) + 1))) continue;
-    if ([...seen].some((s) => s.includes(candidate.toLowerCase()))) continue;
-    add(candidate);
+  const bare: string[] = [];
+  for (const token of tokens(sample)) {
+    if (URL_TOKEN.test(token)) add(token);
+    else if (token.length <= 253 && !token.includes('@') && BARE_DOMAIN.test(token)) bare.push(token);
   }
+  for (const candidate of bare) if (![...seen].some((s) => s.includes(candidate.toLowerCase()))) add(candidate);
   return links;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function hostOf(url: string): HostInfo | undefined {
