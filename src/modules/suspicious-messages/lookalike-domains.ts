@@ -237,7 +237,10 @@ export function findLookalike(rawHost: string, officialDomains: readonly string[
       const distance = damerauLevenshtein(plain, t, max);
       if (distance > 0 && distance <= max) {
         const kind = classifyEdit(plain, t);
-        return strong(domain, kind, `"${label}" is ${describeEdit(kind, distance)} "${t}"`);
+        // A letter dropped from, added to or changed in a short name is mostly another real name
+        // (rbkc → rbc): only the typing slips and look-alike swaps count there.
+        if (t.length >= 6 || kind === 'transposition' || kind === 'repetition' || kind === 'neighbouring-key')
+          return strong(domain, kind, `"${label}" is ${describeEdit(kind, distance)} "${t}"`);
       }
       // An edit plus added words: westminter-refund.com.
       for (const word of label.split('-')) {

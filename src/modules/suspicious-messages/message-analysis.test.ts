@@ -61,7 +61,14 @@ describe('lookalike domains', () => {
       assert.equal(match.strong, true);
     });
   test('official domains, their subdomains and vetted public-sector domains are not lookalikes', () => {
-    for (const host of ['westminster.gov.uk', 'www.rbkc.gov.uk', 'westminster.ac.uk', 'hmrc.gov.uk', 'example.com'])
+    for (const host of [
+      'westminster.gov.uk',
+      'www.rbkc.gov.uk',
+      'westminster.ac.uk',
+      'hmrc.gov.uk',
+      'example.com',
+      'rbc.com',
+    ])
       assert.equal(findLookalike(host, official), undefined, host);
   });
   test('gov.uk is a public suffix, so a council domain is registrable', () => {
@@ -72,6 +79,21 @@ describe('lookalike domains', () => {
     assert.equal(skeleton('wеstmіnstеr'), skeleton('westminster'));
     assert.equal(skeleton('westrninster'), skeleton('westminster'));
     assert.equal(skeleton('rbkc0'), skeleton('rbkco'));
+  });
+});
+
+describe('hostile input', () => {
+  test('long runs of dots, letters and digits are analysed quickly', () => {
+    for (const body of [
+      'a.'.repeat(200_000),
+      'abcdefghij'.repeat(20_000),
+      '0123456789 '.repeat(20_000),
+      'x.co ['.repeat(30_000),
+    ]) {
+      const started = performance.now();
+      analyseMessage({ kind: 'sms', id: 's', sender: 'x', body }, index);
+      assert.ok(performance.now() - started < 1000, `${body.slice(0, 10)}… took ${performance.now() - started} ms`);
+    }
   });
 });
 

@@ -84,7 +84,8 @@ export function buildOfficialRegister(organisations: readonly RegisterOrganisati
     }),
     notifyDomains: ['notifications.service.gov.uk'],
     sharedDomains: ['gov.uk'],
-    sharedPhoneNumbers: ['0300 123 1837'],
+    // The General Register Office, Action Fraud and the ICO: numbers genuine council messages give.
+    sharedPhoneNumbers: ['0300 123 1837', '0300 123 2040', '0303 123 1113'],
     trustedAuthServIds: [],
   };
 }
