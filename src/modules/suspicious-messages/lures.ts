@@ -36,6 +36,7 @@ const RULES: LureRule[] = [
     patterns: [
       /\b(refund|rebate|reimburse(?:ment)?|overpa(?:id|yment)|compensation|entitled to (?:a |an )?(?:payment|refund|grant)|owed (?:to you|a refund)|claim (?:your|the) (?:money|refund|payment|grant|compensation))\b/i,
       /\b(?:cost of living|energy|council tax) (?:payment|support|grant|reduction) .{0,40}\b(?:claim|apply|eligible)/i,
+      /\b(?:eligible|qualif(?:y|ied)) for (?:a |an )?(?:free |one-off )?(?:[a-z0-9-]+ )?(?:payment|refund|rebate|grant|discount|reduction|booster|compensation|support payment)\b/i,
     ],
   },
   {

@@ -193,6 +193,29 @@ describe('the analysis', () => {
     assert.ok(result.reasons.some((r) => r.code === 'official-sender-forged'));
   });
 
+  test('a forged official sender asking for card details by phone is a likely scam', async () => {
+    const result = await analyseEmail(
+      'From: "Westminster City Council" <cyberenquiry@westminster.gov.uk>\r\nReply-To: wcc-helpdesk@outlook.com\r\nSubject: Urgent\r\n\r\nYour data was exposed. Call our fraud team immediately on 020 3111 4455 to secure your bank account. Have your card number ready.\r\n',
+    );
+    assert.equal(result.verdict, 'likely-scam');
+    assert.ok(result.reasons.some((r) => r.code === 'official-sender-forged'));
+  });
+
+  test('a genuine council message pointing to Action Fraud and a contractor is not called a scam', async () => {
+    const result = await analyseEmail(
+      'From: "Westminster City Council" <cyberenquiry@westminster.gov.uk>\r\nSubject: Cyber incident update\r\n\r\nYour data may have been copied. We will never ask for your bank details. Call Action Fraud on 0300 123 2040 or visit https://www.actionfraud.police.uk. Waste bags: https://www.veolia.co.uk/westminster. Helpline 020 7641 1919.\r\n',
+    );
+    assert.notEqual(result.verdict, 'likely-scam');
+    assert.ok(result.score < 30);
+  });
+
+  test('an everyday password reset is not called a scam', async () => {
+    const result = await analyseEmail(
+      'From: "GitHub" <noreply@github.com>\r\nSubject: Reset your password\r\n\r\nWe heard you need a password reset. Click the link below: https://github.com/password_reset/abc123 This link expires in 3 hours.\r\n',
+    );
+    assert.notEqual(result.verdict, 'likely-scam');
+  });
+
   test('a register file replaces the demo register', () => {
     const custom = parseOfficialRegister(
       JSON.stringify({

@@ -124,7 +124,8 @@ const RISKY_TLDS = new Set([
 
 const REQUEST_LURES = new Set(['bank-details', 'credentials', 'gift-cards', 'crypto', 'identity-verification']);
 
-const GENERIC_PUBLIC_BODY = /\b(council|borough|gov\.?uk|government|hmrc|dvla|local authority|town hall|city hall)\b/i;
+const GENERIC_PUBLIC_BODY =
+  /\b(council|borough|gov\.?uk|government|hmrc|dvla|dwp|nhs|tv licensing|police|local authority|town hall|city hall)\b/i;
 
 export function analyseMessage(
   message: SuspiciousMessage,
@@ -397,10 +398,15 @@ export function analyseMessage(
       -10,
     );
 
+  const numbers = findPhoneNumbers(text, index.phoneOwners);
   const lures = findLures(text);
   // The councils never ask for these (DESIGN: every message Wardroom sends).
   const asksForSecrets = lures.some((l) => REQUEST_LURES.has(l.code));
-  if (senderIsOfficial && (badLinks > 0 || (asksForSecrets && unofficialLinks > 0))) {
+  const elsewhere =
+    unofficialLinks > 0 ||
+    reasons.some((r) => r.code === 'reply-to-mismatch') ||
+    numbers.some((n) => !n.officialFor && (n.presentedAsContact || n.costlyOrHidden));
+  if (senderIsOfficial && (badLinks > 0 || (asksForSecrets && elsewhere))) {
     add(
       'official-sender-forged',
       'It looks as if it comes from an official sender but links somewhere an official message never would: senders can be forged',
@@ -411,7 +417,6 @@ export function analyseMessage(
   }
 
   // Phone numbers.
-  const numbers = findPhoneNumbers(text, index.phoneOwners);
   const official = numbers.filter((n) => n.officialFor);
   const unofficial = numbers.filter((n) => !n.officialFor);
   if (official.length)
@@ -434,7 +439,8 @@ export function analyseMessage(
   if (lures.length >= 3)
     add('lures-combined', 'It combines several pressure tactics', lures.map((l) => l.code).join(', '), 10);
 
-  const pressing = reasons.some((r) => r.code.startsWith('lure-') && r.weight > 0);
+  const demand = lures.find((l) => REQUEST_LURES.has(l.code) || l.code === 'payment-demand');
+  const pressing = !demand && reasons.some((r) => r.code.startsWith('lure-') && r.weight > 0);
   if (
     pressing &&
     unofficialLinks > 0 &&
@@ -469,7 +475,6 @@ export function analyseMessage(
       defang(risky.url),
       10,
     );
-  const demand = lures.find((l) => REQUEST_LURES.has(l.code) || l.code === 'payment-demand');
   if (demand && unofficialLinks > 0 && !senderIsOfficial)
     add(
       'request-through-link',
