@@ -237,12 +237,16 @@ export async function main(argv: string[]): Promise<number> {
         return allProcessed ? 0 : 1;
       });
     }
-    case 'analyse':
-      return runAnalyseCommand(argv.slice(1), {
+    case 'analyse': {
+      const code = await runAnalyseCommand(argv.slice(1), {
         write: (line) => process.stdout.write(`${line}\n`),
         error: (line) => process.stderr.write(`${line}\n`),
         organisations: DEMO_ORGANISATIONS,
       });
+      // process.exit would drop what a pipe has not taken yet: wait until it has all gone.
+      await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+      return code;
+    }
     case undefined:
     case 'help':
     case '--help':

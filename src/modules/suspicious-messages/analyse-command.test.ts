@@ -57,6 +57,17 @@ test('the wardroom command runs analyse and exits 0', () => {
   assert.equal(result.stdout.trim().split('\n').length, 2);
 });
 
+test('every line reaches a pipe before the command exits', () => {
+  const corpus = 'src/modules/suspicious-messages/test-fixtures/corpus';
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli.ts', 'analyse', corpus, '--sms', `${corpus}/sms.jsonl`],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stdout.trim().split('\n').length, 108);
+});
+
 test('a missing path or a bad register is a usage error', async () => {
   const errors: string[] = [];
   const io = { write: () => undefined, error: (l: string) => errors.push(l), organisations: DEMO_ORGANISATIONS };
