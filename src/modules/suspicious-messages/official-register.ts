@@ -76,7 +76,8 @@ export function buildOfficialRegister(organisations: readonly RegisterOrganisati
       return {
         slug: org.slug,
         name: org.name,
-        aliases: unique([org.name, ...(org.kind === 'council' ? [org.shortName] : []), ...(contact?.aliases ?? [])]),
+        // Not the bare short name: "Westminster" is also a university, an abbey and a tube station.
+        aliases: unique([org.name, ...(contact?.aliases ?? [])]),
         domains: [...org.officialDomains],
         phoneNumbers: contact?.phoneNumbers ?? [],
         smsSenderIds: contact?.smsSenderIds ?? [],
