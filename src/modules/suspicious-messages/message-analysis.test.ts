@@ -216,6 +216,19 @@ describe('the analysis', () => {
     assert.notEqual(result.verdict, 'likely-scam');
   });
 
+  test('a text under a council sender ID pressing you to pay on another site is a likely scam', () => {
+    const result = analyseMessage(
+      {
+        kind: 'sms',
+        id: 's',
+        sender: 'RBKC',
+        body: 'RBKC: you have an unpaid parking fine of £70. Pay now at https://pcn-pay.online/x to avoid court action',
+      },
+      index,
+    );
+    assert.equal(result.verdict, 'likely-scam');
+  });
+
   test('a register file replaces the demo register', () => {
     const custom = parseOfficialRegister(
       JSON.stringify({

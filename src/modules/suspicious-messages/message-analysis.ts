@@ -406,7 +406,9 @@ export function analyseMessage(
     unofficialLinks > 0 ||
     reasons.some((r) => r.code === 'reply-to-mismatch') ||
     numbers.some((n) => !n.officialFor && (n.presentedAsContact || n.costlyOrHidden));
-  if (senderIsOfficial && (badLinks > 0 || (asksForSecrets && elsewhere))) {
+  // Anyone can send a text under any sender ID; a council text never links elsewhere to press you.
+  const smsPressingElsewhere = message.kind === 'sms' && unofficialLinks > 0 && lures.length > 0;
+  if (senderIsOfficial && (badLinks > 0 || (asksForSecrets && elsewhere) || smsPressingElsewhere)) {
     add(
       'official-sender-forged',
       'It looks as if it comes from an official sender but links somewhere an official message never would: senders can be forged',
