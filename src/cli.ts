@@ -12,12 +12,12 @@ import { ConfigError, loadConfig, type Config } from './platform/config.ts';
 import { openDatabase, type Database } from './platform/db/database.ts';
 import { migrateToLatest } from './platform/db/migrate.ts';
 import { formatDemoCredentials, loadDemoCredentials, saveDemoCredentials } from './platform/demo/demo-credentials.ts';
+import { DEMO_ORGANISATIONS, seedDemo } from './platform/demo/seed-demo.ts';
 import { platformJobDeps, startPlatformWorker } from './platform/jobs-runtime.ts';
 import { createInboundMailboxes } from './platform/mail-in-runtime.ts';
 import { describeImport, importMailFile } from './platform/mail-in/mail-import.ts';
 import { ROLES, isRole } from './platform/policy/policy.ts';
 import { ANALYSE_USAGE, runAnalyseCommand } from './modules/suspicious-messages/analyse-command.ts';
-import { DEMO_ORGANISATIONS, seedDemo } from './platform/demo/seed-demo.ts';
 import { startServer } from './server.ts';
 
 const USAGE = `Usage: wardroom <command>
