@@ -1,4 +1,5 @@
-// The `wardroom` command: serve, worker, migrate, seed-demo, user add, audit verify, demo-code, mail import.
+// The `wardroom` command: serve, worker, migrate, seed-demo, user add, audit verify, demo-code, mail import,
+// analyse.
 import { parseArgs } from 'node:util';
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
@@ -11,11 +12,12 @@ import { ConfigError, loadConfig, type Config } from './platform/config.ts';
 import { openDatabase, type Database } from './platform/db/database.ts';
 import { migrateToLatest } from './platform/db/migrate.ts';
 import { formatDemoCredentials, loadDemoCredentials, saveDemoCredentials } from './platform/demo/demo-credentials.ts';
-import { seedDemo } from './platform/demo/seed-demo.ts';
+import { DEMO_ORGANISATIONS, seedDemo } from './platform/demo/seed-demo.ts';
 import { platformJobDeps, startPlatformWorker } from './platform/jobs-runtime.ts';
 import { createInboundMailboxes } from './platform/mail-in-runtime.ts';
 import { describeImport, importMailFile } from './platform/mail-in/mail-import.ts';
 import { ROLES, isRole } from './platform/policy/policy.ts';
+import { ANALYSE_USAGE, runAnalyseCommand } from './modules/suspicious-messages/analyse-command.ts';
 import { startServer } from './server.ts';
 
 const USAGE = `Usage: wardroom <command>
@@ -32,7 +34,7 @@ const USAGE = `Usage: wardroom <command>
   mail import [--mailbox M] [--to ADDRESS] FILE.eml [...]
                                 store each message as inbound mail and process it; prints what became
                                 of each (exits 1 if any was rejected or failed)
-`;
+${ANALYSE_USAGE}`;
 
 async function withDatabase<T>(config: Config, run: (database: Database) => Promise<T>): Promise<T> {
   const database = openDatabase(config.database);
@@ -234,6 +236,16 @@ export async function main(argv: string[]): Promise<number> {
         }
         return allProcessed ? 0 : 1;
       });
+    }
+    case 'analyse': {
+      const code = await runAnalyseCommand(argv.slice(1), {
+        write: (line) => process.stdout.write(`${line}\n`),
+        error: (line) => process.stderr.write(`${line}\n`),
+        organisations: DEMO_ORGANISATIONS,
+      });
+      // process.exit would drop what a pipe has not taken yet: wait until it has all gone.
+      await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+      return code;
     }
     case undefined:
     case 'help':

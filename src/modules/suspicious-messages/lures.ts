@@ -1,0 +1,189 @@
+// The persuasion a scam relies on, as phrase lists and patterns: refunds, urgency, identity checks,
+// bank or card details, the data breach itself, gift cards, crypto, threats and payment demands.
+// Requests are ignored in sentences that say the opposite ("we will never ask for your bank
+// details"), which is what genuine breach notices say.
+
+export type LureCode =
+  | 'refund'
+  | 'urgency'
+  | 'identity-verification'
+  | 'bank-details'
+  | 'credentials'
+  | 'data-breach'
+  | 'gift-cards'
+  | 'crypto'
+  | 'threat'
+  | 'payment-demand'
+  | 'delivery-fee'
+  | 'prize'
+  | 'family-new-number';
+
+interface LureRule {
+  code: LureCode;
+  label: string;
+  weight: number;
+  patterns: RegExp[];
+  /** A request: dropped from sentences that say it will never happen. */
+  request: boolean;
+}
+
+const RULES: LureRule[] = [
+  {
+    code: 'refund',
+    label: 'offers a refund, rebate or money owed',
+    weight: 18,
+    request: false,
+    patterns: [
+      /\b(refund|rebate|reimburse(?:ment)?|overpa(?:id|yment)|compensation|entitled to (?:a |an )?(?:payment|refund|grant)|owed (?:to you|a refund)|claim (?:your|the) (?:money|refund|payment|grant|compensation))\b/i,
+      /\b(?:cost of living|energy|council tax) (?:payment|support|grant|reduction) .{0,40}\b(?:claim|apply|eligible)/i,
+      /\b(?:eligible|qualif(?:y|ied)) for (?:a |an )?(?:free |one-off )?(?:[a-z0-9-]+ )?(?:payment|refund|rebate|grant|discount|reduction|booster|compensation|support payment)\b/i,
+    ],
+  },
+  {
+    code: 'urgency',
+    label: 'pushes you to act quickly',
+    weight: 10,
+    request: false,
+    patterns: [
+      /\b(urgent(?:ly)?|immediate(?:ly)?|act now|right away|as soon as possible|final (?:notice|reminder|warning)|last chance|expires? (?:today|tonight|soon|in \d+)|within (?:24|48|72|12|\d) ?(?:hours|hrs|h)\b|today only|before midnight|without delay|time[- ]sensitive)\b/i,
+    ],
+  },
+  {
+    code: 'identity-verification',
+    label: 'asks you to verify or confirm your identity or account',
+    weight: 16,
+    request: true,
+    patterns: [
+      /\b(verify|confirm|validate|re-?activate|update|unlock|restore) (?:your )?(?:identity|account|details|information|personal (?:details|information|data)|records|login|access|profile)\b/i,
+      /\b(?:identity|account) (?:verification|confirmation|check)\b/i,
+      /\b(?:date of birth|national insurance(?: number)?|passport number|mother'?s maiden name)\b/i,
+    ],
+  },
+  {
+    code: 'bank-details',
+    label: 'asks for bank or card details',
+    weight: 20,
+    request: true,
+    patterns: [
+      /\b(?:bank|card|payment|banking|account) (?:details|information|number|verification)\b/i,
+      /\b(?:sort code|card number|cvv|cvc|security code on the back|expiry date|long card number|pin)\b/i,
+      /\benter (?:your )?(?:card|bank)\b/i,
+    ],
+  },
+  {
+    code: 'credentials',
+    label: 'asks for a password or sign-in code',
+    weight: 18,
+    request: true,
+    patterns: [
+      /\b(?:password|passcode|one[- ]time (?:code|passcode|password)|security code|verification code|login details|sign[- ]in details)\b/i,
+    ],
+  },
+  {
+    code: 'data-breach',
+    label: 'uses the data breach to alarm you',
+    weight: 14,
+    request: false,
+    patterns: [
+      /\b(?:your|resident'?s?) (?:personal )?(?:data|details|information|records|account)\b.{0,40}\b(?:was|were|has been|have been|may have been) (?:exposed|leaked|stolen|compromised|breached|hacked|taken|copied)/i,
+      /\b(?:data breach|data leak|cyber ?attack|cyber incident|hack(?:ed|ing)?|compromised)\b/i,
+    ],
+  },
+  {
+    code: 'gift-cards',
+    label: 'asks for gift cards or vouchers',
+    weight: 25,
+    request: true,
+    patterns: [/\b(?:gift ?cards?|itunes|google play cards?|steam cards?|amazon vouchers?|voucher codes?)\b/i],
+  },
+  {
+    code: 'crypto',
+    label: 'mentions cryptocurrency',
+    weight: 22,
+    request: true,
+    patterns: [/\b(?:bitcoin|btc|crypto(?:currency)?|ethereum|usdt|tether|crypto wallet|wallet address)\b/i],
+  },
+  {
+    code: 'threat',
+    label: 'threatens a penalty, arrest, court action or losing a service',
+    weight: 14,
+    request: false,
+    patterns: [
+      /\b(?:penalty|fine(?:d)?|prosecut(?:e|ed|ion)|arrest(?:ed)?|court action|legal action|bailiffs?|enforcement (?:agents?|action)|warrant|suspended|suspension|closed permanently|deactivated|terminated|disconnected|blacklist(?:ed)?)\b/i,
+    ],
+  },
+  {
+    code: 'payment-demand',
+    label: 'asks you to pay or send money',
+    weight: 14,
+    request: true,
+    patterns: [
+      /\b(?:pay|payment of|transfer|send|settle)\b.{0,30}(?:£|gbp|\bfee\b|outstanding|arrears|balance|amount)/i,
+      /\b(?:outstanding|unpaid|overdue) (?:balance|amount|payment|bill|charge|fee|council tax)\b/i,
+      /\bpay (?:now|here|online|today|the fee)\b/i,
+    ],
+  },
+  {
+    code: 'delivery-fee',
+    label: 'says a parcel or delivery needs a fee',
+    weight: 20,
+    request: false,
+    patterns: [
+      /\b(?:parcel|package|delivery|redelivery|shipment)\b.{0,60}\b(?:fee|pay|charge|held|missed|reschedule)\b/i,
+    ],
+  },
+  {
+    code: 'family-new-number',
+    label: 'claims to be someone you know on a new number',
+    weight: 30,
+    request: false,
+    patterns: [/\b(?:hi|hello|hey) (?:mum|mom|dad|mam)\b|\b(?:lost|broke|dropped) my phone\b|\bmy new number\b/i],
+  },
+  {
+    code: 'prize',
+    label: 'promises a prize or unexpected money',
+    weight: 16,
+    request: false,
+    patterns: [/\b(?:you(?:'ve| have)? won|winner|prize|lottery|congratulations,? you)\b/i],
+  },
+];
+
+export interface LureFinding {
+  code: LureCode;
+  label: string;
+  weight: number;
+  evidence: string;
+}
+
+/** Sentences saying something will never be asked for: ignored for requests. */
+const DENIAL =
+  /\b(?:never|will not|won't|would not|wouldn't|do not|don't|does not|doesn't|not ask|not be asked|not need to|no need to|nor)\b/i;
+
+export function findLures(text: string): LureFinding[] {
+  const sample = text.length > 100_000 ? text.slice(0, 100_000) : text;
+  const sentences = sample.split(/(?<=[.!?])\s+|\n+/);
+  const found: LureFinding[] = [];
+  for (const rule of RULES) {
+    let evidence: string | undefined;
+    for (const sentence of sentences) {
+      if (sentence.length > 2000) continue;
+      if (rule.request && DENIAL.test(sentence)) continue;
+      for (const pattern of rule.patterns) {
+        const match = pattern.exec(sentence);
+        if (match) {
+          evidence = quote(sentence, match.index, match[0].length);
+          break;
+        }
+      }
+      if (evidence) break;
+    }
+    if (evidence) found.push({ code: rule.code, label: rule.label, weight: rule.weight, evidence });
+  }
+  return found;
+}
+
+function quote(sentence: string, at: number, length: number): string {
+  const start = Math.max(0, at - 40);
+  const end = Math.min(sentence.length, at + length + 40);
+  return `${start > 0 ? '…' : ''}${sentence.slice(start, end).trim()}${end < sentence.length ? '…' : ''}`;
+}
