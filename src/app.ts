@@ -42,6 +42,7 @@ import { registerJobMetrics } from './platform/jobs/job-metrics.ts';
 import { metricsPlugin } from './platform/metrics.ts';
 import { createPublicPageCache, type PublicPageCache } from './platform/public-cache/public-page-cache.ts';
 import { registerPublicCacheMetrics } from './platform/public-cache/public-cache-metrics.ts';
+import { attachPublicPageFastPath, type PublicPageFastPath } from './platform/public-cache/public-page-fast-path.ts';
 import { createViewEnvironment, govukFrontendDist } from './platform/views/views.ts';
 
 const publicDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../public');
@@ -69,6 +70,8 @@ declare module 'fastify' {
     services: AppServices;
     registeredRoutes: readonly RegisteredRoute[];
     publicCache: PublicPageCache;
+    /** The public page fast path, unless PUBLIC_FAST_PATH=false. */
+    publicFastPath: PublicPageFastPath | undefined;
   }
 }
 
@@ -79,6 +82,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Public pages are rendered once per change and then answered from memory by the server itself,
   // before Fastify sees the request (see public-page-cache.ts); everything else goes to Fastify.
   let closing = false;
+  const publicCache = createPublicPageCache({
+    db: database.db,
+    headers: securityHeaderList(https),
+    onError: (err) => app.log.error({ err }, 'could not check the public content version'),
+  });
+  let fastPath: PublicPageFastPath | undefined;
+  // A page a change dropped is rendered again through its own route, once however many ask.
+  const rendersAgain = new Map<string, Promise<unknown>>();
+  const renderAgain = (url: string): Promise<unknown> | undefined => {
+    if (!publicCache.droppedByChange(url)) return undefined;
+    let pending = rendersAgain.get(url);
+    if (!pending) {
+      pending = app.inject({ method: 'GET', url }).finally(() => rendersAgain.delete(url));
+      rendersAgain.set(url, pending);
+    }
+    return pending;
+  };
   const app: FastifyInstance = Fastify({
     logger: loggerOptions(config.logLevel),
     // A hop count becomes the function form: believe the first n addresses from the nearest proxy.
@@ -92,8 +112,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     serverFactory: (handler, options) => {
       const server = createServer((req: IncomingMessage, res: ServerResponse) => {
         // While closing, Fastify answers 503 and closes the connection.
-        if (closing || !app.publicCache.serveFromMemory(req, res)) handler(req, res);
+        if (closing || !publicCache.serveFromMemory(req, res)) handler(req, res);
       });
+      // The commonest request of all, a GET of a page in memory, is answered off the socket before
+      // node:http parses it; anything else goes on to node:http (see public-page-fast-path.ts).
+      if (config.publicFastPath) {
+        fastPath = attachPublicPageFastPath(server, {
+          answerFromMemory: publicCache.answerFromMemory,
+          isClosing: () => closing,
+          renderAgain,
+          onError: (err) => app.log.error({ err }, 'the public page fast path failed on a connection'),
+        });
+      }
       // What Fastify does to the server it would have made itself (the options hold its defaults).
       const timeouts = options as { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number };
       server.keepAliveTimeout = timeouts.keepAliveTimeout;
@@ -117,12 +147,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
   app.decorate('services', services);
 
-  const publicCache = createPublicPageCache({
-    db: database.db,
-    headers: securityHeaderList(https),
-    onError: (err) => app.log.error({ err }, 'could not check the public content version'),
-  });
   app.decorate('publicCache', publicCache);
+  app.decorate('publicFastPath', fastPath);
   app.addHook('onReady', async () => publicCache.start());
   app.addHook('preClose', async () => {
     closing = true;
@@ -149,7 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(securityHeaders, { https });
   await app.register(metricsPlugin);
   registerJobMetrics(app.metricsRegistry, database.db);
-  registerPublicCacheMetrics(app.metricsRegistry, publicCache);
+  registerPublicCacheMetrics(app.metricsRegistry, publicCache, fastPath);
   await app.register(siteCookiesPlugin, { https });
   await app.register(csrfProtection, { secret: config.sessionSecret });
   await app.register(renderPlugin, { env: createViewEnvironment() });

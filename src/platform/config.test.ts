@@ -112,3 +112,10 @@ test('WEB_CONCURRENCY: every core in production, one process elsewhere, or the n
     );
   }
 });
+
+test('PUBLIC_FAST_PATH: on unless turned off', () => {
+  assert.equal(loadConfig({}, dir()).publicFastPath, true);
+  assert.equal(loadConfig({ PUBLIC_FAST_PATH: 'false' }, dir()).publicFastPath, false);
+  assert.equal(loadConfig({ PUBLIC_FAST_PATH: 'off' }, dir()).publicFastPath, false);
+  assert.throws(() => loadConfig({ PUBLIC_FAST_PATH: 'maybe' }, dir()), /PUBLIC_FAST_PATH must be true or false/);
+});

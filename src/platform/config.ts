@@ -87,6 +87,11 @@ export interface Config {
    */
   webConcurrency: number;
   /**
+   * Answer GETs of public pages in memory straight off the socket, before node:http (on unless
+   * PUBLIC_FAST_PATH=false): a way to rule the fast path out without a release.
+   */
+  publicFastPath: boolean;
+  /**
    * Which X-Forwarded-For hops to believe (for client IPs in the audit log and rate limits): false,
    * the number of proxies in front, or their addresses. Never "all", which lets clients choose their IP.
    */
@@ -232,6 +237,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cpus = a
     read('WEB_CONCURRENCY') ?? String(nodeEnv === 'production' ? cpus : 1),
     problems,
   );
+  const publicFastPath = parseBoolean(read('PUBLIC_FAST_PATH') ?? 'true', 'PUBLIC_FAST_PATH', problems);
   const mailIn = parseMailIn(read, cwd, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -256,6 +262,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cpus = a
     demoMode,
     runWorker,
     webConcurrency,
+    publicFastPath,
     trustProxy,
     mailIn,
   };

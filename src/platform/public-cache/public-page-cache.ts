@@ -72,6 +72,8 @@ export type ServedCounts = Record<'200' | '304', Record<ContentCoding, number>>;
 export function createPublicPageCache(opts: PublicPageCacheOptions) {
   const pages = new Map<string, CachedPage>();
   const rendering = new Map<string, Promise<CachedPage | null>>();
+  /** Pages dropped by a change and not rendered again yet (see `droppedByChange`). */
+  const dropped = new Set<string>();
   const commonHeaders = opts.headers ?? [];
   const served: ServedCounts = {
     '200': { identity: 0, gzip: 0, br: 0 },
@@ -80,10 +82,15 @@ export function createPublicPageCache(opts: PublicPageCacheOptions) {
   let version: number | undefined;
   let timer: NodeJS.Timeout | undefined;
 
+  function dropAll(): void {
+    for (const key of pages.keys()) if (dropped.size < MAX_PAGES) dropped.add(key);
+    pages.clear();
+  }
+
   async function checkVersion(): Promise<void> {
     const current = await readPublicContentVersion(opts.db);
     if (current !== version) {
-      pages.clear();
+      dropAll();
       version = current;
     }
   }
@@ -107,8 +114,18 @@ export function createPublicPageCache(opts: PublicPageCacheOptions) {
 
   /** Drops every cached page now (the instance that made a change need not wait for the poll). */
   function invalidate(): void {
-    pages.clear();
+    dropAll();
     version = undefined;
+    // Pages rendered before the new version is read are not kept: read it now, not at the next poll.
+    if (timer) checkVersion().catch((err: unknown) => opts.onError?.(err));
+  }
+
+  /**
+   * Whether the page at `key` was in memory until a change dropped it and has not been rendered
+   * again since: the fast path then has it rendered again rather than sending its connection on.
+   */
+  function droppedByChange(key: string): boolean {
+    return dropped.has(key);
   }
 
   /** The page for `key`, rendering it once however many requests ask at the same moment. */
@@ -120,12 +137,16 @@ export function createPublicPageCache(opts: PublicPageCacheOptions) {
     const startedAt = version;
     const promise = (async () => {
       const rendered = await render();
-      if (!rendered) return null;
+      if (!rendered) {
+        dropped.delete(key);
+        return null;
+      }
       const page = await preparePage(Buffer.from(rendered.body), rendered.contentType, commonHeaders);
       // A change that landed while this page was rendering must not be hidden behind it.
       if (startedAt !== undefined && startedAt === version) {
         if (pages.size >= MAX_PAGES) pages.clear();
         pages.set(key, page);
+        dropped.delete(key);
       }
       return page;
     })().finally(() => rendering.delete(key));
@@ -151,6 +172,22 @@ export function createPublicPageCache(opts: PublicPageCacheOptions) {
     return true;
   }
 
+  /**
+   * What to send for a GET or HEAD of exactly `url` with these request headers, counted as served;
+   * undefined when the page is not in memory. For the fast path, which writes the bytes itself.
+   */
+  function answerFromMemory(
+    url: string,
+    acceptEncoding: string | undefined,
+    ifNoneMatch: string | undefined,
+  ): CachedAnswer | undefined {
+    const page = pages.get(url);
+    if (!page) return undefined;
+    const answer = chooseAnswer(page, acceptEncoding, ifNoneMatch);
+    served[answer.status][answer.representation.coding] += 1;
+    return answer;
+  }
+
   return {
     start,
     stop,
@@ -159,6 +196,8 @@ export function createPublicPageCache(opts: PublicPageCacheOptions) {
     peek,
     checkVersion,
     serveFromMemory,
+    answerFromMemory,
+    droppedByChange,
     served: (): ServedCounts => served,
     size: () => pages.size,
   };
@@ -259,24 +298,39 @@ function etagMatches(ifNoneMatch: string, etag: string): boolean {
   return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }
 
+/** The answer to a GET or HEAD of a cached page: which form of it, and whether the asker already has it. */
+export interface CachedAnswer {
+  status: '200' | '304';
+  representation: Representation;
+}
+
+/** Content negotiation and the conditional request, in one place for every way a page is sent. */
+export function chooseAnswer(
+  page: CachedPage,
+  acceptEncoding: string | undefined,
+  ifNoneMatch: string | undefined,
+): CachedAnswer {
+  const representation = chooseRepresentation(page, acceptEncoding);
+  const notModified = ifNoneMatch !== undefined && etagMatches(ifNoneMatch, representation.etag);
+  return { status: notModified ? '304' : '200', representation };
+}
+
 /** Writes a cached page, or 304 when the browser or CDN already has it, on Node's request and response. */
 export function writeCachedPage(
   req: IncomingMessage,
   res: ServerResponse,
   page: CachedPage,
 ): { status: '200' | '304'; coding: ContentCoding } {
-  const headers = req.headers;
-  const representation = chooseRepresentation(page, headers['accept-encoding']);
-  const ifNoneMatch = headers['if-none-match'];
-  if (ifNoneMatch !== undefined && etagMatches(ifNoneMatch, representation.etag)) {
+  const { status, representation } = chooseAnswer(page, req.headers['accept-encoding'], req.headers['if-none-match']);
+  if (status === '304') {
     res.writeHead(304, representation.notModifiedHeaders);
     res.end();
-    return { status: '304', coding: representation.coding };
+  } else {
+    res.writeHead(200, representation.okHeaders);
+    // Node leaves the body out of an answer to HEAD, keeping its Content-Length.
+    res.end(representation.body);
   }
-  res.writeHead(200, representation.okHeaders);
-  // Node leaves the body out of an answer to HEAD, keeping its Content-Length.
-  res.end(representation.body);
-  return { status: '200', coding: representation.coding };
+  return { status, coding: representation.coding };
 }
 
 /**
