@@ -15,7 +15,7 @@
 //    burst of messages to cyberenquiry@westminster.gov.uk over 20 connections for 10 s, half of them
 //    replies quoting one of those cases' references; counted as accepted (250) and as processed by
 //    the job worker (joined to their case, or opened one).
-// 3. The web form on SQLite: 64 connections for 20 s (after 2 s of warm-up), each a resident's
+// 3. The web form on SQLite: 64 connections for 20 s (after 5 s of warm-up), each a resident's
 //    browser (bench/support/form-load.ts, in processes of their own) that gets the form once for its
 //    CSRF cookie and token and then sends enquiry after enquiry. A submission is both POSTs (the
 //    answers, then check-your-answers with consent): a case exists only after the second. Then the
@@ -61,7 +61,7 @@ function option(name: string, fallback: number): number {
   return at > 0 ? Number(process.argv[at + 1]) : fallback;
 }
 const SECONDS = option('seconds', 20);
-const WARMUP_SECONDS = 2;
+const WARMUP_SECONDS = 5;
 const CONNECTIONS = option('connections', 64);
 const CLIENT_PROCESSES = option('clients', 2);
 const SMTP_SECONDS = option('smtp-seconds', 10);
