@@ -180,7 +180,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(csrfProtection, { secret: config.sessionSecret });
   await app.register(renderPlugin, { env: createViewEnvironment() });
   await app.register(errorPages);
-  await app.register(rateLimits, { policies: deps.rateLimitPolicies ?? {} });
+  await app.register(rateLimits, {
+    policies: {
+      'public-form': { max: config.publicFormMaxPerMinute, windowMs: 60_000 },
+      ...deps.rateLimitPolicies,
+    },
+  });
   await registerAssets(app);
 
   await app.register(healthRoutes, { database });

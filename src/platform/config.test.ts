@@ -98,6 +98,17 @@ test('TRUST_PROXY takes a hop count or addresses, never "trust everyone"', () =>
   assert.throws(() => loadConfig({ TRUST_PROXY: 'true' }, dir()), /TRUST_PROXY must be false, the number of proxies/);
 });
 
+test('PUBLIC_FORM_MAX_PER_MINUTE: 10 sends a minute from one address unless set', () => {
+  assert.equal(loadConfig({}, dir()).publicFormMaxPerMinute, 10);
+  assert.equal(loadConfig({ PUBLIC_FORM_MAX_PER_MINUTE: '600' }, dir()).publicFormMaxPerMinute, 600);
+  for (const bad of ['0', 'lots', '-5', '2.5']) {
+    assert.throws(
+      () => loadConfig({ PUBLIC_FORM_MAX_PER_MINUTE: bad }, dir()),
+      new RegExp(`PUBLIC_FORM_MAX_PER_MINUTE must be a whole number above 0, not "${bad}"`),
+    );
+  }
+});
+
 test('WEB_CONCURRENCY: every core in production, one process elsewhere, or the number given', () => {
   const production = { NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(40), PUBLIC_BASE_URL: 'https://x.gov.uk' };
   assert.equal(loadConfig(production, dir(), 8).webConcurrency, 8);

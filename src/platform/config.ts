@@ -96,6 +96,12 @@ export interface Config {
    * the number of proxies in front, or their addresses. Never "all", which lets clients choose their IP.
    */
   trustProxy: false | number | string[];
+  /**
+   * How many times one client address may send a public form (the contact form, sign-up for
+   * updates) a minute. Residents behind one address (a library, a mobile network's shared
+   * addresses, a council's own contact centre) share it.
+   */
+  publicFormMaxPerMinute: number;
   mailIn: MailInConfig;
 }
 
@@ -232,6 +238,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cpus = a
     nodeEnv !== 'production';
   const runWorker = parseBoolean(read('WARDROOM_WORKER') ?? 'true', 'WARDROOM_WORKER', problems);
   const trustProxy = parseTrustProxy(read('TRUST_PROXY'), problems);
+  const publicFormText = read('PUBLIC_FORM_MAX_PER_MINUTE') ?? String(DEFAULT_PUBLIC_FORM_MAX_PER_MINUTE);
+  const publicFormMaxPerMinute = Number(publicFormText);
+  if (!/^\d+$/.test(publicFormText) || publicFormMaxPerMinute < 1) {
+    problems.push(`PUBLIC_FORM_MAX_PER_MINUTE must be a whole number above 0, not "${publicFormText}"`);
+  }
   // Production uses every core for a surge of residents; elsewhere one process is simpler to debug.
   const webConcurrency = parseWebConcurrency(
     read('WEB_CONCURRENCY') ?? String(nodeEnv === 'production' ? cpus : 1),
@@ -264,9 +275,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cpus = a
     webConcurrency,
     publicFastPath,
     trustProxy,
+    publicFormMaxPerMinute,
     mailIn,
   };
 }
+
+export const DEFAULT_PUBLIC_FORM_MAX_PER_MINUTE = 10;
 
 export const DEFAULT_INBOUND_MAIL_MAX_BYTES = 25 * 1024 * 1024;
 

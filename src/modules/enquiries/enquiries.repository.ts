@@ -152,8 +152,12 @@ export type NewCase = Omit<
   'assigned_user_id' | 'first_response_at' | 'callback_due_at' | 'merged_into_case_id' | 'closed_at' | 'anonymised_at'
 >;
 
-export async function insertCase(db: Executor, row: NewCase): Promise<void> {
-  await db
+/**
+ * Stores a new case, unless its reference is taken already (then undefined: pick another). One
+ * statement, which also gives back the case as stored.
+ */
+export async function insertCase(db: Executor, row: NewCase): Promise<EnquiryCase | undefined> {
+  const inserted = await db
     .insertInto('enquiry_cases')
     .values({
       ...row,
@@ -164,12 +168,10 @@ export async function insertCase(db: Executor, row: NewCase): Promise<void> {
       closed_at: null,
       anonymised_at: null,
     })
-    .execute();
-}
-
-export async function referenceExists(db: Executor, reference: string): Promise<boolean> {
-  const row = await db.selectFrom('enquiry_cases').select('id').where('reference', '=', reference).executeTakeFirst();
-  return row !== undefined;
+    .onConflict((oc) => oc.column('reference').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  return inserted && toCase(inserted);
 }
 
 function casesWithAssignee(db: Executor) {

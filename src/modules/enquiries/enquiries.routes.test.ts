@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, after, test } from 'node:test';
+import { sql } from 'kysely';
 import { findOrganisationBySlug } from '../../platform/accounts/accounts.repository.ts';
 import { describeEachDatabase } from '../../platform/db/test-databases.ts';
 import { seedDemo } from '../../platform/demo/seed-demo.ts';
@@ -497,5 +498,67 @@ describeEachDatabase('resident enquiries', (database) => {
     // RBKC has no cases in these tests: every count on its dashboard is 0.
     assert.doesNotMatch(/data-qa="open-by-age"[\s\S]*?<\/table>/.exec(other.body)?.[0] ?? '', />[1-9]\d*</);
     assert.equal((await (await staff(wcc, 'comms')).get('/staff/enquiries/dashboard')).statusCode, 403);
+  });
+
+  test('residents sending at the same moment each get their own case and reference; a double send makes one', async () => {
+    const before = await countCases();
+    const residents = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        fillForm({ ...goodAnswers, name: `Resident ${i}`, email: `resident.${i}@example.com` }),
+      ),
+    );
+    await Promise.all(residents.map((r) => r.get(`${FORM}/check`)));
+    // The last one presses the button twice, before the first answer comes back.
+    const sent = await Promise.all([
+      ...residents.map((r) => r.post(`${FORM}/check`, { consent: 'yes' })),
+      (residents.at(-1) as TestClient).post(`${FORM}/check`, { consent: 'yes' }),
+    ]);
+    assert.deepEqual(
+      sent.map((s) => [s.statusCode, s.headers.location]),
+      sent.map(() => [303, `${FORM}/sent`]),
+    );
+    assert.equal(await countCases(), before + 12);
+    const references = await Promise.all(
+      residents.map(async (r) => REFERENCE.exec((await r.get(`${FORM}/sent`)).body)?.[0]),
+    );
+    assert.equal(new Set(references).size, 12);
+    for (const [i, reference] of references.entries()) {
+      const stored = await caseByReference(reference as string);
+      assert.equal(stored.resident_name, `Resident ${i}`);
+    }
+  });
+
+  test('when a case cannot be stored, the resident is not told it was sent, and sending again works', async () => {
+    const { db } = database();
+    const failEntries =
+      database().dialect === 'sqlite'
+        ? [
+            sql`create trigger entries_fail before insert on enquiry_entries begin select raise(abort, 'disk full'); end`,
+          ]
+        : [
+            sql`create function entries_fail() returns trigger language plpgsql as $$ begin raise exception 'disk full'; end $$`,
+            sql`create trigger entries_fail before insert on enquiry_entries for each row execute function entries_fail()`,
+          ];
+    const resident = await fillForm({ ...goodAnswers, name: 'Sam Unlucky' });
+    await resident.get(`${FORM}/check`);
+    const before = await countCases();
+    for (const statement of failEntries) await statement.execute(db);
+    try {
+      const failed = await resident.post(`${FORM}/check`, { consent: 'yes' });
+      assert.equal(failed.statusCode, 500);
+      assert.match(failed.body, /Sorry, there is a problem with the service/);
+      assert.equal(await countCases(), before);
+    } finally {
+      await sql`drop trigger entries_fail${sql.raw(database().dialect === 'postgres' ? ' on enquiry_entries' : '')}`.execute(
+        db,
+      );
+      if (database().dialect === 'postgres') await sql`drop function entries_fail()`.execute(db);
+    }
+    // The answers were kept, not marked sent: the same button works now.
+    const again = await resident.post(`${FORM}/check`, { consent: 'yes' });
+    assert.equal(again.headers.location, `${FORM}/sent`);
+    assert.equal(await countCases(), before + 1);
+    const reference = REFERENCE.exec((await resident.get(`${FORM}/sent`)).body)?.[0];
+    assert.equal((await caseByReference(reference as string)).resident_name, 'Sam Unlucky');
   });
 });

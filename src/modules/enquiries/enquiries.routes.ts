@@ -6,6 +6,7 @@ import { listOrganisations, type Organisation } from '../../platform/accounts/ac
 import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
 import type { Database } from '../../platform/db/database.ts';
+import { createGroupCommit, defaultGroupCommitOptions } from '../../platform/db/group-commit.ts';
 import type { EnquiryPriority, EnquiryTopic } from '../../platform/db/schema.ts';
 import { formList, formText } from '../../platform/http/form-fields.ts';
 import { organisationsWhere } from '../../platform/policy/policy.ts';
@@ -40,14 +41,29 @@ export interface EnquiriesRoutesOptions {
 }
 
 const DRAFT_COOKIE = 'wardroom_enquiry';
+const COUNCIL_LOOKUP_TTL_MS = 5_000;
 
 export async function enquiriesRoutes(app: FastifyInstance, opts: EnquiriesRoutesOptions): Promise<void> {
   const { db } = opts.database;
-  const service = createEnquiriesService(db, { publicBaseUrl: opts.publicBaseUrl });
+  const service = createEnquiriesService(db, {
+    publicBaseUrl: opts.publicBaseUrl,
+    writes: createGroupCommit(db, defaultGroupCommitOptions(opts.database.dialect)),
+  });
   const notFound = { status: 404, title: 'Page not found' };
   opts.navigation.add({ href: '/staff/enquiries', text: 'Enquiries', action: 'enquiry.read' });
 
-  const councilFrom = (params: unknown) => councilFromPath(db, params);
+  // Every step of the form looks its council up; councils are added or renamed rarely, so a lookup
+  // is kept for a few seconds rather than asked of the database on every request of a surge.
+  const councils = new Map<string, { at: number; council: Organisation }>();
+  const councilFrom = async (params: unknown): Promise<Organisation | undefined> => {
+    const slug = (params as { council?: unknown } | undefined)?.council;
+    const known = typeof slug === 'string' ? councils.get(slug) : undefined;
+    if (known && Date.now() - known.at < COUNCIL_LOOKUP_TTL_MS) return known.council;
+    const council = await councilFromPath(db, params);
+    // Only real councils are kept, so made-up addresses cannot fill the map.
+    if (council && typeof slug === 'string') councils.set(slug, { at: Date.now(), council });
+    return council;
+  };
   const formPath = (council: Organisation) => `/${council.slug}/cyber-incident/contact`;
   const draftToken = (request: FastifyRequest) => request.cookies[DRAFT_COOKIE];
   const setDraftCookie = (reply: FastifyReply, council: Organisation, token: string) =>

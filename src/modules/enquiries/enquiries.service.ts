@@ -11,6 +11,7 @@ import {
 } from '../../platform/accounts/accounts.repository.ts';
 import { recordAudit, type AuditActor } from '../../platform/audit/audit.service.ts';
 import type { DB, EnquiryPriority, EnquiryStatus, EnquiryTopic } from '../../platform/db/schema.ts';
+import type { GroupCommit } from '../../platform/db/group-commit.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
 import { isId, newId, nowIso } from '../../platform/ids.ts';
 import { enqueueEmail } from '../../platform/mail/mail-jobs.ts';
@@ -84,22 +85,53 @@ export interface NewCaseInput {
   };
 }
 
+/** What opening a case needs to know about its council. */
+interface CouncilContext {
+  settings: repo.EnquirySettings | undefined;
+  referencePrefix: string;
+  incidentId: string | null;
+}
+
+const councilContexts = new WeakMap<Transaction<DB>, Map<string, Promise<CouncilContext>>>();
+
+/**
+ * The council's enquiry settings, reference prefix and current incident, looked up once per
+ * transaction: web-form submissions are written many to a transaction (see group-commit.ts), and
+ * none of these change while it runs.
+ */
+function councilContext(trx: Transaction<DB>, organisationId: string): Promise<CouncilContext> {
+  let byCouncil = councilContexts.get(trx);
+  if (!byCouncil) {
+    byCouncil = new Map();
+    councilContexts.set(trx, byCouncil);
+  }
+  let context = byCouncil.get(organisationId);
+  if (!context) {
+    context = (async () => {
+      const settings = await repo.findSettings(trx, organisationId);
+      const council = await trx
+        .selectFrom('organisations')
+        .select('name')
+        .where('id', '=', organisationId)
+        .executeTakeFirstOrThrow();
+      const incident = await findCurrentIncidentForCouncil(trx, organisationId);
+      return {
+        settings,
+        referencePrefix: settings?.referencePrefix ?? prefixFromName(council.name),
+        incidentId: incident?.id ?? null,
+      };
+    })();
+    byCouncil.set(organisationId, context);
+  }
+  return context;
+}
+
 /**
  * Opens a case in the caller's transaction: a fresh reference, triage from everything the
  * resident told us, the response target, and the first entry. Returns the case as stored.
  */
 export async function openCase(trx: Transaction<DB>, input: NewCaseInput, now = new Date()): Promise<repo.EnquiryCase> {
-  const settings = await repo.findSettings(trx, input.organisationId);
-  const council = await trx
-    .selectFrom('organisations')
-    .select('name')
-    .where('id', '=', input.organisationId)
-    .executeTakeFirstOrThrow();
-  const prefix = settings?.referencePrefix ?? prefixFromName(council.name);
-  let reference = newReference(prefix, randomInt);
-  // 78 billion codes per council make a clash all but impossible; checking costs one lookup.
-  while (await repo.referenceExists(trx, reference)) reference = newReference(prefix, randomInt);
-
+  const council = await councilContext(trx, input.organisationId);
   const { priority, reasons } = triage({
     text: `${input.first.subject ?? ''}\n${input.first.body}`,
     supportNeeds: input.supportNeeds,
@@ -107,15 +139,13 @@ export async function openCase(trx: Transaction<DB>, input: NewCaseInput, now = 
     socialCare: input.socialCare,
   });
   const at = now.toISOString();
-  const incident = await findCurrentIncidentForCouncil(trx, input.organisationId);
   const id = newId();
-  await repo.insertCase(trx, {
+  const row = {
     id,
     organisation_id: input.organisationId,
-    incident_id: incident?.id ?? null,
-    reference,
+    incident_id: council.incidentId,
     topic: input.topic,
-    status: 'new',
+    status: 'new' as const,
     priority,
     priority_reasons: JSON.stringify(reasons),
     opened_via: input.openedVia,
@@ -131,7 +161,11 @@ export async function openCase(trx: Transaction<DB>, input: NewCaseInput, now = 
     due_at: dueAtFor(priority, now),
     created_at: at,
     updated_at: at,
-  });
+  };
+  // 78 billion codes per council make a clash all but impossible; if one comes, the insert says so.
+  let stored: repo.EnquiryCase | undefined;
+  while (!stored)
+    stored = await repo.insertCase(trx, { ...row, reference: newReference(council.referencePrefix, randomInt) });
   await repo.insertEntry(trx, {
     id: newId(),
     case_id: id,
@@ -145,8 +179,6 @@ export async function openCase(trx: Transaction<DB>, input: NewCaseInput, now = 
     details: JSON.stringify(input.first.details ?? {}),
     created_at: at,
   });
-  const stored = await repo.findCase(trx, id);
-  if (!stored) throw new Error('the case just opened was not found');
   return stored;
 }
 
@@ -162,7 +194,7 @@ export async function queueAcknowledgement(
 ): Promise<void> {
   if (!opened.residentEmail) return;
   const baseUrl = publicBaseUrl.replace(/\/+$/, '');
-  const settings = await repo.findSettings(trx, council.id);
+  const { settings } = await councilContext(trx, council.id);
   const entryId = newId();
   const messageId = `<${opened.reference.toLowerCase()}.${entryId}@${new URL(baseUrl).hostname}>`;
   const message = acknowledgementEmail({
@@ -216,8 +248,16 @@ export function parseSearch(q: string): repo.CaseFilter['search'] {
   return { text: text.slice(0, 100) };
 }
 
-export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl: string }) {
+export function createEnquiriesService(
+  db: Kysely<DB>,
+  options: {
+    publicBaseUrl: string;
+    /** Writes residents' drafts and submissions, many to a transaction under load. */
+    writes: GroupCommit;
+  },
+) {
   const baseUrl = options.publicBaseUrl.replace(/\/+$/, '');
+  const { writes } = options;
 
   // The web form.
 
@@ -225,13 +265,15 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
   async function saveDraft(council: Organisation, answers: EnquiryAnswers, token: string | undefined): Promise<string> {
     const now = new Date();
     const useToken = token && DRAFT_TOKEN.test(token) ? token : randomBytes(32).toString('base64url');
-    await repo.upsertDraft(db, {
-      tokenHash: tokenHash(useToken),
-      organisationId: council.id,
-      answers: JSON.stringify(answers),
-      now: now.toISOString(),
-      expiresAt: new Date(now.getTime() + DRAFT_HOURS * HOUR).toISOString(),
-    });
+    await writes.run((trx) =>
+      repo.upsertDraft(trx, {
+        tokenHash: tokenHash(useToken),
+        organisationId: council.id,
+        answers: JSON.stringify(answers),
+        now: now.toISOString(),
+        expiresAt: new Date(now.getTime() + DRAFT_HOURS * HOUR).toISOString(),
+      }),
+    );
     return useToken;
   }
 
@@ -254,8 +296,9 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
   }
 
   /**
-   * Sends the kept answers as a case, in one transaction with the acknowledgement email. Sending
-   * twice (a double click, the back button) makes one case.
+   * Sends the kept answers as a case, in one transaction with the acknowledgement email (shared with
+   * other residents' submissions under load); resolves once that has committed. Sending twice (a
+   * double click, the back button) makes one case.
    */
   async function submit(
     council: Organisation,
@@ -274,9 +317,8 @@ export function createEnquiriesService(db: Kysely<DB>, options: { publicBaseUrl:
     const checked = validateEnquiry(kept.answers);
     if (!checked.ok) return { ok: false, errors: checked.errors };
     const e = checked.enquiry;
-    const reference = await db
-      .transaction()
-      .execute(async (trx) => {
+    const reference = await writes
+      .run(async (trx) => {
         const opened = await openCase(trx, {
           organisationId: council.id,
           openedVia: 'web',

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { sql } from 'kysely';
 import { isId, newId, nowIso } from '../ids.ts';
-import { toCount } from './database.ts';
+import { openDatabase, toCount } from './database.ts';
 import { migrateToLatest } from './migrate.ts';
 import { describeEachDatabase } from './test-databases.ts';
 
@@ -55,4 +58,70 @@ describeEachDatabase('database', (database) => {
         .execute(),
     );
   });
+});
+
+test('SQLite: a writer waits for another connection’s write lock without stopping the event loop', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'wardroom-lock-'));
+  const file = path.join(dir, 'locks.sqlite');
+  // Two connections to one file, as two HTTP processes of `serve` have.
+  const first = openDatabase({ kind: 'sqlite', file });
+  const second = openDatabase({ kind: 'sqlite', file });
+  try {
+    await sql`create table counters (id integer primary key, n integer not null)`.execute(first.db);
+    await sql`insert into counters (id, n) values (1, 0)`.execute(first.db);
+
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding: () => void = () => {};
+    const isHolding = new Promise<void>((resolve) => (holding = resolve));
+    const firstWrite = first.db.transaction().execute(async (trx) => {
+      await sql`update counters set n = n + 1 where id = 1`.execute(trx);
+      holding();
+      await held;
+    });
+    await isHolding;
+
+    // Reads, then writes: with a plain BEGIN this failed at once ("database is locked") once the
+    // other connection had committed, and SQLite's own busy wait stopped the event loop meanwhile.
+    let ticks = 0;
+    const ticker = setInterval(() => (ticks += 1), 5);
+    const secondWrite = second.db.transaction().execute(async (trx) => {
+      const row = await sql<{ n: number }>`select n from counters where id = 1`.execute(trx);
+      await sql`update counters set n = ${(row.rows[0]?.n ?? 0) + 10} where id = 1`.execute(trx);
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const ticksWhileWaiting = ticks;
+    release();
+    await firstWrite;
+    await secondWrite;
+    clearInterval(ticker);
+
+    assert.ok(ticksWhileWaiting >= 5, `the event loop ran ${ticksWhileWaiting} times while the second writer waited`);
+    const { rows } = await sql<{ n: number }>`select n from counters where id = 1`.execute(first.db);
+    // The second transaction read after the first committed: no update was lost.
+    assert.equal(Number(rows[0]?.n), 11);
+  } finally {
+    await first.close();
+    await second.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SQLite: a statement run again reuses its prepared statement and still sees schema changes', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'wardroom-statements-'));
+  const database = openDatabase({ kind: 'sqlite', file: path.join(dir, 'statements.sqlite') });
+  try {
+    await sql`create table notes (id integer primary key, body text not null)`.execute(database.db);
+    for (let i = 0; i < 3; i += 1) await sql`insert into notes (body) values (${`note ${i}`})`.execute(database.db);
+    const before = await sql<Record<string, unknown>>`select * from notes order by id`.execute(database.db);
+    assert.deepEqual(Object.keys(before.rows[0] ?? {}), ['id', 'body']);
+    await sql`alter table notes add column pinned integer not null default 0`.execute(database.db);
+    const { rows } = await sql<{ n: number }>`select count(*) as n from notes where pinned = 0`.execute(database.db);
+    assert.equal(Number(rows[0]?.n), 3);
+    const all = await sql<Record<string, unknown>>`select * from notes order by id`.execute(database.db);
+    assert.deepEqual(Object.keys(all.rows[0] ?? {}), ['id', 'body', 'pinned']);
+  } finally {
+    await database.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

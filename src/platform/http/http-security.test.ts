@@ -94,6 +94,24 @@ describeEachDatabase('HTTP security', (database) => {
     }
   });
 
+  test('PUBLIC_FORM_MAX_PER_MINUTE sets how often one address may send a public form', async () => {
+    const limited = await createTestApp(database(), {
+      env: { PUBLIC_FORM_MAX_PER_MINUTE: '2' },
+      rateLimitPolicies: {},
+    });
+    try {
+      const client = new TestClient(limited.app, '10.9.9.11');
+      await client.get('/westminster/cyber-incident/contact');
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i += 1)
+        statuses.push((await client.post('/westminster/cyber-incident/contact', { topic: '' })).statusCode);
+      assert.deepEqual(statuses.slice(2), [429]);
+      assert.notEqual(statuses[1], 429);
+    } finally {
+      await limited.close();
+    }
+  });
+
   test('over https the site cookies are __Host- cookies, Secure, and a CSRF token only works with its own session', async () => {
     const secure = await createTestApp(database(), { env: { PUBLIC_BASE_URL: 'https://incident.westminster.gov.uk' } });
     try {

@@ -46,6 +46,36 @@ describeEachDatabase('jobs repository', (database) => {
     assert.equal(await claimNextJob(db, dialect, { leaseOwner: 'worker-a/3', leaseMs: LEASE_MS, now }), undefined);
   });
 
+  test('a job whose worker died is taken back before queued jobs, even ones due earlier', async () => {
+    const { db, dialect } = database();
+    const start = nowIso();
+    const stalled = await enqueueJob(db, { kind: 'test.stalled', payload: {}, runAt: start });
+    await claimNextJob(db, dialect, { leaseOwner: 'dead/1', leaseMs: LEASE_MS, now: start });
+    const waiting = await enqueueJob(db, { kind: 'test.waiting', payload: {}, runAt: isoPlus(start, -60_000) });
+    const afterExpiry = isoPlus(start, LEASE_MS + 1);
+    const claim = (owner: string) =>
+      claimNextJob(db, dialect, { leaseOwner: owner, leaseMs: LEASE_MS, now: afterExpiry });
+    assert.equal((await claim('new/1'))?.id, stalled);
+    assert.equal((await claim('new/2'))?.id, waiting);
+    assert.equal(await claim('new/3'), undefined);
+  });
+
+  test('claiming from a long queue takes the earliest due job, in order, one by one', async () => {
+    const { db, dialect } = database();
+    const now = nowIso();
+    const ids: string[] = [];
+    // Several due in the same millisecond, as acknowledgements queued by one batch of submissions are.
+    for (let i = 0; i < 30; i += 1)
+      ids.push(
+        await enqueueJob(db, { kind: 'test.backlog', payload: { i }, runAt: isoPlus(now, -1000 + Math.floor(i / 3)) }),
+      );
+    const claimed: string[] = [];
+    for (let i = 0; i < 30; i += 1)
+      claimed.push((await claimNextJob(db, dialect, { leaseOwner: `w/${i}`, leaseMs: LEASE_MS, now }))?.id ?? '');
+    // By due time, then id (made in order): the order they were queued in.
+    assert.deepEqual(claimed, ids);
+  });
+
   test('a job whose lease expired is claimed again, and the holder of the old lease can no longer change it', async () => {
     const { db, dialect } = database();
     const id = await enqueueJob(db, { kind: 'test.stalled', payload: {} });

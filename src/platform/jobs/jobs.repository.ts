@@ -123,30 +123,39 @@ function lockForClaim<O>(
  * its worker every time cannot take workers down for ever.
  */
 function isReady(now: string) {
+  return (eb: ExpressionBuilder<DB, 'jobs'>) => eb.or([isDue(now)(eb), isAbandoned(now)(eb)]);
+}
+
+function isDue(now: string) {
+  return (eb: ExpressionBuilder<DB, 'jobs'>) => eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', now)]);
+}
+
+function isAbandoned(now: string) {
   return (eb: ExpressionBuilder<DB, 'jobs'>) =>
-    eb.or([
-      eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', now)]),
-      eb.and([
-        eb('status', '=', 'running'),
-        eb('lease_expires_at', '<', now),
-        eb('attempts', '<', eb.ref('max_attempts')),
-      ]),
+    eb.and([
+      eb('status', '=', 'running'),
+      eb('lease_expires_at', '<', now),
+      eb('attempts', '<', eb.ref('max_attempts')),
     ]);
 }
 
 /**
  * Claims the next ready job for `leaseOwner` in one statement: it becomes running, with a lease
  * until `now + leaseMs` and one more attempt. Returns undefined when no job is ready.
+ *
+ * A job whose worker died is taken back first (there are at most as many running jobs as worker
+ * slots), then the queued job that has been due longest. Each is found by its own walk of the
+ * jobs_ready index, which stops at the first row: asking for both at once made the database sort
+ * every ready job on every claim, so a backlog of acknowledgements after a surge slowed each claim
+ * in proportion to its size.
  */
 export async function claimNextJob(
   db: Kysely<DB>,
   dialect: Dialect,
   claim: { leaseOwner: string; leaseMs: number; now: string },
 ): Promise<Job | undefined> {
-  const next = lockForClaim(
-    db.selectFrom('jobs').select('id').where(isReady(claim.now)).orderBy('run_at').orderBy('id').limit(1),
-    dialect,
-  );
+  const first = (ready: ReturnType<typeof isDue>) =>
+    lockForClaim(db.selectFrom('jobs').select('id').where(ready).orderBy('run_at').orderBy('id').limit(1), dialect);
   const row = await db
     .updateTable('jobs')
     .set({
@@ -156,7 +165,7 @@ export async function claimNextJob(
       attempts: sql<number>`attempts + 1`,
       updated_at: claim.now,
     })
-    .where('id', '=', next)
+    .where('id', '=', (eb) => eb.fn.coalesce(first(isAbandoned(claim.now)), first(isDue(claim.now))))
     // Checked again on the row itself, so the claim stays correct even where the subselect is not
     // locked.
     .where(isReady(claim.now))
