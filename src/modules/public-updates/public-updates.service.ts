@@ -64,6 +64,39 @@ export interface UpdateOverview {
 
 const notFound = () => new HttpProblem(404, 'Page not found');
 
+/** A new draft version's row, written by its author: every sign-off field still empty. */
+function draftVersion(v: {
+  id: string;
+  updateId: string;
+  number: number;
+  title: string;
+  body: string;
+  actor: AuditActor;
+  at: string;
+}) {
+  return {
+    id: v.id,
+    update_id: v.updateId,
+    version_number: v.number,
+    state: 'draft' as const,
+    title: v.title,
+    body: v.body,
+    author_user_id: v.actor.userId,
+    author_label: v.actor.label,
+    contributor_ids: JSON.stringify(v.actor.userId ? [v.actor.userId] : []),
+    created_at: v.at,
+    updated_at: v.at,
+    submitted_at: null,
+    submitted_by_label: null,
+    rejected_at: null,
+    rejected_by_label: null,
+    rejection_reason: null,
+    approved_by_user_id: null,
+    approved_by_label: null,
+    published_at: null,
+  };
+}
+
 function affectedCouncils(incident: incidents.Incident): string[] {
   return incident.organisations.filter((o) => o.relationship === 'affected').map((o) => o.organisationId);
 }
@@ -203,27 +236,18 @@ export function createPublicUpdatesService(db: Kysely<DB>, options: PublicUpdate
         },
         councilIds,
       );
-      await repo.insertVersion(trx, {
-        id: versionId,
-        update_id: updateId,
-        version_number: 1,
-        state: 'draft',
-        title: input.title.trim(),
-        body: cleanBody(input.body),
-        author_user_id: actor.userId,
-        author_label: actor.label,
-        contributor_ids: JSON.stringify(actor.userId ? [actor.userId] : []),
-        created_at: at,
-        updated_at: at,
-        submitted_at: null,
-        submitted_by_label: null,
-        rejected_at: null,
-        rejected_by_label: null,
-        rejection_reason: null,
-        approved_by_user_id: null,
-        approved_by_label: null,
-        published_at: null,
-      });
+      await repo.insertVersion(
+        trx,
+        draftVersion({
+          id: versionId,
+          updateId,
+          number: 1,
+          title: input.title.trim(),
+          body: cleanBody(input.body),
+          actor,
+          at,
+        }),
+      );
       await recordAudit(trx, actor, {
         action: 'public-update.draft-created',
         organisationId: councilIds[0] ?? null,
@@ -450,27 +474,18 @@ export function createPublicUpdatesService(db: Kysely<DB>, options: PublicUpdate
     const number = found.current.number + 1;
     await db.transaction().execute(async (trx) => {
       // The unique (update, number) constraint stops two people starting a correction at once.
-      await repo.insertVersion(trx, {
-        id: versionId,
-        update_id: updateId,
-        version_number: number,
-        state: 'draft',
-        title: found.current.title,
-        body: found.current.body,
-        author_user_id: actor.userId,
-        author_label: actor.label,
-        contributor_ids: JSON.stringify(actor.userId ? [actor.userId] : []),
-        created_at: at,
-        updated_at: at,
-        submitted_at: null,
-        submitted_by_label: null,
-        rejected_at: null,
-        rejected_by_label: null,
-        rejection_reason: null,
-        approved_by_user_id: null,
-        approved_by_label: null,
-        published_at: null,
-      });
+      await repo.insertVersion(
+        trx,
+        draftVersion({
+          id: versionId,
+          updateId,
+          number: number,
+          title: found.current.title,
+          body: found.current.body,
+          actor,
+          at,
+        }),
+      );
       await repo.touchUpdate(trx, updateId, at);
       await recordAudit(trx, actor, {
         action: 'public-update.correction-started',
