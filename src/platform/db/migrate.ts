@@ -16,6 +16,8 @@ import * as m0012 from './migrations/0012-reply-templates.ts';
 import * as m0013 from './migrations/0013-enquiry-callbacks.ts';
 import * as m0014 from './migrations/0014-genuine-contact.ts';
 import * as m0015 from './migrations/0015-incident-shares.ts';
+import * as m0016 from './migrations/0016-affected-people.ts';
+import * as m0017 from './migrations/0017-suspicious-reports.ts';
 
 const migrations: Record<string, Migration> = {
   '0001-platform': m0001,
@@ -32,6 +34,8 @@ const migrations: Record<string, Migration> = {
   '0013-enquiry-callbacks': m0013,
   '0014-genuine-contact': m0014,
   '0015-incident-shares': m0015,
+  '0016-affected-people': m0016,
+  '0017-suspicious-reports': m0017,
 };
 
 function transactional(migration: Migration): Migration {

@@ -429,6 +429,120 @@ export interface BreachSubmissionsTable {
   recorded_by_label: string;
 }
 
+export interface AffectedImportsTable {
+  id: string;
+  incident_id: string;
+  organisation_id: string; // the council whose data the file holds
+  file_name: string;
+  stored_path: string; // under the data directory, until the import is done
+  byte_size: number;
+  sha256: string;
+  encoding: 'utf-8' | 'windows-1252';
+  column_map: string | null; // JSON: field → column index
+  has_header: number;
+  data_categories: string; // JSON array of category keys for every row
+  status: 'uploaded' | 'queued' | 'importing' | 'done' | 'failed' | 'cancelled';
+  bytes_done: number; // checkpoint, written with the rows it covers
+  lines_done: number;
+  rows_accepted: number;
+  rows_rejected: number;
+  people_added: number;
+  failure: string | null;
+  created_at: string;
+  created_by_user_id: string | null;
+  created_by_label: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface AffectedImportRejectionsTable {
+  import_id: string;
+  line: number; // where the row starts in the file, from 1
+  reason: string; // names the column, never the value
+}
+
+export interface AffectedPeopleTable {
+  id: string;
+  incident_id: string;
+  full_name: string;
+  email: string | null;
+  phone_e164: string | null; // a UK mobile in E.164
+  address_lines: string; // JSON array of strings
+  postcode: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AffectedPersonKeysTable {
+  incident_id: string;
+  key: string; // `email:…`, `phone:…`, `address:…`
+  person_id: string;
+}
+
+export interface AffectedPersonCouncilsTable {
+  person_id: string;
+  organisation_id: string;
+  data_categories: string; // JSON array of category keys
+  first_import_id: string;
+}
+
+export type SuspiciousVerdict = 'likely-scam' | 'suspicious' | 'likely-genuine' | 'cannot-tell';
+
+export interface ReportCampaignsTable {
+  id: string;
+  organisation_id: string;
+  title: string;
+  suggested_verdict: SuspiciousVerdict;
+  analyst_verdict: 'scam' | 'not-scam' | 'genuine' | 'undetermined' | null;
+  analyst_note: string;
+  verdict_at: string | null;
+  verdict_by_label: string | null;
+  representative_report_id: string | null;
+  report_count: number;
+  first_reported_at: string;
+  last_reported_at: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SuspiciousReportsTable {
+  id: string;
+  reference: string; // SR-XXXXXXXX, for the reporter
+  organisation_id: string;
+  channel: 'web' | 'email' | 'api';
+  kind: 'email' | 'text' | 'phone-call' | 'letter' | 'website' | 'other';
+  claimed_sender: string;
+  received_on: string | null; // YYYY-MM-DD
+  sender: string;
+  subject: string;
+  body_text: string; // plain text, capped
+  original_message: Buffer | null; // the original email, capped
+  inbound_mail_id: string | null;
+  screenshot: Buffer | null; // re-encoded without metadata
+  screenshot_type: string | null;
+  reporter_email: string | null;
+  wants_outcome: number;
+  acknowledged_at: string | null;
+  outcome_sent_at: string | null;
+  suggested_verdict: SuspiciousVerdict;
+  score: number;
+  reasons: string; // JSON array of { code, text, evidence }
+  indicators: string; // JSON
+  campaign_keys: string; // JSON array of strings
+  text_signature: Buffer | null; // MinHash of the normalised text
+  campaign_id: string | null;
+  status: 'new' | 'triaged' | 'closed';
+  analyst_note: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ReportCampaignKeysTable {
+  organisation_id: string;
+  key: string;
+  campaign_id: string;
+}
+
 export interface ReplyTemplatesTable {
   id: string;
   organisation_id: string;
@@ -571,6 +685,14 @@ export interface DB {
   inbound_mail: InboundMailTable;
   breach_records: BreachRecordsTable;
   breach_submissions: BreachSubmissionsTable;
+  affected_imports: AffectedImportsTable;
+  affected_import_rejections: AffectedImportRejectionsTable;
+  affected_people: AffectedPeopleTable;
+  affected_person_keys: AffectedPersonKeysTable;
+  affected_person_councils: AffectedPersonCouncilsTable;
+  report_campaigns: ReportCampaignsTable;
+  suspicious_reports: SuspiciousReportsTable;
+  report_campaign_keys: ReportCampaignKeysTable;
   reply_templates: ReplyTemplatesTable;
   reply_template_versions: ReplyTemplateVersionsTable;
   enquiry_bulk_replies: EnquiryBulkRepliesTable;
