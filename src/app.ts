@@ -12,6 +12,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { administrationRoutes } from './modules/administration/administration.routes.ts';
 import { breachesRoutes } from './modules/breaches/breaches.routes.ts';
 import { genuineContactRoutes } from './modules/genuine-contact/genuine-contact.routes.ts';
+import { suspiciousReportsRoutes } from './modules/suspicious-reports/suspicious-reports.routes.ts';
 import { incidentTimelineRoutes } from './modules/incident-timeline/incident-timeline.routes.ts';
 import { incidentSetupRoutes } from './modules/incidents/incident-setup.routes.ts';
 import { enquiriesRoutes } from './modules/enquiries/enquiries.routes.ts';
@@ -221,6 +222,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(publicContentRoutes, { database });
   await app.register(breachesRoutes, { database, navigation });
   await app.register(genuineContactRoutes, { database, navigation });
+  await app.register(suspiciousReportsRoutes, { database, publicBaseUrl: config.publicBaseUrl });
   await app.register(administrationRoutes, {
     database,
     auth: services.auth,

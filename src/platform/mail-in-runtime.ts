@@ -10,12 +10,14 @@ import { InboundMailboxes } from './mail-in/inbound-mailboxes.ts';
 import { registerMailInProcessing } from './mail-in/inbound-mail-processing.ts';
 import { startSmtpListener, type SmtpListener } from './mail-in/smtp-listener.ts';
 import { createEnquiryMailbox } from '../modules/enquiries/enquiry-mailbox.ts';
+import { createReportMailbox } from '../modules/suspicious-reports/report-mailbox.ts';
 
 /** Every mailbox that takes inbound mail. */
 export function createInboundMailboxes(config: Config): InboundMailboxes {
   const mailboxes = new InboundMailboxes();
   // Capabilities.
   mailboxes.register(createEnquiryMailbox({ publicBaseUrl: config.publicBaseUrl }));
+  mailboxes.register(createReportMailbox({ publicBaseUrl: config.publicBaseUrl }));
   return mailboxes;
 }
 

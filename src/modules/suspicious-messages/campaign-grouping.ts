@@ -85,8 +85,6 @@ export function groupCampaigns(messages: readonly MessageFeatures[], options: Gr
     const rb = find(b);
     if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
   };
-  const isOfficial = (host: string) => options.officialDomains.some((d) => isUnder(host, d));
-
   const firstWithKey = new Map<string, number>();
   const byKey = (key: string, i: number) => {
     const first = firstWithKey.get(key);
@@ -96,13 +94,7 @@ export function groupCampaigns(messages: readonly MessageFeatures[], options: Gr
   const signatures: Array<Uint32Array | undefined> = [];
   const buckets = new Map<string, number[]>();
   messages.forEach((message, i) => {
-    if (message.sender && !message.senderIsOfficial) byKey(`sender:${message.sender.toLowerCase()}`, i);
-    for (const hash of message.attachmentHashes) byKey(`attachment:${hash}`, i);
-    for (const link of message.links) {
-      if (isOfficial(link.host.host)) continue;
-      const shortened = URL_SHORTENERS.has(link.host.registrable);
-      byKey(shortened ? `link:${link.url}` : `link:${link.host.registrable}${pathShape(link.path)}`, i);
-    }
+    for (const key of campaignKeys(message, options)) byKey(key, i);
     const signature = minHash(normaliseForCampaign(message.text));
     signatures.push(signature);
     if (!signature) return;
@@ -128,4 +120,46 @@ export function groupCampaigns(messages: readonly MessageFeatures[], options: Gr
     }
     return id;
   });
+}
+
+/**
+ * The exact keys a message is grouped by: its unofficial sender, its attachments, and each
+ * unofficial link's domain and path shape (a shortened link in full). Two messages that share a key
+ * belong to one campaign.
+ */
+export function campaignKeys(message: MessageFeatures, options: GroupingOptions): string[] {
+  const isOfficial = (host: string) => options.officialDomains.some((d) => isUnder(host, d));
+  const keys = new Set<string>();
+  if (message.sender && !message.senderIsOfficial) keys.add(`sender:${message.sender.toLowerCase()}`);
+  for (const hash of message.attachmentHashes) keys.add(`attachment:${hash}`);
+  for (const link of message.links) {
+    if (isOfficial(link.host.host)) continue;
+    const shortened = URL_SHORTENERS.has(link.host.registrable);
+    keys.add(shortened ? `link:${link.url}` : `link:${link.host.registrable}${pathShape(link.path)}`);
+  }
+  return [...keys];
+}
+
+/** The near-duplicate signature of a message's text; undefined when the text is too short to have one. */
+export function textSignature(text: string): Uint32Array | undefined {
+  return minHash(normaliseForCampaign(text));
+}
+
+/** Whether two signatures are similar enough for their messages to be one campaign. */
+export function similarSignatures(a: Uint32Array, b: Uint32Array): boolean {
+  return a.length === HASHES && b.length === HASHES && similarity(a, b) >= SIMILARITY;
+}
+
+/** A signature as stored: big-endian 32-bit words, the same bytes on every machine. */
+export function signatureToBytes(signature: Uint32Array): Buffer {
+  const bytes = Buffer.alloc(signature.length * 4);
+  signature.forEach((word, i) => bytes.writeUInt32BE(word, i * 4));
+  return bytes;
+}
+
+export function signatureFromBytes(bytes: Uint8Array): Uint32Array {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const signature = new Uint32Array(Math.floor(buffer.length / 4));
+  for (let i = 0; i < signature.length; i++) signature[i] = buffer.readUInt32BE(i * 4);
+  return signature;
 }

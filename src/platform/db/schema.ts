@@ -537,6 +537,26 @@ export interface SuspiciousReportsTable {
   updated_at: string;
 }
 
+export interface SuspiciousReportSettingsTable {
+  organisation_id: string;
+  report_addresses: string; // JSON array of lower-cased addresses
+  updated_at: string;
+}
+
+export interface SuspiciousReportDraftsTable {
+  token_hash: string;
+  organisation_id: string;
+  answers: string; // JSON
+  email_file: Buffer | null;
+  email_file_name: string | null;
+  screenshot: Buffer | null; // metadata already removed
+  screenshot_type: 'image/png' | 'image/jpeg' | null;
+  screenshot_name: string | null;
+  report_id: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface ReportCampaignKeysTable {
   organisation_id: string;
   key: string;
@@ -693,6 +713,8 @@ export interface DB {
   report_campaigns: ReportCampaignsTable;
   suspicious_reports: SuspiciousReportsTable;
   report_campaign_keys: ReportCampaignKeysTable;
+  suspicious_report_settings: SuspiciousReportSettingsTable;
+  suspicious_report_drafts: SuspiciousReportDraftsTable;
   reply_templates: ReplyTemplatesTable;
   reply_template_versions: ReplyTemplateVersionsTable;
   enquiry_bulk_replies: EnquiryBulkRepliesTable;

@@ -12,6 +12,7 @@ import type { JobHandlerRegistry } from '../jobs/job-handlers.ts';
 import { deleteSucceededJobs } from '../jobs/jobs.repository.ts';
 import { deleteLapsedSubscriptions } from '../../modules/subscriptions/subscriptions.repository.ts';
 import { deleteExpiredDrafts } from '../../modules/enquiries/enquiries.repository.ts';
+import { deleteExpiredDrafts as deleteExpiredReportDrafts } from '../../modules/suspicious-reports/suspicious-reports.repository.ts';
 
 export const HOUSEKEEPING_JOB = 'platform.housekeeping';
 const DAY = 86_400_000;
@@ -37,6 +38,8 @@ export async function runHousekeeping(db: Kysely<DB>, now = new Date()): Promise
     subscriptions: await deleteLapsedSubscriptions(trx, ago(30 * DAY)),
     // Web-form answers never sent: they expire after two hours and are gone at the next run.
     enquiryDrafts: await deleteExpiredDrafts(trx, now.toISOString()),
+    // Suspicious-message reports never sent, with their uploads: the same.
+    reportDrafts: await deleteExpiredReportDrafts(trx, now.toISOString()),
   }));
 }
 
