@@ -27,18 +27,23 @@ const HEADER_NAMES: Record<string, 'from' | 'date' | 'subject' | 'to'> = {
   to: 'to',
 };
 
-/** The original inside a forward: an attached message first, else an inline block. */
-export function unwrapForward(mail: ParsedInboundMail): Unwrapped {
-  const attached = mail.attachments.find(
-    (a) =>
-      a.content !== null &&
-      a.content.length > 0 &&
-      (a.contentType.toLowerCase() === 'message/rfc822' || /\.eml$/i.test(a.filename ?? '')),
-  );
-  if (attached?.content) {
+/**
+ * The original inside a forward: an attached message first, else an inline block. `raw` is the
+ * forward as it arrived: a message/rfc822 part marked inline is folded into the text by the mail
+ * parser, so parts are looked for in the raw message too.
+ */
+export function unwrapForward(mail: ParsedInboundMail, raw?: Buffer): Unwrapped {
+  const attached =
+    mail.attachments.find(
+      (a) =>
+        a.content !== null &&
+        a.content.length > 0 &&
+        (a.contentType.toLowerCase() === 'message/rfc822' || /\.eml$/i.test(a.filename ?? '')),
+    )?.content ?? (raw ? attachedMessage(raw) : undefined);
+  if (attached) {
     return {
       how: 'attachment',
-      original: attached.content,
+      original: attached,
       note: 'Forwarded as an attachment: the original message was analysed with its own headers.',
     };
   }
@@ -146,4 +151,44 @@ function dateHeader(value: string): string | undefined {
   const cleaned = value.replace(/\s+at\s+/i, ' ');
   const parsed = new Date(cleaned);
   return Number.isNaN(parsed.getTime()) ? undefined : parsed.toUTCString().replace('GMT', '+0000');
+}
+
+/** The first message/rfc822 part of a raw message, decoded, looking into nested multiparts. */
+export function attachedMessage(raw: Buffer, depth = 0): Buffer | undefined {
+  if (depth > 5) return undefined;
+  const text = raw.toString('latin1');
+  const split = /\r?\n\r?\n/.exec(text);
+  if (!split) return undefined;
+  const headers = text.slice(0, split.index).replace(/\r?\n[ \t]+/g, ' ');
+  const type = /^content-type:\s*([^;\s]+)([^\r\n]*)/im.exec(headers);
+  // A message that is nothing but the attached original.
+  if (depth === 0 && type?.[1]!.toLowerCase() === 'message/rfc822') {
+    return decodePart(headers, text.slice(split.index + split[0].length));
+  }
+  if (!type || !type[1]!.toLowerCase().startsWith('multipart/')) return undefined;
+  const boundary = /boundary=(?:"([^"]+)"|([^\s;]+))/i.exec(type[2]!);
+  if (!boundary) return undefined;
+  const delimiter = `--${boundary[1] ?? boundary[2]}`;
+  const body = text.slice(split.index + split[0].length);
+  for (const chunk of body.split(delimiter).slice(1)) {
+    if (chunk.startsWith('--')) break;
+    const part = chunk.replace(/^[ \t]*\r?\n/, '').replace(/\r?\n$/, '');
+    const partSplit = /\r?\n\r?\n/.exec(part);
+    if (!partSplit) continue;
+    const partHeaders = part.slice(0, partSplit.index).replace(/\r?\n[ \t]+/g, ' ');
+    const partType = /^content-type:\s*([^;\s]+)/im.exec(partHeaders)?.[1]?.toLowerCase() ?? 'text/plain';
+    const partBody = part.slice(partSplit.index + partSplit[0].length);
+    if (partType === 'message/rfc822') return decodePart(partHeaders, partBody);
+    if (partType.startsWith('multipart/')) {
+      const nested = attachedMessage(Buffer.from(part, 'latin1'), depth + 1);
+      if (nested) return nested;
+    }
+  }
+  return undefined;
+}
+
+function decodePart(headers: string, body: string): Buffer | undefined {
+  const encoding = /^content-transfer-encoding:\s*(\S+)/im.exec(headers)?.[1]?.toLowerCase();
+  const bytes = encoding === 'base64' ? Buffer.from(body.replace(/\s+/g, ''), 'base64') : Buffer.from(body, 'latin1');
+  return bytes.length > 0 ? bytes : undefined;
 }

@@ -73,7 +73,7 @@ export function createReportMailbox(options: { publicBaseUrl: string }): Inbound
         .select(['official_domains'])
         .where('id', '=', organisationId)
         .executeTakeFirstOrThrow();
-      const unwrapped = unwrapForward(mail);
+      const unwrapped = unwrapForward(mail, delivery.raw);
       const forwarder = unwrapped.how === 'none' ? undefined : (mail.replyTo[0] ?? mail.from)?.address;
       const notAcknowledged =
         unwrapped.how === 'none'
