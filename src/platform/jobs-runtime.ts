@@ -16,6 +16,7 @@ import { createSmsSender, type SmsSender } from './sms/sms-sender.ts';
 import { registerSubscriptionJobs } from '../modules/subscriptions/subscription-jobs.ts';
 import { registerEnquiryRetention, requestRetention } from '../modules/enquiries/enquiry-retention.ts';
 import { registerEnquiryReplyJobs } from '../modules/enquiries/enquiry-reply-jobs.ts';
+import { registerReportGroupingJob } from '../modules/report-campaigns/report-grouping-job.ts';
 
 export interface PlatformJobDeps {
   mailSender: MailSender;
@@ -40,6 +41,8 @@ export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
   registerSubscriptionJobs(handlers, { smsAvailable: deps.smsSender !== undefined });
   registerEnquiryRetention(handlers);
   registerEnquiryReplyJobs(handlers);
+  // onOutcome: the reporting module's queueReportOutcome, so reporters hear a decided campaign's outcome.
+  registerReportGroupingJob(handlers, {});
   return handlers;
 }
 
