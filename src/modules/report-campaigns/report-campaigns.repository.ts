@@ -146,22 +146,31 @@ export async function campaignsByKeys(
   return new Map(rows.map((r) => [r.key, r.campaign_id]));
 }
 
-/** Campaigns with a signature in any of these bands, each with the report whose signature to compare. */
+/** The campaigns with a signature in any of these bands: for each band, the campaign and whose signature it was. */
 export async function bandCandidates(
   trx: Executor,
   organisationId: string,
   bandKeys: string[],
-): Promise<Array<{ campaignId: string; reportId: string; signature: Buffer | null }>> {
+): Promise<Array<{ bandKey: string; campaignId: string; reportId: string }>> {
   if (bandKeys.length === 0) return [];
   const rows = await trx
-    .selectFrom('report_signature_bands as b')
-    .innerJoin('suspicious_reports as r', 'r.id', 'b.report_id')
-    .select(['b.campaign_id', 'b.report_id', 'r.text_signature'])
-    .where('b.organisation_id', '=', organisationId)
-    .where('b.band_key', 'in', bandKeys)
-    .limit(200)
+    .selectFrom('report_signature_bands')
+    .select(['band_key', 'campaign_id', 'report_id'])
+    .where('organisation_id', '=', organisationId)
+    .where('band_key', 'in', bandKeys)
+    .limit(500)
     .execute();
-  return rows.map((r) => ({ campaignId: r.campaign_id, reportId: r.report_id, signature: asBuffer(r.text_signature) }));
+  return rows.map((r) => ({ bandKey: r.band_key, campaignId: r.campaign_id, reportId: r.report_id }));
+}
+
+export async function textSignatures(trx: Executor, reportIds: string[]): Promise<Map<string, Buffer | null>> {
+  if (reportIds.length === 0) return new Map();
+  const rows = await trx
+    .selectFrom('suspicious_reports')
+    .select(['id', 'text_signature'])
+    .where('id', 'in', reportIds)
+    .execute();
+  return new Map(rows.map((r) => [r.id, asBuffer(r.text_signature)]));
 }
 
 export async function insertCampaign(
@@ -239,8 +248,13 @@ export async function lockCampaign(
   campaignId: string,
   now: string,
 ): Promise<Campaign | undefined> {
-  await trx.updateTable('report_campaigns').set({ updated_at: now }).where('id', '=', campaignId).execute();
-  return findCampaign(trx, campaignId);
+  const row = await trx
+    .updateTable('report_campaigns')
+    .set({ updated_at: now })
+    .where('id', '=', campaignId)
+    .returningAll()
+    .executeTakeFirst();
+  return row ? toCampaign(row) : undefined;
 }
 
 export async function findCampaign(db: Executor, campaignId: string): Promise<Campaign | undefined> {

@@ -85,14 +85,20 @@ export async function assignReportToCampaign(
   }
   const signature = signatureFromBytes(report.textSignature);
   const bands = signature ? signatureBands(signature) : [];
+  // Asked even when a key found the campaign: the answer also says which bands it already has.
+  const candidates = await repo.bandCandidates(trx, report.organisationId, bands);
   if (!campaignId && signature) {
+    // One signature per campaign is compared: the one recorded for the first band it shares.
+    const perCampaign = new Map<string, string>();
+    for (const c of candidates) if (!perCampaign.has(c.campaignId)) perCampaign.set(c.campaignId, c.reportId);
+    const signatures = await cachedSignatures(trx, [...perCampaign.values()]);
     let best = CAMPAIGN_SIMILARITY;
-    for (const candidate of await repo.bandCandidates(trx, report.organisationId, bands)) {
-      const theirs = signatureFromBytes(candidate.signature);
+    for (const [candidateCampaign, candidateReport] of perCampaign) {
+      const theirs = signatures.get(candidateReport);
       const similarity = theirs ? signatureSimilarity(signature, theirs) : 0;
       if (similarity >= best) {
         best = similarity;
-        campaignId = candidate.campaignId;
+        campaignId = candidateCampaign;
         by = 'text';
       }
     }
@@ -131,8 +137,20 @@ export async function assignReportToCampaign(
         : campaign.lastReportedAt,
     now,
   });
-  await repo.addCampaignKeys(trx, report.organisationId, campaignId, report.campaignKeys);
-  await repo.addSignatureBands(trx, report.organisationId, campaignId, report.id, bands);
+  await repo.addCampaignKeys(
+    trx,
+    report.organisationId,
+    campaignId,
+    report.campaignKeys.filter((key) => !known.has(key)),
+  );
+  const banded = new Set(candidates.filter((c) => c.campaignId === campaignId).map((c) => c.bandKey));
+  await repo.addSignatureBands(
+    trx,
+    report.organisationId,
+    campaignId,
+    report.id,
+    bands.filter((band) => !banded.has(band)),
+  );
 
   // A campaign an analyst has already decided on: the new report shares its outcome.
   const decided = campaign.analystVerdict;
@@ -140,6 +158,28 @@ export async function assignReportToCampaign(
   if (decided && options.onOutcome && report.wantsOutcome && report.reporterEmail && !report.outcomeSentAt)
     await options.onOutcome(trx, [report.id], decided);
   return { campaignId, by };
+}
+
+/** A report's signature never changes once recorded, so signatures read once are kept (a bounded number). */
+const SIGNATURE_CACHE_SIZE = 20_000;
+const signatureCache = new Map<string, Uint32Array>();
+
+async function cachedSignatures(trx: Transaction<DB>, reportIds: string[]): Promise<Map<string, Uint32Array>> {
+  const found = new Map<string, Uint32Array>();
+  const missing: string[] = [];
+  for (const id of reportIds) {
+    const cached = signatureCache.get(id);
+    if (cached) found.set(id, cached);
+    else missing.push(id);
+  }
+  for (const [id, bytes] of await repo.textSignatures(trx, missing)) {
+    const signature = signatureFromBytes(bytes);
+    if (!signature) continue;
+    found.set(id, signature);
+    if (signatureCache.size >= SIGNATURE_CACHE_SIZE) signatureCache.delete(signatureCache.keys().next().value!);
+    signatureCache.set(id, signature);
+  }
+  return found;
 }
 
 /** Works a campaign's tally out again from its reports (after a report moved in or out). */
