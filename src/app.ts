@@ -18,6 +18,10 @@ import { incidentSetupRoutes } from './modules/incidents/incident-setup.routes.t
 import { enquiriesRoutes } from './modules/enquiries/enquiries.routes.ts';
 import { enquiryRepliesRoutes } from './modules/enquiries/enquiry-replies.routes.ts';
 import { replyTemplatesRoutes } from './modules/enquiries/reply-templates.routes.ts';
+import {
+  reportCampaignsRoutes,
+  type ReportCampaignRoutesOptions,
+} from './modules/report-campaigns/report-campaigns.routes.ts';
 import { incidentSharingRoutes } from './modules/incidents/incident-sharing.routes.ts';
 import { incidentsRoutes } from './modules/incidents/incidents.routes.ts';
 import { publicContentRoutes } from './modules/public-content/public-content.routes.ts';
@@ -53,6 +57,8 @@ export interface AppDeps {
   database: Database;
   /** Override rate limits (tests). */
   rateLimitPolicies?: Record<string, RateLimitPolicy>;
+  /** What the analyst console calls in other modules (reporters' outcome emails, scam warnings). */
+  reportCampaigns?: Pick<ReportCampaignRoutesOptions, 'onOutcome' | 'draftScamWarning'>;
 }
 
 export interface AppServices {
@@ -219,6 +225,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(enquiriesRoutes, { database, navigation, publicBaseUrl: config.publicBaseUrl });
   await app.register(enquiryRepliesRoutes, { database, publicBaseUrl: config.publicBaseUrl });
   await app.register(replyTemplatesRoutes, { database, navigation });
+  // onOutcome and draftScamWarning come from the reporting and public-content modules.
+  await app.register(reportCampaignsRoutes, {
+    database,
+    navigation,
+    ncscAvailable: config.smtp !== undefined,
+    ...deps.reportCampaigns,
+  });
   await app.register(publicContentRoutes, { database });
   await app.register(breachesRoutes, { database, navigation });
   await app.register(genuineContactRoutes, { database, navigation });

@@ -103,6 +103,8 @@ export interface Config {
    */
   publicFormMaxPerMinute: number;
   mailIn: MailInConfig;
+  /** Where "Send to the NCSC" forwards a reported message: the NCSC's Suspicious Email Reporting Service. */
+  ncscReportAddress: string;
 }
 
 export class ConfigError extends Error {
@@ -250,6 +252,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cpus = a
   );
   const publicFastPath = parseBoolean(read('PUBLIC_FAST_PATH') ?? 'true', 'PUBLIC_FAST_PATH', problems);
   const mailIn = parseMailIn(read, cwd, problems);
+  const ncscReportAddress = read('NCSC_REPORT_ADDRESS') ?? 'report@phishing.gov.uk';
+  if (!/^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$/.test(ncscReportAddress)) {
+    problems.push(`NCSC_REPORT_ADDRESS must be one email address, not "${ncscReportAddress}"`);
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -277,6 +283,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cpus = a
     trustProxy,
     publicFormMaxPerMinute,
     mailIn,
+    ncscReportAddress,
   };
 }
 

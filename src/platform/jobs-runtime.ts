@@ -16,6 +16,8 @@ import { createSmsSender, type SmsSender } from './sms/sms-sender.ts';
 import { registerSubscriptionJobs } from '../modules/subscriptions/subscription-jobs.ts';
 import { registerEnquiryRetention, requestRetention } from '../modules/enquiries/enquiry-retention.ts';
 import { registerEnquiryReplyJobs } from '../modules/enquiries/enquiry-reply-jobs.ts';
+import { registerReportGroupingJob } from '../modules/report-campaigns/report-grouping-job.ts';
+import { registerNcscForwardJob, type NcscForwarding } from '../modules/report-campaigns/ncsc-forwarding.ts';
 
 export interface PlatformJobDeps {
   mailSender: MailSender;
@@ -25,6 +27,8 @@ export interface PlatformJobDeps {
   mailboxes?: InboundMailboxes | undefined;
   /** Inbound mail settings (the IMAP accounts to poll); none polled when not given. */
   mailIn?: MailInConfig | undefined;
+  /** Where and through which SMTP server reported messages go to the NCSC; not sent without SMTP. */
+  ncsc?: NcscForwarding | undefined;
 }
 
 export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
@@ -40,6 +44,9 @@ export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
   registerSubscriptionJobs(handlers, { smsAvailable: deps.smsSender !== undefined });
   registerEnquiryRetention(handlers);
   registerEnquiryReplyJobs(handlers);
+  // onOutcome: the reporting module's queueReportOutcome, so reporters hear a decided campaign's outcome.
+  registerReportGroupingJob(handlers, {});
+  registerNcscForwardJob(handlers, deps.ncsc);
   return handlers;
 }
 
@@ -82,5 +89,6 @@ export function platformJobDeps(
     smsSender: createSmsSender(config),
     mailboxes: createInboundMailboxes(config),
     mailIn: config.mailIn,
+    ncsc: config.smtp ? { smtp: config.smtp, address: config.ncscReportAddress } : undefined,
   };
 }

@@ -60,15 +60,57 @@ export function minHash(text: string): Uint32Array | undefined {
   return signature;
 }
 
-function similarity(a: Uint32Array, b: Uint32Array): number {
+/** The share of two signatures' hashes that agree: an estimate of the texts' Jaccard similarity. */
+export function signatureSimilarity(a: Uint32Array, b: Uint32Array): number {
   let same = 0;
   for (let i = 0; i < HASHES; i++) if (a[i] === b[i]) same++;
   return same / HASHES;
 }
 
+/** Two texts at least this similar are one campaign. */
+export const CAMPAIGN_SIMILARITY = SIMILARITY;
+
+/** The LSH band keys of a signature: texts that share any one are candidates to compare. */
+export function signatureBands(signature: Uint32Array): string[] {
+  const keys: string[] = [];
+  for (let band = 0; band < BANDS; band++)
+    keys.push(`${band}:${Array.from(signature.subarray(band * ROWS, band * ROWS + ROWS)).join(',')}`);
+  return keys;
+}
+
+/** A signature as stored (little-endian 32-bit words), and back; undefined for anything else. */
+export function signatureToBytes(signature: Uint32Array): Buffer {
+  const bytes = Buffer.alloc(HASHES * 4);
+  signature.forEach((value, i) => bytes.writeUInt32LE(value, i * 4));
+  return bytes;
+}
+
+export function signatureFromBytes(bytes: Uint8Array | null | undefined): Uint32Array | undefined {
+  if (!bytes || bytes.length !== HASHES * 4) return undefined;
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Uint32Array.from({ length: HASHES }, (_, i) => buffer.readUInt32LE(i * 4));
+}
+
 export interface GroupingOptions {
   /** Domains whose links or senders are not a campaign key (official ones: genuine mail shares them). */
   officialDomains: readonly string[];
+}
+
+/** The exact keys a message is grouped by: its unofficial sender, attachments and link shapes. */
+export function campaignKeys(message: MessageFeatures, options: GroupingOptions): string[] {
+  const isOfficial = (host: string) => options.officialDomains.some((d) => isUnder(host, d));
+  const keys: string[] = [];
+  const add = (key: string) => {
+    if (!keys.includes(key)) keys.push(key);
+  };
+  if (message.sender && !message.senderIsOfficial) add(`sender:${message.sender.toLowerCase()}`);
+  for (const hash of message.attachmentHashes) add(`attachment:${hash}`);
+  for (const link of message.links) {
+    if (isOfficial(link.host.host)) continue;
+    const shortened = URL_SHORTENERS.has(link.host.registrable);
+    add(shortened ? `link:${link.url}` : `link:${link.host.registrable}${pathShape(link.path)}`);
+  }
+  return keys;
 }
 
 export function groupCampaigns(messages: readonly MessageFeatures[], options: GroupingOptions): string[] {
@@ -98,13 +140,12 @@ export function groupCampaigns(messages: readonly MessageFeatures[], options: Gr
     const signature = minHash(normaliseForCampaign(message.text));
     signatures.push(signature);
     if (!signature) return;
-    for (let band = 0; band < BANDS; band++) {
-      const key = `${band}:${Array.from(signature.subarray(band * ROWS, band * ROWS + ROWS)).join(',')}`;
+    for (const key of signatureBands(signature)) {
       const bucket = buckets.get(key);
       if (!bucket) buckets.set(key, [i]);
       else {
         // Compare with the bucket's earlier members (a few suffice: they are already joined).
-        for (const j of bucket.slice(-8)) if (similarity(signature, signatures[j]!) >= SIMILARITY) union(j, i);
+        for (const j of bucket.slice(-8)) if (signatureSimilarity(signature, signatures[j]!) >= SIMILARITY) union(j, i);
         if (bucket.length < 64) bucket.push(i);
       }
     }
@@ -122,44 +163,7 @@ export function groupCampaigns(messages: readonly MessageFeatures[], options: Gr
   });
 }
 
-/**
- * The exact keys a message is grouped by: its unofficial sender, its attachments, and each
- * unofficial link's domain and path shape (a shortened link in full). Two messages that share a key
- * belong to one campaign.
- */
-export function campaignKeys(message: MessageFeatures, options: GroupingOptions): string[] {
-  const isOfficial = (host: string) => options.officialDomains.some((d) => isUnder(host, d));
-  const keys = new Set<string>();
-  if (message.sender && !message.senderIsOfficial) keys.add(`sender:${message.sender.toLowerCase()}`);
-  for (const hash of message.attachmentHashes) keys.add(`attachment:${hash}`);
-  for (const link of message.links) {
-    if (isOfficial(link.host.host)) continue;
-    const shortened = URL_SHORTENERS.has(link.host.registrable);
-    keys.add(shortened ? `link:${link.url}` : `link:${link.host.registrable}${pathShape(link.path)}`);
-  }
-  return [...keys];
-}
-
 /** The near-duplicate signature of a message's text; undefined when the text is too short to have one. */
 export function textSignature(text: string): Uint32Array | undefined {
   return minHash(normaliseForCampaign(text));
-}
-
-/** Whether two signatures are similar enough for their messages to be one campaign. */
-export function similarSignatures(a: Uint32Array, b: Uint32Array): boolean {
-  return a.length === HASHES && b.length === HASHES && similarity(a, b) >= SIMILARITY;
-}
-
-/** A signature as stored: big-endian 32-bit words, the same bytes on every machine. */
-export function signatureToBytes(signature: Uint32Array): Buffer {
-  const bytes = Buffer.alloc(signature.length * 4);
-  signature.forEach((word, i) => bytes.writeUInt32BE(word, i * 4));
-  return bytes;
-}
-
-export function signatureFromBytes(bytes: Uint8Array): Uint32Array {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const signature = new Uint32Array(Math.floor(buffer.length / 4));
-  for (let i = 0; i < signature.length; i++) signature[i] = buffer.readUInt32BE(i * 4);
-  return signature;
 }

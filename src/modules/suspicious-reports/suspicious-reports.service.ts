@@ -243,6 +243,8 @@ export async function analyseReport(
       campaign_id: null,
       status: 'new',
       analyst_note: '',
+      ncsc_forwarded_at: null,
+      ncsc_forwarded_by_label: null,
     },
   };
 }

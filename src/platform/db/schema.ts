@@ -499,6 +499,8 @@ export interface ReportCampaignsTable {
   verdict_by_label: string | null;
   representative_report_id: string | null;
   report_count: number;
+  /** JSON object: suggested verdict → number of the campaign's reports with it. */
+  verdict_counts: Generated<string>;
   first_reported_at: string;
   last_reported_at: string;
   created_at: string;
@@ -533,6 +535,8 @@ export interface SuspiciousReportsTable {
   campaign_id: string | null;
   status: 'new' | 'triaged' | 'closed';
   analyst_note: string;
+  ncsc_forwarded_at: string | null; // when it was queued to go to the NCSC; never sent twice
+  ncsc_forwarded_by_label: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -561,6 +565,13 @@ export interface ReportCampaignKeysTable {
   organisation_id: string;
   key: string;
   campaign_id: string;
+}
+
+export interface ReportSignatureBandsTable {
+  organisation_id: string;
+  band_key: string; // `<band>:<rows of the MinHash signature>`
+  campaign_id: string;
+  report_id: string; // the report whose signature this band came from
 }
 
 export interface ReplyTemplatesTable {
@@ -715,6 +726,7 @@ export interface DB {
   report_campaign_keys: ReportCampaignKeysTable;
   suspicious_report_settings: SuspiciousReportSettingsTable;
   suspicious_report_drafts: SuspiciousReportDraftsTable;
+  report_signature_bands: ReportSignatureBandsTable;
   reply_templates: ReplyTemplatesTable;
   reply_template_versions: ReplyTemplateVersionsTable;
   enquiry_bulk_replies: EnquiryBulkRepliesTable;

@@ -16,6 +16,7 @@ import { seedDemoEnquiries } from '../../modules/enquiries/enquiry-demo.ts';
 import { seedDemoReplyTemplates } from '../../modules/enquiries/reply-template-demo.ts';
 import { seedDemoGenuineContact } from '../../modules/genuine-contact/genuine-contact-demo.ts';
 import { seedDemoReportMailboxes } from '../../modules/suspicious-reports/report-demo.ts';
+import { seedDemoReports } from '../../modules/report-campaigns/report-demo.ts';
 
 export const DEMO_ORGANISATIONS: Array<Omit<accounts.Organisation, 'id'>> = [
   {
@@ -146,6 +147,7 @@ export async function seedDemo(db: Kysely<DB>, options: { sessionSecret: string 
     await seedDemoReplyTemplates(trx, bySlug);
     await seedDemoGenuineContact(trx, bySlug);
     await seedDemoReportMailboxes(trx, bySlug);
+    await seedDemoReports(trx, bySlug);
     const after = (await accounts.listOrganisations(trx)).length;
     return { organisationsCreated: after - before, credentials };
   });

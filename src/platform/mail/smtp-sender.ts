@@ -83,7 +83,7 @@ interface SmtpErrorFields {
  * connection, timeout, dropped socket, DNS) is treated as temporary, and the job's limited
  * attempts stop it retrying for ever.
  */
-function classifySmtpError(error: unknown): TemporaryDeliveryError | PermanentDeliveryError {
+export function classifySmtpError(error: unknown): TemporaryDeliveryError | PermanentDeliveryError {
   const fields: SmtpErrorFields = typeof error === 'object' && error !== null ? error : {};
   const reason = error instanceof Error ? error.message : String(error);
   const status = typeof fields.responseCode === 'number' ? fields.responseCode : undefined;

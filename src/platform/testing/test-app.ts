@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../app.ts';
+import { buildApp, type AppDeps } from '../../app.ts';
 import * as accounts from '../accounts/accounts.repository.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { createSecretBox } from '../auth/secret-box.ts';
@@ -25,7 +25,11 @@ export interface TestApp {
 
 export async function createTestApp(
   database: Database,
-  options: { rateLimitPolicies?: Record<string, RateLimitPolicy>; env?: Record<string, string> } = {},
+  options: {
+    rateLimitPolicies?: Record<string, RateLimitPolicy>;
+    env?: Record<string, string>;
+    reportCampaigns?: AppDeps['reportCampaigns'];
+  } = {},
 ): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'wardroom-app-'));
   const config = loadConfig({
@@ -43,6 +47,7 @@ export async function createTestApp(
       'sign-in': { max: 10_000, windowMs: 60_000 },
       'public-form': { max: 10_000, windowMs: 60_000 },
     },
+    reportCampaigns: options.reportCampaigns,
   });
   await app.ready();
   return {
