@@ -86,7 +86,7 @@ export const DEFAULT_PARSE_LIMITS: ParseLimits = {
   maxAttachmentBytes: 10 * 1024 * 1024,
   maxTotalAttachmentBytes: 20 * 1024 * 1024,
   maxTextChars: 1_000_000,
-  maxHtmlChars: 2_000_000,
+  maxHtmlChars: 1_000_000,
   maxHeaders: 1000,
   maxHeaderValueChars: 16_384,
 };
