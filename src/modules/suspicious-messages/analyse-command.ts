@@ -11,6 +11,7 @@ import {
   buildOfficialRegister,
   indexRegister,
   parseOfficialRegister,
+  type RegisterIndex,
   RegisterError,
   type OfficialRegister,
   type RegisterOrganisationSource,
@@ -68,7 +69,7 @@ export async function runAnalyseCommand(args: string[], io: AnalyseIo): Promise<
   }
   register.trustedAuthServIds.push(...(values['trust-authserv'] ?? []).map((id) => id.toLowerCase()));
 
-  const messages: Array<() => Promise<SuspiciousMessage | { id: string; problem: string }>> = [];
+  const messages: Array<() => Promise<SuspiciousMessage | UnreadableMessage>> = [];
   for (const arg of positionals) {
     let files: string[];
     try {
@@ -81,7 +82,7 @@ export async function runAnalyseCommand(args: string[], io: AnalyseIo): Promise<
       const id = (await stat(arg)).isDirectory() ? path.relative(arg, file).split(path.sep).join('/') : arg;
       messages.push(async () => {
         try {
-          return { kind: 'email', id, mail: await parseInboundMail(await readFile(file)) };
+          return await readEmail(id, await readFile(file));
         } catch (error) {
           return { id, problem: (error as Error).message };
         }
@@ -120,7 +121,7 @@ export async function runAnalyseCommand(args: string[], io: AnalyseIo): Promise<
 }
 
 async function analyseAll(
-  loaders: Array<() => Promise<SuspiciousMessage | { id: string; problem: string }>>,
+  loaders: Array<() => Promise<SuspiciousMessage | UnreadableMessage>>,
   register: OfficialRegister,
 ): Promise<AnalysedMessage[]> {
   const index = indexRegister(register);
@@ -130,20 +131,8 @@ async function analyseAll(
   for (let start = 0; start < loaders.length; start += BATCH) {
     const loaded = await Promise.all(loaders.slice(start, start + BATCH).map((load) => load()));
     for (const message of loaded) {
-      if ('problem' in message) {
-        analyses.push({
-          id: message.id,
-          verdict: 'cannot-tell',
-          score: 0,
-          reasons: [
-            { code: 'unreadable', text: 'The message could not be read', evidence: message.problem, weight: 0 },
-          ],
-        });
-        features.push({ text: '', sender: undefined, senderIsOfficial: false, links: [], attachmentHashes: [] });
-        continue;
-      }
-      const { features: f, ...analysis } = analyseMessage(message, index);
-      analyses.push({ id: message.id, ...analysis });
+      const { features: f, ...analysis } = analyseLoaded(message, index);
+      analyses.push(analysis);
       features.push(f);
     }
   }
@@ -155,6 +144,36 @@ async function analyseAll(
     reasons: a.reasons,
     campaign: campaigns[i]!,
   }));
+}
+
+export interface UnreadableMessage {
+  id: string;
+  problem: string;
+}
+
+/** One .eml file's bytes as the analyser takes them: parsed, or the reason it could not be. */
+export async function readEmail(id: string, raw: Buffer): Promise<SuspiciousMessage | UnreadableMessage> {
+  try {
+    return { kind: 'email', id, mail: await parseInboundMail(raw) };
+  } catch (error) {
+    return { id, problem: (error as Error).message };
+  }
+}
+
+/** A message's analysis; one that could not be read is "cannot tell", with the reason. */
+export function analyseLoaded(
+  message: SuspiciousMessage | UnreadableMessage,
+  index: RegisterIndex,
+): Analysis & { id: string; features: MessageFeatures } {
+  if ('problem' in message)
+    return {
+      id: message.id,
+      verdict: 'cannot-tell',
+      score: 0,
+      reasons: [{ code: 'unreadable', text: 'The message could not be read', evidence: message.problem, weight: 0 }],
+      features: { text: '', sender: undefined, senderIsOfficial: false, links: [], attachmentHashes: [] },
+    };
+  return { id: message.id, ...analyseMessage(message, index) };
 }
 
 async function emlFiles(dir: string): Promise<string[]> {

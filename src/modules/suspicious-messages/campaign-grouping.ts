@@ -11,10 +11,13 @@ const BANDS = 16;
 const ROWS = HASHES / BANDS;
 const SIMILARITY = 0.6;
 
+/** How much of a message's text campaign grouping reads. */
+export const CAMPAIGN_TEXT_CHARS = 20_000;
+
 /** Replaces what differs between victims of one campaign with placeholders. */
 export function normaliseForCampaign(text: string): string {
   return text
-    .slice(0, 20_000)
+    .slice(0, CAMPAIGN_TEXT_CHARS)
     .toLowerCase()
     .replace(/\b(dear|hi|hello|attn:?)\s+(?:(?:mr|mrs|ms|miss|dr)\.?\s+)?[a-z'’-]+(?:\s+[a-z'’-]+)?/g, '$1 <name>')
     .split(/\s+/)

@@ -2,6 +2,7 @@
 // reasons for it out. Deterministic and explainable: every point of the score is a reason with its
 // evidence. It never says a message is safe: the best it says is "likely genuine".
 import type { ParsedInboundMail } from '../../platform/mail-in/inbound-mail-parser.ts';
+import { CAMPAIGN_TEXT_CHARS } from './campaign-grouping.ts';
 import { findLookalike, hostInfo, isUnder, isVettedPublicSectorDomain, type HostInfo } from './lookalike-domains.ts';
 import { findLures } from './lures.ts';
 import { findLinks, URL_SHORTENERS, type FoundLink } from './message-links.ts';
@@ -517,8 +518,16 @@ export function analyseMessage(
     verdict,
     score,
     reasons,
-    features: { text, sender: senderAddress, senderIsOfficial, links, attachmentHashes },
+    features: { text: campaignText(text), sender: senderAddress, senderIsOfficial, links, attachmentHashes },
   };
+}
+
+/**
+ * Only what campaign grouping reads is kept, as a copy: the features of every message are held until
+ * all are grouped, and a slice of a 1,000,000-character text would otherwise keep all of it alive.
+ */
+function campaignText(text: string): string {
+  return text.length <= CAMPAIGN_TEXT_CHARS ? text : Buffer.from(text.slice(0, CAMPAIGN_TEXT_CHARS)).toString();
 }
 
 function weighNumber(

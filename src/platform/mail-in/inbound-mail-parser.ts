@@ -86,7 +86,7 @@ export const DEFAULT_PARSE_LIMITS: ParseLimits = {
   maxAttachmentBytes: 10 * 1024 * 1024,
   maxTotalAttachmentBytes: 20 * 1024 * 1024,
   maxTextChars: 1_000_000,
-  maxHtmlChars: 2_000_000,
+  maxHtmlChars: 1_000_000,
   maxHeaders: 1000,
   maxHeaderValueChars: 16_384,
 };
@@ -105,6 +105,14 @@ export async function parseInboundMail(raw: Buffer, limits: Partial<ParseLimits>
   const limit = { ...DEFAULT_PARSE_LIMITS, ...limits };
   const problems: string[] = [];
 
+  // A message saved from an mbox starts with its "From sender date" separator line, which is not a
+  // header: left in, it would make the whole message read as text with no headers.
+  // Only when a header follows, so a headerless text that starts "From what I can tell" keeps it.
+  if (raw.subarray(0, 5).toString('latin1') === 'From ') {
+    const end = raw.indexOf(0x0a);
+    const next = raw.subarray(end + 1, end + 1000).toString('latin1');
+    if (end > 0 && end < 1000 && HEADER_LINE.test(next)) raw = raw.subarray(end + 1);
+  }
   // Text with no header section would otherwise be read as (broken) headers and lose its body.
   const firstLine = raw.subarray(0, Math.min(raw.length, 1000)).toString('latin1').split(/\r?\n/, 1)[0] ?? '';
   let source = raw;
@@ -236,9 +244,12 @@ export async function parseInboundMail(raw: Buffer, limits: Partial<ParseLimits>
  */
 function htmlToPlainText(html: string, maxChars: number, problems: string[]): string {
   if (html.length > maxChars) problems.push(`Only the first ${maxChars} characters of the HTML were turned into text`);
-  return convert(html.slice(0, maxChars), {
+  const flattened = flattenDeepHtml(html.slice(0, maxChars), MAX_HTML_DEPTH);
+  if (flattened.dropped > 0)
+    problems.push(`The HTML was nested deeper than ${MAX_HTML_DEPTH} levels: ${flattened.dropped} tags were left out`);
+  return convert(flattened.html, {
     wordwrap: false,
-    limits: { maxDepth: 200, maxChildNodes: 10_000, maxInputLength: undefined },
+    limits: { maxDepth: MAX_HTML_DEPTH + 10, maxChildNodes: 10_000, maxInputLength: undefined },
     selectors: [
       { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
       { selector: 'img', format: 'skip' },
@@ -247,6 +258,33 @@ function htmlToPlainText(html: string, maxChars: number, problems: string[]): st
       ),
     ],
   });
+}
+
+const MAX_HTML_DEPTH = 100;
+/** Elements that hold no content, and those that the next one like them closes (`<p>`, `<li>`, …). */
+const NOT_NESTING = new Set(
+  'area base br col embed hr img input link meta param source track wbr p li dt dd tr td th option'.split(' '),
+);
+
+/**
+ * Drops the tags (never the text) of elements nested deeper than `maxDepth`. The HTML parser under
+ * html-to-text slows quadratically with depth (50,000 nested `<div>`s took seconds), and html-to-text
+ * would drop the deep text anyway. Tags are found by a pattern that cannot run past the next `<`, so
+ * the pass is linear whatever the input.
+ */
+export function flattenDeepHtml(html: string, maxDepth: number): { html: string; dropped: number } {
+  let depth = 0;
+  let dropped = 0;
+  const out = html.replace(/<(\/?)([a-z][a-z0-9:-]*)[^<>]*>/gi, (tag: string, close: string, name: string) => {
+    if (NOT_NESTING.has(name.toLowerCase()) || tag.endsWith('/>')) return tag;
+    if (close) {
+      depth = Math.max(0, depth - 1);
+      if (depth < maxDepth) return tag;
+    } else if (++depth <= maxDepth) return tag;
+    dropped++;
+    return '';
+  });
+  return { html: dropped > 0 ? out : html, dropped };
 }
 
 function addresses(field: AddressObject | AddressObject[] | undefined): MailAddress[] {
