@@ -9,6 +9,7 @@ import formbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { affectedCheckRoutes } from './modules/affected-check/affected-check.routes.ts';
 import { administrationRoutes } from './modules/administration/administration.routes.ts';
 import { breachesRoutes } from './modules/breaches/breaches.routes.ts';
 import { genuineContactRoutes } from './modules/genuine-contact/genuine-contact.routes.ts';
@@ -212,6 +213,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(subscriptionsRoutes, {
     database,
     publicBaseUrl: config.publicBaseUrl,
+    smsAvailable: smsConfigured(config),
+  });
+  await app.register(affectedCheckRoutes, {
+    database,
+    sessionSecret: config.sessionSecret,
     smsAvailable: smsConfigured(config),
   });
   await app.register(incidentTimelineRoutes, { database });

@@ -16,6 +16,7 @@ import { createSmsSender, type SmsSender } from './sms/sms-sender.ts';
 import { registerSubscriptionJobs } from '../modules/subscriptions/subscription-jobs.ts';
 import { registerEnquiryRetention, requestRetention } from '../modules/enquiries/enquiry-retention.ts';
 import { registerEnquiryReplyJobs } from '../modules/enquiries/enquiry-reply-jobs.ts';
+import { registerAffectedCheckJobs } from '../modules/affected-check/affected-check-jobs.ts';
 
 export interface PlatformJobDeps {
   mailSender: MailSender;
@@ -25,6 +26,10 @@ export interface PlatformJobDeps {
   mailboxes?: InboundMailboxes | undefined;
   /** Inbound mail settings (the IMAP accounts to poll); none polled when not given. */
   mailIn?: MailInConfig | undefined;
+  /** Opens what jobs hold sealed (the "Were you affected?" contact); those jobs fail without it. */
+  sessionSecret?: string | undefined;
+  /** The public address that links in messages use. */
+  publicBaseUrl?: string | undefined;
 }
 
 export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
@@ -40,6 +45,14 @@ export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
   registerSubscriptionJobs(handlers, { smsAvailable: deps.smsSender !== undefined });
   registerEnquiryRetention(handlers);
   registerEnquiryReplyJobs(handlers);
+  if (deps.sessionSecret !== undefined && deps.publicBaseUrl !== undefined) {
+    registerAffectedCheckJobs(handlers, {
+      sessionSecret: deps.sessionSecret,
+      publicBaseUrl: deps.publicBaseUrl,
+      mailSender: deps.mailSender,
+      smsSender: deps.smsSender,
+    });
+  }
   return handlers;
 }
 
@@ -82,5 +95,7 @@ export function platformJobDeps(
     smsSender: createSmsSender(config),
     mailboxes: createInboundMailboxes(config),
     mailIn: config.mailIn,
+    sessionSecret: config.sessionSecret,
+    publicBaseUrl: config.publicBaseUrl,
   };
 }

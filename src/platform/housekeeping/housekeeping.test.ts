@@ -114,7 +114,15 @@ describeEachDatabase('housekeeping', (database) => {
     const auditBefore = await db.selectFrom('audit_events').select('id').execute();
 
     const result = await runHousekeeping(db, NOW);
-    assert.deepEqual(result, { sessions: 1, throttles: 1, tokens: 0, jobs: 1, subscriptions: 2, enquiryDrafts: 1 });
+    assert.deepEqual(result, {
+      sessions: 1,
+      throttles: 1,
+      tokens: 0,
+      jobs: 1,
+      subscriptions: 2,
+      enquiryDrafts: 1,
+      affectedChecks: 0,
+    });
     assert.deepEqual(
       (await db.selectFrom('subscriptions').select('id').orderBy('id').execute()).map((r) => r.id),
       ['left-recently', 'link-still-good', 'subscribed'],

@@ -1,7 +1,8 @@
 // Hourly housekeeping, run through the job queue so that with several instances it runs once per
 // hour, not once per instance: expired sessions, old sign-in failures, spent set-up links, old
 // finished jobs, lapsed subscriptions (the addresses of people who left or never confirmed) and
-// contact-form answers never sent are deleted. The audit log is never touched.
+// contact-form answers never sent are deleted, and "Were you affected?" contacts never answered
+// are removed from their jobs. The audit log is never touched.
 import type { Kysely } from 'kysely';
 import { deleteSpentTokens } from '../accounts/accounts.repository.ts';
 import { deleteExpiredSessions, deleteStaleThrottles } from '../auth/auth.repository.ts';
@@ -12,6 +13,7 @@ import type { JobHandlerRegistry } from '../jobs/job-handlers.ts';
 import { deleteSucceededJobs } from '../jobs/jobs.repository.ts';
 import { deleteLapsedSubscriptions } from '../../modules/subscriptions/subscriptions.repository.ts';
 import { deleteExpiredDrafts } from '../../modules/enquiries/enquiries.repository.ts';
+import { redactUnansweredChecks } from '../../modules/affected-check/affected-check-jobs.ts';
 
 export const HOUSEKEEPING_JOB = 'platform.housekeeping';
 const DAY = 86_400_000;
@@ -23,6 +25,7 @@ export interface HousekeepingResult {
   jobs: number;
   subscriptions: number;
   enquiryDrafts: number;
+  affectedChecks: number;
 }
 
 export async function runHousekeeping(db: Kysely<DB>, now = new Date()): Promise<HousekeepingResult> {
@@ -37,6 +40,8 @@ export async function runHousekeeping(db: Kysely<DB>, now = new Date()): Promise
     subscriptions: await deleteLapsedSubscriptions(trx, ago(30 * DAY)),
     // Web-form answers never sent: they expire after two hours and are gone at the next run.
     enquiryDrafts: await deleteExpiredDrafts(trx, now.toISOString()),
+    // "Were you affected?" contacts in checks that were never answered (answered ones are removed at once).
+    affectedChecks: await redactUnansweredChecks(trx, now),
   }));
 }
 
