@@ -24,6 +24,7 @@ import { publicContentRoutes } from './modules/public-content/public-content.rou
 import { publicUpdatesRoutes } from './modules/public-updates/public-updates.routes.ts';
 import { publicSiteRoutes } from './modules/public-site/public-site.routes.ts';
 import { enqueueSubscriberNotification } from './modules/subscriptions/subscription-jobs.ts';
+import { scamWarningsRoutes } from './modules/scam-warnings/scam-warnings.routes.ts';
 import { subscriptionsRoutes } from './modules/subscriptions/subscriptions.routes.ts';
 import { authRoutes } from './platform/auth/auth.routes.ts';
 import { createAuthService, type AuthService } from './platform/auth/auth.service.ts';
@@ -215,6 +216,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     publicBaseUrl: config.publicBaseUrl,
     smsAvailable: smsConfigured(config),
   });
+  await app.register(scamWarningsRoutes, { database, publicBaseUrl: config.publicBaseUrl });
   await app.register(affectedCheckRoutes, {
     database,
     sessionSecret: config.sessionSecret,
