@@ -79,11 +79,11 @@ export function answerSms(input: AnswerInput): OutboundSms {
     `More: ${input.incidentUrl}`,
     `Ref ${input.reference}`,
   ].join(' ');
-  // Three councils' long names could pass the limit: then only the answer itself is cut, never the reference.
+  // Many councils' long names could pass the limit: then the list is left out, never the answer or the reference.
   if (body.length <= MAX_SMS_LENGTH) return { to: input.to, body, reference: input.reference };
   return {
     to: input.to,
-    body: `${input.councilName}: we found your number in the data copied in the cyber attack. More: ${input.incidentUrl} Ref ${input.reference}`,
+    body: `${input.councilName}: ${found ? 'we found your number in the data copied in the cyber attack' : 'we did not find your number in the data we hold'}. More: ${input.incidentUrl} Ref ${input.reference}`,
     reference: input.reference,
   };
 }
