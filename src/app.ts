@@ -9,6 +9,7 @@ import formbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { affectedCheckRoutes } from './modules/affected-check/affected-check.routes.ts';
 import { administrationRoutes } from './modules/administration/administration.routes.ts';
 import { breachesRoutes } from './modules/breaches/breaches.routes.ts';
 import { genuineContactRoutes } from './modules/genuine-contact/genuine-contact.routes.ts';
@@ -28,6 +29,7 @@ import { publicContentRoutes } from './modules/public-content/public-content.rou
 import { publicUpdatesRoutes } from './modules/public-updates/public-updates.routes.ts';
 import { publicSiteRoutes } from './modules/public-site/public-site.routes.ts';
 import { enqueueSubscriberNotification } from './modules/subscriptions/subscription-jobs.ts';
+import { scamWarningsRoutes } from './modules/scam-warnings/scam-warnings.routes.ts';
 import { subscriptionsRoutes } from './modules/subscriptions/subscriptions.routes.ts';
 import { authRoutes } from './platform/auth/auth.routes.ts';
 import { createAuthService, type AuthService } from './platform/auth/auth.service.ts';
@@ -219,6 +221,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(subscriptionsRoutes, {
     database,
     publicBaseUrl: config.publicBaseUrl,
+    smsAvailable: smsConfigured(config),
+  });
+  await app.register(scamWarningsRoutes, { database, publicBaseUrl: config.publicBaseUrl });
+  await app.register(affectedCheckRoutes, {
+    database,
+    sessionSecret: config.sessionSecret,
     smsAvailable: smsConfigured(config),
   });
   await app.register(incidentTimelineRoutes, { database });

@@ -18,6 +18,7 @@ import { registerEnquiryRetention, requestRetention } from '../modules/enquiries
 import { registerEnquiryReplyJobs } from '../modules/enquiries/enquiry-reply-jobs.ts';
 import { registerReportGroupingJob } from '../modules/report-campaigns/report-grouping-job.ts';
 import { registerNcscForwardJob, type NcscForwarding } from '../modules/report-campaigns/ncsc-forwarding.ts';
+import { registerAffectedCheckJobs } from '../modules/affected-check/affected-check-jobs.ts';
 
 export interface PlatformJobDeps {
   mailSender: MailSender;
@@ -29,6 +30,10 @@ export interface PlatformJobDeps {
   mailIn?: MailInConfig | undefined;
   /** Where and through which SMTP server reported messages go to the NCSC; not sent without SMTP. */
   ncsc?: NcscForwarding | undefined;
+  /** Opens what jobs hold sealed (the "Were you affected?" contact); those jobs fail without it. */
+  sessionSecret?: string | undefined;
+  /** The public address that links in messages use. */
+  publicBaseUrl?: string | undefined;
 }
 
 export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
@@ -47,6 +52,14 @@ export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
   // onOutcome: the reporting module's queueReportOutcome, so reporters hear a decided campaign's outcome.
   registerReportGroupingJob(handlers, {});
   registerNcscForwardJob(handlers, deps.ncsc);
+  if (deps.sessionSecret !== undefined && deps.publicBaseUrl !== undefined) {
+    registerAffectedCheckJobs(handlers, {
+      sessionSecret: deps.sessionSecret,
+      publicBaseUrl: deps.publicBaseUrl,
+      mailSender: deps.mailSender,
+      smsSender: deps.smsSender,
+    });
+  }
   return handlers;
 }
 
@@ -90,5 +103,7 @@ export function platformJobDeps(
     mailboxes: createInboundMailboxes(config),
     mailIn: config.mailIn,
     ncsc: config.smtp ? { smtp: config.smtp, address: config.ncscReportAddress } : undefined,
+    sessionSecret: config.sessionSecret,
+    publicBaseUrl: config.publicBaseUrl,
   };
 }

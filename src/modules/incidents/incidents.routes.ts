@@ -10,6 +10,7 @@ import { formText } from '../../platform/http/form-fields.ts';
 import { can } from '../../platform/policy/policy.ts';
 import { sendCachedPage } from '../../platform/public-cache/public-page-cache.ts';
 import { latestPublishedUpdates } from '../public-updates/public-updates.service.ts';
+import { publishedScamWarnings } from '../scam-warnings/scam-warnings.service.ts';
 import {
   findLanguage,
   incidentPageHref,
@@ -174,10 +175,11 @@ export async function incidentsRoutes(
       const council = await councilFrom(request.params);
       const view = council ? await service.publicView(council.id) : undefined;
       if (!council || !view) return null;
-      const [names, updates, content] = await Promise.all([
+      const [names, updates, content, scamWarnings] = await Promise.all([
         organisationNames(),
         latestPublishedUpdates(db, council.id, 3, view.incident.id),
         loadPublicIncidentContent(db, view.incident, council.id),
+        publishedScamWarnings(db, council.id, view.incident.id),
       ]);
       // A language on the list that this council has not translated into shows the English page, saying so.
       const translation = language ? content.translations.find((t) => t.language.code === language.code) : undefined;
@@ -200,6 +202,7 @@ export async function incidentsRoutes(
           allServicesHref: `${incidentPageHref(council.slug, shown)}#services`,
           selectedGroup: selected,
           updates,
+          scamWarnings,
           agencies: view.incident.organisations
             .filter((o) => o.relationship === 'investigating')
             .map((o) => names.get(o.organisationId) ?? ''),

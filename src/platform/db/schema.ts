@@ -486,6 +486,32 @@ export interface AffectedPersonCouncilsTable {
   first_import_id: string;
 }
 
+export interface ScamWarningsTable {
+  id: string;
+  incident_id: string;
+  organisation_id: string; // the council whose page shows it
+  campaign_id: string | null;
+  state: 'waiting' | 'sent-back' | 'published' | 'withdrawn';
+  title: string;
+  summary: string; // what the scam looks like
+  how_to_spot: string;
+  what_to_do: string;
+  author_user_id: string | null;
+  author_label: string;
+  contributor_ids: string; // JSON array of user ids
+  created_at: string;
+  updated_at: string;
+  sent_back_at: string | null;
+  sent_back_by_label: string | null;
+  sent_back_reason: string | null;
+  approved_by_user_id: string | null;
+  approved_by_label: string | null;
+  published_at: string | null;
+  withdrawn_at: string | null;
+  withdrawn_by_label: string | null;
+  withdrawal_reason: string | null;
+}
+
 export type SuspiciousVerdict = 'likely-scam' | 'suspicious' | 'likely-genuine' | 'cannot-tell';
 
 export interface ReportCampaignsTable {
@@ -722,6 +748,7 @@ export interface DB {
   affected_person_keys: AffectedPersonKeysTable;
   affected_person_councils: AffectedPersonCouncilsTable;
   report_campaigns: ReportCampaignsTable;
+  scam_warnings: ScamWarningsTable;
   suspicious_reports: SuspiciousReportsTable;
   report_campaign_keys: ReportCampaignKeysTable;
   suspicious_report_settings: SuspiciousReportSettingsTable;

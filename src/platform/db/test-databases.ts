@@ -83,12 +83,16 @@ export function describeEachDatabase(title: string, suite: (database: () => Test
       before(async () => {
         current = await createTestDatabase(kind);
       });
-      after(async () => {
-        await current?.close();
-      });
       suite(() => {
         if (!current) throw new Error('the test database is not open yet');
         return current;
+      });
+      // Registered after the suite's own hooks, because node:test runs `after` hooks in the order
+      // they were registered: the suite's (stopping a job worker, closing the app) must finish
+      // before the database goes. Dropping a PostgreSQL schema under a worker still polling it
+      // deadlocks.
+      after(async () => {
+        await current?.close();
       });
     });
   }

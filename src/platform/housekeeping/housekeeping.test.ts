@@ -122,6 +122,7 @@ describeEachDatabase('housekeeping', (database) => {
       subscriptions: 2,
       enquiryDrafts: 1,
       reportDrafts: 0,
+      affectedChecks: 0,
     });
     assert.deepEqual(
       (await db.selectFrom('subscriptions').select('id').orderBy('id').execute()).map((r) => r.id),

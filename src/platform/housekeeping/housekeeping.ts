@@ -1,7 +1,8 @@
 // Hourly housekeeping, run through the job queue so that with several instances it runs once per
 // hour, not once per instance: expired sessions, old sign-in failures, spent set-up links, old
 // finished jobs, lapsed subscriptions (the addresses of people who left or never confirmed) and
-// contact-form answers never sent are deleted. The audit log is never touched.
+// contact-form answers never sent are deleted, and "Were you affected?" contacts never answered
+// are removed from their jobs. The audit log is never touched.
 import type { Kysely } from 'kysely';
 import { deleteSpentTokens } from '../accounts/accounts.repository.ts';
 import { deleteExpiredSessions, deleteStaleThrottles } from '../auth/auth.repository.ts';
@@ -13,6 +14,7 @@ import { deleteSucceededJobs } from '../jobs/jobs.repository.ts';
 import { deleteLapsedSubscriptions } from '../../modules/subscriptions/subscriptions.repository.ts';
 import { deleteExpiredDrafts } from '../../modules/enquiries/enquiries.repository.ts';
 import { deleteExpiredDrafts as deleteExpiredReportDrafts } from '../../modules/suspicious-reports/suspicious-reports.repository.ts';
+import { redactUnansweredChecks } from '../../modules/affected-check/affected-check-jobs.ts';
 
 export const HOUSEKEEPING_JOB = 'platform.housekeeping';
 const DAY = 86_400_000;
@@ -24,6 +26,7 @@ export interface HousekeepingResult {
   jobs: number;
   subscriptions: number;
   enquiryDrafts: number;
+  affectedChecks: number;
 }
 
 export async function runHousekeeping(db: Kysely<DB>, now = new Date()): Promise<HousekeepingResult> {
@@ -40,6 +43,8 @@ export async function runHousekeeping(db: Kysely<DB>, now = new Date()): Promise
     enquiryDrafts: await deleteExpiredDrafts(trx, now.toISOString()),
     // Suspicious-message reports never sent, with their uploads: the same.
     reportDrafts: await deleteExpiredReportDrafts(trx, now.toISOString()),
+    // "Were you affected?" contacts in checks that were never answered (answered ones are removed at once).
+    affectedChecks: await redactUnansweredChecks(trx, now),
   }));
 }
 

@@ -458,3 +458,22 @@ export async function deleteSucceededJobs(trx: Transaction<DB>, before: string):
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/**
+ * Replaces the payload of jobs (by id, or every job of a kind created before a time) with
+ * `payloadJson`: for jobs whose payload holds personal data that is no longer needed once the job
+ * has done its work. Returns how many jobs were changed.
+ */
+export async function replaceJobPayloads(
+  db: Executor,
+  which: { id: string } | { kind: string; createdBefore: string },
+  payloadJson: string,
+): Promise<number> {
+  let query = db.updateTable('jobs').set({ payload: payloadJson }).where('payload', '!=', payloadJson);
+  query =
+    'id' in which
+      ? query.where('id', '=', which.id)
+      : query.where('kind', '=', which.kind).where('created_at', '<', which.createdBefore);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
