@@ -16,6 +16,7 @@ import { createSmsSender, type SmsSender } from './sms/sms-sender.ts';
 import { registerSubscriptionJobs } from '../modules/subscriptions/subscription-jobs.ts';
 import { registerEnquiryRetention, requestRetention } from '../modules/enquiries/enquiry-retention.ts';
 import { registerEnquiryReplyJobs } from '../modules/enquiries/enquiry-reply-jobs.ts';
+import { registerAffectedImportJobs } from '../modules/affected-people/affected-import-jobs.ts';
 
 export interface PlatformJobDeps {
   mailSender: MailSender;
@@ -40,6 +41,7 @@ export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
   registerSubscriptionJobs(handlers, { smsAvailable: deps.smsSender !== undefined });
   registerEnquiryRetention(handlers);
   registerEnquiryReplyJobs(handlers);
+  registerAffectedImportJobs(handlers);
   return handlers;
 }
 
