@@ -10,6 +10,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { administrationRoutes } from './modules/administration/administration.routes.ts';
+import { affectedPeopleRoutes } from './modules/affected-people/affected-people.routes.ts';
 import { breachesRoutes } from './modules/breaches/breaches.routes.ts';
 import { genuineContactRoutes } from './modules/genuine-contact/genuine-contact.routes.ts';
 import { incidentTimelineRoutes } from './modules/incident-timeline/incident-timeline.routes.ts';
@@ -220,6 +221,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(replyTemplatesRoutes, { database, navigation });
   await app.register(publicContentRoutes, { database });
   await app.register(breachesRoutes, { database, navigation });
+  await app.register(affectedPeopleRoutes, { database, navigation, dataDir: config.dataDir });
   await app.register(genuineContactRoutes, { database, navigation });
   await app.register(administrationRoutes, {
     database,

@@ -112,6 +112,37 @@ export class TestClient {
     this.remember(response);
     return response;
   }
+
+  /** Posts a form with a file, as a browser sends it (multipart/form-data), with the CSRF token first. */
+  async postFile(
+    url: string,
+    form: Record<string, string | string[]>,
+    file: { field: string; name: string; content: Buffer },
+  ): Promise<LightMyRequestResponse> {
+    const boundary = `----wardroom${Date.now()}`;
+    const parts: Buffer[] = [];
+    for (const [k, v] of Object.entries({ _csrf: this.csrfToken, ...form })) {
+      for (const one of Array.isArray(v) ? v : [v]) {
+        parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${one}\r\n`));
+      }
+    }
+    parts.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.name}"\r\nContent-Type: text/csv\r\n\r\n`,
+      ),
+      file.content,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    );
+    const response = await this.app.inject({
+      method: 'POST',
+      url,
+      payload: Buffer.concat(parts),
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, cookie: this.cookieHeader() },
+      remoteAddress: this.ip,
+    });
+    this.remember(response);
+    return response;
+  }
 }
 
 export interface TestStaff {
