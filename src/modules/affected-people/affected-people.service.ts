@@ -9,7 +9,8 @@ import type { DB } from '../../platform/db/schema.ts';
 import { newId, nowIso, isId } from '../../platform/ids.ts';
 import { organisationsWhere, type Principal } from '../../platform/policy/policy.ts';
 import { isDataCategory, type DataCategory } from '../breaches/breach-record.ts';
-import { firstRecords, inspectFile } from './affected-import.ts';
+import { firstRecords, inspectFile, runImport } from './affected-import.ts';
+import type { Database } from '../../platform/db/database.ts';
 import { enqueueAffectedImport } from './affected-import-jobs.ts';
 import * as repo from './affected-people.repository.ts';
 import {
@@ -381,4 +382,48 @@ export function columnMapFrom(values: Partial<Record<ImportField, string>>): Col
     if (value !== undefined && /^\d{1,4}$/.test(value)) map[field] = Number(value);
   }
   return map;
+}
+
+/**
+ * The command line's import: the file stays where it is (it is the operator's). A file already
+ * registered for this incident and council with the same SHA-256 and not finished is carried on from
+ * its checkpoint; otherwise a new import starts, with the columns guessed from the header.
+ */
+export async function importAffectedPeopleFile(
+  database: Database,
+  input: {
+    incidentId: string;
+    organisationId: string;
+    file: string;
+    categories: DataCategory[];
+    onProgress(line: string): void;
+  },
+): Promise<string> {
+  const { db } = database;
+  const actor: AuditActor = { userId: null, label: 'cli' };
+  const facts = await inspectFile(input.file);
+  const unfinished = (await repo.importsOfSameFile(db, input.incidentId, input.organisationId, facts.sha256, '')).find(
+    (r) => r.status === 'queued' || r.status === 'importing',
+  );
+  let importId = unfinished?.id;
+  if (importId) input.onProgress(`Carrying on import ${importId} from line ${unfinished!.lines_done + 1}.`);
+  else {
+    const row = await registerImport(db, actor, {
+      incidentId: input.incidentId,
+      organisationId: input.organisationId,
+      fileName: input.file.split(/[\\/]/).pop() ?? 'file.csv',
+      storedPath: input.file,
+      categories: input.categories,
+      hasHeader: true,
+    });
+    importId = row.id;
+    const header = (await firstRecords(input.file, row.encoding, 1))[0]?.fields ?? [];
+    const started = await startImport(db, actor, row.id, guessColumnMap(header), true, { enqueue: false });
+    if (!started.ok) throw new Error(`The columns could not be matched: ${started.errors.join('; ')}`);
+  }
+  const done = await runImport(database, importId, {
+    onBatch: ({ bytesDone, byteSize, linesDone }) =>
+      input.onProgress(`${Math.floor((bytesDone / Math.max(1, byteSize)) * 100)}% read, to line ${linesDone}`),
+  });
+  return `Import ${done.id}: ${done.rows_accepted} rows imported, ${done.rows_rejected} not imported, ${done.people_added} new people.`;
 }
