@@ -15,7 +15,10 @@
 //
 // Options: --rows N (default 1,000,000), --database-url postgres://… (run the import on PostgreSQL
 // instead, in a schema of its own that is dropped after; reported against the same goal), --keep
-// (keep the temporary folder).
+// (keep the temporary folder), --cpu-prof DIR (write a CPU profile of the importing process there).
+//
+// The machine may be busy with other work, which stretches the elapsed time: the importing
+// process's own CPU time (user + system) is printed beside it, and the load average.
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -116,8 +119,9 @@ export async function generateCsv(dir: string, rows: number): Promise<GeneratedF
 }
 
 async function runChild(input: ImportChildInput): Promise<ImportChildResult> {
+  const profileDir = option('cpu-prof');
   const child = fork(path.join(import.meta.dirname, 'support/affected-import-child.ts'), {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let result: ImportChildResult | undefined;
@@ -171,7 +175,7 @@ export async function importPhase(context: BenchContext): Promise<PhaseResult> {
     result.councilLinks === generated.people;
   console.log(
     `Import on ${context.databaseUrl ? 'PostgreSQL' : 'SQLite'}: ${seconds.toFixed(1)} s, ${Math.round(generated.rows / seconds).toLocaleString('en-GB')} rows/s, ` +
-      `peak RSS of the importing process ${rssMb.toFixed(0)} MB (load average ${loadAverage()})`,
+      `peak RSS of the importing process ${rssMb.toFixed(0)} MB, CPU ${(result.cpuUserMs / 1000).toFixed(1)} s user + ${(result.cpuSystemMs / 1000).toFixed(1)} s system (load average ${loadAverage()})`,
   );
   console.log(
     `  accepted ${result.accepted.toLocaleString('en-GB')} (expected ${generated.accepted.toLocaleString('en-GB')}), ` +

@@ -31,6 +31,9 @@ export interface ImportChildResult {
   councilLinks: number;
   status: string;
   maxRssBytes: number;
+  /** CPU time (user and system) this process spent from the start of the import to its end. */
+  cpuUserMs: number;
+  cpuSystemMs: number;
 }
 
 async function main(input: ImportChildInput): Promise<ImportChildResult> {
@@ -68,6 +71,7 @@ async function main(input: ImportChildInput): Promise<ImportChildResult> {
   const actor = { userId: null, label: 'bench' };
 
   const started = performance.now();
+  const before = process.resourceUsage();
   const registered = await registerImport(db, actor, {
     incidentId,
     organisationId: council.id,
@@ -97,6 +101,7 @@ async function main(input: ImportChildInput): Promise<ImportChildResult> {
     await new Promise((r) => setTimeout(r, 100));
   }
   const elapsedMs = performance.now() - started;
+  const usage = process.resourceUsage();
   await worker.stop();
   const count = async (table: 'affected_people' | 'affected_person_councils') =>
     Number(
@@ -115,7 +120,9 @@ async function main(input: ImportChildInput): Promise<ImportChildResult> {
     people: await count('affected_people'),
     councilLinks: await count('affected_person_councils'),
     status: row.status,
-    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    maxRssBytes: usage.maxRSS * 1024,
+    cpuUserMs: (usage.userCPUTime - before.userCPUTime) / 1000,
+    cpuSystemMs: (usage.systemCPUTime - before.systemCPUTime) / 1000,
   };
   await database.close();
   return figures;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -215,5 +215,56 @@ describeEachDatabase('importing affected people', (database) => {
     const shape = (rows: Awaited<ReturnType<typeof people>>) =>
       rows.map((p) => [p.full_name, p.email, p.phone_e164, p.address_lines, p.postcode]);
     assert.deepEqual(shape(await people(resumed)), shape(await people(clean)));
+  });
+
+  test('batches larger than one statement: every row stored once, and a second council finds them all again', async () => {
+    // 1,267 rows in batches of 733: statements of several sizes, and key look-ups longer than one
+    // IN list. Every tenth row names the person of seven rows before again by mobile number alone.
+    const incident = await newIncident();
+    const lines = ['Full name,Email,Mobile'];
+    for (let i = 0; i < 1267; i += 1) {
+      const n = i % 10 === 9 ? i - 7 : i;
+      const mobile = `0771${String(n).padStart(7, '0')}`;
+      lines.push(i % 10 === 9 ? `,,${mobile}` : `Person ${n},person${n}@example.com,${mobile}`);
+    }
+    const file = path.join(dir, `${newId()}-many.csv`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const startMany = async (organisationId: string) => {
+      const copy = path.join(dir, `${newId()}.csv`);
+      copyFileSync(file, copy);
+      const row = await registerImport(database().db, actor, {
+        incidentId: incident,
+        organisationId,
+        fileName: 'many.csv',
+        storedPath: copy,
+        categories: ['contact'],
+        hasHeader: true,
+      });
+      const started = await startImport(database().db, actor, row.id, { name: 0, email: 1, phone: 2 }, true, {
+        enqueue: false,
+      });
+      assert.ok(started.ok, JSON.stringify(started));
+      return row.id;
+    };
+    const first = await runImport(database(), await startMany(westminster), { batchRows: 733 });
+    const repeats = Math.floor((1267 - 9) / 10) + 1;
+    assert.deepEqual([first.rows_accepted, first.rows_rejected, first.people_added], [1267, 0, 1267 - repeats]);
+    assert.equal((await people(incident)).length, 1267 - repeats);
+    const keys = await database()
+      .db.selectFrom('affected_person_keys')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('incident_id', '=', incident)
+      .executeTakeFirstOrThrow();
+    assert.equal(Number(keys.n), 2 * (1267 - repeats), 'an email address and a mobile number each');
+
+    const second = await runImport(database(), await startMany(kensington), { batchRows: 733 });
+    assert.deepEqual([second.rows_accepted, second.people_added], [1267, 0]);
+    const links = await database()
+      .db.selectFrom('affected_person_councils')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('organisation_id', '=', kensington)
+      .where('first_import_id', '=', second.id)
+      .executeTakeFirstOrThrow();
+    assert.equal(Number(links.n), 1267 - repeats, 'every person is linked to the second council once');
   });
 });

@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Transaction } from 'kysely';
-import type { Database } from '../../platform/db/database.ts';
+import { withSmallPageCache, type Database } from '../../platform/db/database.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { newId, nowIso } from '../../platform/ids.ts';
 import { isDataCategory, type DataCategory } from '../breaches/breach-record.ts';
@@ -17,6 +17,16 @@ import { checkRow, columnNames, type ColumnMap, type PersonRow, type RowContext 
 import { CsvReader, EncodingDetector, readCsvFile, type CsvEncoding, type CsvRecord } from './csv-reader.ts';
 
 export const DEFAULT_BATCH_ROWS = 5000;
+
+/**
+ * The file is read this much at a time, so each row is read shortly before its batch is stored
+ * rather than thousands of rows ahead (which kept them alive long enough to be moved to the
+ * long-lived part of the heap, growing it between collections).
+ */
+const READ_CHUNK_BYTES = 64 * 1024;
+
+/** SQLite page cache while an import runs, in KiB (the platform's is 64 MiB). */
+const IMPORT_PAGE_CACHE_KIB = 16 * 1024;
 
 /** Uploaded files are kept in this folder of the data directory until their import is done. */
 export const UPLOADS_FOLDER = 'affected-imports';
@@ -105,7 +115,7 @@ export async function runImport(
     map,
     columns,
     columnNames: columnNames(row.has_header ? first?.fields : undefined, columns),
-    fileCategories: (JSON.parse(row.data_categories) as string[]).filter(isDataCategory),
+    fileCategories: [...new Set((JSON.parse(row.data_categories) as string[]).filter(isDataCategory))],
   };
   const batchRows = options.batchRows ?? DEFAULT_BATCH_ROWS;
   const transact =
@@ -124,30 +134,34 @@ export async function runImport(
     await options.onBatch?.({ bytesDone, byteSize: row.byte_size, linesDone: endLine });
   };
 
-  for await (const records of readCsvFile(row.stored_path, {
-    encoding,
-    startByte: row.bytes_done,
-    startLine: row.lines_done + 1,
-  })) {
-    for (const record of records) {
-      if (skipHeader) {
-        skipHeader = false;
-        // The header is stored as a batch of no rows, so a resumed import never reads it as one.
-        await store([], record.endByte, record.nextLine - 1);
-        continue;
-      }
-      batch.push(record);
-      if (batch.length >= batchRows) {
-        const last = batch[batch.length - 1]!;
-        await store(batch, last.endByte, last.nextLine - 1);
-        batch = [];
+  // The import's pages are written once and seldom read again: a small cache keeps its memory down.
+  await withSmallPageCache(database, IMPORT_PAGE_CACHE_KIB, async () => {
+    for await (const records of readCsvFile(row.stored_path, {
+      encoding,
+      startByte: row.bytes_done,
+      startLine: row.lines_done + 1,
+      chunkBytes: READ_CHUNK_BYTES,
+    })) {
+      for (const record of records) {
+        if (skipHeader) {
+          skipHeader = false;
+          // The header is stored as a batch of no rows, so a resumed import never reads it as one.
+          await store([], record.endByte, record.nextLine - 1);
+          continue;
+        }
+        batch.push(record);
+        if (batch.length >= batchRows) {
+          const last = batch[batch.length - 1]!;
+          await store(batch, last.endByte, last.nextLine - 1);
+          batch = [];
+        }
       }
     }
-  }
-  if (batch.length) {
-    const last = batch[batch.length - 1]!;
-    await store(batch, last.endByte, last.nextLine - 1);
-  }
+    if (batch.length) {
+      const last = batch[batch.length - 1]!;
+      await store(batch, last.endByte, last.nextLine - 1);
+    }
+  });
   // Trailing blank lines leave the checkpoint short of the end: the file is read all the same.
   await repo.updateImport(db, importId, { status: 'done', finished_at: nowIso() }, ['importing']);
   // Uploaded files are Wardroom's to remove; a file imported from the command line is the operator's.
@@ -183,9 +197,9 @@ export async function storeBatch(
   }
 
   await repo.lockIncidentPeople(trx, dialect, row.incident_id);
-  const keyOwners = await repo.personIdsByKey(trx, dialect, row.incident_id, [
-    ...new Set(accepted.flatMap((p) => p.keys)),
-  ]);
+  const batchKeys = new Set<string>();
+  for (const person of accepted) for (const key of person.keys) batchKeys.add(key);
+  const keyOwners = await repo.personIdsByKey(trx, dialect, row.incident_id, [...batchKeys]);
   const stored = await repo.peopleByIds(trx, dialect, [...new Set(keyOwners.values())], row.organisation_id);
   const known = new Map<string, Known>();
   for (const [id, person] of stored.people) {
@@ -229,22 +243,7 @@ export async function storeBatch(
       known.set(owner.person.id, owner);
       peopleAdded += 1;
     } else {
-      // What a later row adds to a known person: details they had none of.
-      const p = owner.person;
-      const fill = <K extends 'fullName' | 'email' | 'phone' | 'postcode'>(field: K, value: repo.StoredPerson[K]) => {
-        if (!p[field] && value) {
-          p[field] = value;
-          owner!.changed = true;
-        }
-      };
-      fill('fullName', incoming.fullName);
-      fill('email', incoming.email ?? null);
-      fill('phone', incoming.phone ?? null);
-      if (p.addressLines.length === 0 && incoming.addressLines.length > 0) {
-        p.addressLines = incoming.addressLines;
-        p.postcode = incoming.postcode ?? p.postcode;
-        owner.changed = true;
-      } else fill('postcode', incoming.postcode ?? null);
+      fillMissing(owner, incoming);
     }
     for (const key of incoming.keys) {
       if (!keyOwners.has(key)) {
@@ -274,7 +273,7 @@ export async function storeBatch(
     row.id,
     all
       .filter((k) => k.categories && (k.isNew || !sameSet(k.storedCategories, k.categories)))
-      .map((k) => ({ personId: k.person.id, categories: sortedCategories(k.categories!) })),
+      .map((k) => ({ personId: k.person.id, categoriesJson: JSON.stringify(sortedCategories(k.categories!)) })),
   );
   await repo.insertRejections(trx, dialect, row.id, rejections);
   const moved = await repo.advanceCheckpoint(trx, {
@@ -288,6 +287,31 @@ export async function storeBatch(
   });
   // Another run stored this batch, or the import was cancelled: undo this one.
   if (!moved) throw new ImportStoppedError(`Import ${row.id} is no longer at byte ${checkpoint.fromByte}`);
+}
+
+/** What a later row adds to a known person: details they had none of. */
+function fillMissing(owner: Known, incoming: PersonRow): void {
+  const p = owner.person;
+  if (!p.fullName && incoming.fullName) {
+    p.fullName = incoming.fullName;
+    owner.changed = true;
+  }
+  if (!p.email && incoming.email) {
+    p.email = incoming.email;
+    owner.changed = true;
+  }
+  if (!p.phone && incoming.phone) {
+    p.phone = incoming.phone;
+    owner.changed = true;
+  }
+  if (p.addressLines.length === 0 && incoming.addressLines.length > 0) {
+    p.addressLines = incoming.addressLines;
+    p.postcode = incoming.postcode ?? p.postcode;
+    owner.changed = true;
+  } else if (!p.postcode && incoming.postcode) {
+    p.postcode = incoming.postcode;
+    owner.changed = true;
+  }
 }
 
 function sameSet(stored: readonly string[] | undefined, now: Set<string>): boolean {

@@ -11,21 +11,48 @@ import type { Selectable } from 'kysely';
 type Executor = Kysely<DB> | Transaction<DB>;
 export type ImportRow = Selectable<AffectedImportsTable>;
 
-/** Rows per multi-row statement: well under both databases' limits on bound values. */
-const ROWS_PER_STATEMENT = 400;
+/**
+ * Rows per multi-row statement, largest first. Every statement has one of these sizes, so a batch
+ * of any length is cut into a few statements of a few shapes: SQLite keeps each prepared statement
+ * (see withStatementCache), and one with thousands of values takes hundreds of kilobytes, so a
+ * shape per remainder (one more with every batch) filled the cache and the process's memory. All
+ * are well under both databases' limits on bound values.
+ */
+const STATEMENT_ROWS = [500, 100, 20, 5, 1] as const;
 
-function placeholders(dialect: Dialect, rows: number, columns: number, suffix = ''): string {
-  const parts: string[] = [];
-  let n = 0;
-  for (let r = 0; r < rows; r += 1) {
-    const cells: string[] = [];
-    for (let c = 0; c < columns; c += 1) {
-      n += 1;
-      cells.push(dialect === 'postgres' ? `$${n}` : '?');
+/** Cuts `count` into statement sizes: as many of the largest as fit, then the next, and so on. */
+function statementSizes(count: number): number[] {
+  const sizes: number[] = [];
+  let left = count;
+  for (const size of STATEMENT_ROWS) {
+    while (left >= size) {
+      sizes.push(size);
+      left -= size;
     }
-    parts.push(`(${cells.join(',')}${suffix})`);
   }
-  return parts.join(',');
+  return sizes;
+}
+
+const placeholderCache = new Map<string, string>();
+
+function placeholders(dialect: Dialect, rows: number, columns: number): string {
+  const cacheKey = `${dialect}:${rows}:${columns}`;
+  let text = placeholderCache.get(cacheKey);
+  if (text === undefined) {
+    const parts: string[] = [];
+    let n = 0;
+    for (let r = 0; r < rows; r += 1) {
+      const cells: string[] = [];
+      for (let c = 0; c < columns; c += 1) {
+        n += 1;
+        cells.push(dialect === 'postgres' ? `$${n}` : '?');
+      }
+      parts.push(`(${cells.join(',')})`);
+    }
+    text = parts.join(',');
+    placeholderCache.set(cacheKey, text);
+  }
+  return text;
 }
 
 async function run(executor: Executor, text: string, parameters: unknown[]): Promise<unknown[]> {
@@ -33,19 +60,47 @@ async function run(executor: Executor, text: string, parameters: unknown[]): Pro
   return result.rows as unknown[];
 }
 
-/** Runs `text` (ending in VALUES) once per slice of `rows`, each row given as its cells. */
-async function insertMany(
+/**
+ * Runs `head VALUES … tail` over `rows` in statements of fixed sizes; `cells` pushes one row's
+ * `columns` values (pushed rather than returned, so a million rows make no million small arrays).
+ */
+async function insertMany<T>(
   executor: Executor,
   dialect: Dialect,
   head: string,
   tail: string,
-  rows: readonly unknown[][],
+  columns: number,
+  rows: readonly T[],
+  cells: (row: T, parameters: unknown[]) => void,
 ): Promise<void> {
-  for (let at = 0; at < rows.length; at += ROWS_PER_STATEMENT) {
-    const slice = rows.slice(at, at + ROWS_PER_STATEMENT);
-    const columns = slice[0]!.length;
-    await run(executor, `${head} ${placeholders(dialect, slice.length, columns)} ${tail}`, slice.flat());
+  let at = 0;
+  for (const size of statementSizes(rows.length)) {
+    const parameters: unknown[] = [];
+    for (let r = at; r < at + size; r += 1) cells(rows[r]!, parameters);
+    await run(executor, `${head} ${placeholders(dialect, size, columns)} ${tail}`, parameters);
+    at += size;
   }
+}
+
+/**
+ * Runs a query with an IN list over `values`, a slice at a time, each slice padded (with its last
+ * value again, which changes no answer) to one of the fixed sizes, so there are few shapes.
+ */
+async function selectIn<R>(
+  values: readonly string[],
+  query: (list: string, slice: string[]) => Promise<R[]>,
+  dialect: Dialect,
+  first: number,
+): Promise<R[]> {
+  const found: R[] = [];
+  const largest = STATEMENT_ROWS[0];
+  for (let at = 0; at < values.length; at += largest) {
+    const slice = values.slice(at, at + largest);
+    const size = [...STATEMENT_ROWS].reverse().find((s) => s >= slice.length)!;
+    while (slice.length < size) slice.push(slice[slice.length - 1]!);
+    for (const row of await query(inList(dialect, size, first), slice)) found.push(row);
+  }
+  return found;
 }
 
 function inList(dialect: Dialect, count: number, first = 1): string {
@@ -170,7 +225,9 @@ export async function insertRejections(
     dialect,
     'insert into affected_import_rejections (import_id, line, reason) values',
     'on conflict (import_id, line) do nothing',
-    rejections.map((r) => [importId, r.line, r.reason]),
+    3,
+    rejections,
+    (r, out) => out.push(importId, r.line, r.reason),
   );
 }
 
@@ -221,17 +278,18 @@ export async function personIdsByKey(
   incidentId: string,
   keys: readonly string[],
 ): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
-  for (let at = 0; at < keys.length; at += ROWS_PER_STATEMENT) {
-    const slice = keys.slice(at, at + ROWS_PER_STATEMENT);
-    const rows = (await run(
-      trx,
-      `select key, person_id from affected_person_keys where incident_id = ${dialect === 'postgres' ? '$1' : '?'} and key in (${inList(dialect, slice.length, 2)})`,
-      [incidentId, ...slice],
-    )) as { key: string; person_id: string }[];
-    for (const row of rows) found.set(row.key, row.person_id);
-  }
-  return found;
+  const rows = await selectIn(
+    keys,
+    async (list, slice) =>
+      (await run(
+        trx,
+        `select key, person_id from affected_person_keys where incident_id = ${dialect === 'postgres' ? '$1' : '?'} and key in (${list})`,
+        [incidentId, ...slice],
+      )) as { key: string; person_id: string }[],
+    dialect,
+    2,
+  );
+  return new Map(rows.map((row) => [row.key, row.person_id]));
 }
 
 const personFrom = (row: {
@@ -258,22 +316,30 @@ export async function peopleByIds(
 ): Promise<{ people: Map<string, StoredPerson>; councilCategories: Map<string, string[]> }> {
   const people = new Map<string, StoredPerson>();
   const councilCategories = new Map<string, string[]>();
-  for (let at = 0; at < ids.length; at += ROWS_PER_STATEMENT) {
-    const slice = ids.slice(at, at + ROWS_PER_STATEMENT);
-    const list = inList(dialect, slice.length, 1);
-    const rows = (await run(
-      trx,
-      `select id, full_name, email, phone_e164, address_lines, postcode from affected_people where id in (${list})`,
-      slice,
-    )) as Parameters<typeof personFrom>[0][];
-    for (const row of rows) people.set(row.id, personFrom(row));
-    const links = (await run(
-      trx,
-      `select person_id, data_categories from affected_person_councils where person_id in (${list}) and organisation_id = ${dialect === 'postgres' ? `$${slice.length + 1}` : '?'}`,
-      [...slice, organisationId],
-    )) as { person_id: string; data_categories: string }[];
-    for (const link of links) councilCategories.set(link.person_id, JSON.parse(link.data_categories) as string[]);
-  }
+  const rows = await selectIn(
+    ids,
+    async (list, slice) =>
+      (await run(
+        trx,
+        `select id, full_name, email, phone_e164, address_lines, postcode from affected_people where id in (${list})`,
+        slice,
+      )) as Parameters<typeof personFrom>[0][],
+    dialect,
+    1,
+  );
+  for (const row of rows) people.set(row.id, personFrom(row));
+  const links = await selectIn(
+    ids,
+    async (list, slice) =>
+      (await run(
+        trx,
+        `select person_id, data_categories from affected_person_councils where organisation_id = ${dialect === 'postgres' ? '$1' : '?'} and person_id in (${list})`,
+        [organisationId, ...slice],
+      )) as { person_id: string; data_categories: string }[],
+    dialect,
+    2,
+  );
+  for (const link of links) councilCategories.set(link.person_id, JSON.parse(link.data_categories) as string[]);
   return { people, councilCategories };
 }
 
@@ -290,17 +356,10 @@ export async function insertPeople(
     dialect,
     'insert into affected_people (id, incident_id, full_name, email, phone_e164, address_lines, postcode, created_at, updated_at) values',
     '',
-    people.map((p) => [
-      p.id,
-      incidentId,
-      p.fullName,
-      p.email,
-      p.phone,
-      JSON.stringify(p.addressLines),
-      p.postcode,
-      now,
-      now,
-    ]),
+    9,
+    people,
+    (p, out) =>
+      out.push(p.id, incidentId, p.fullName, p.email, p.phone, JSON.stringify(p.addressLines), p.postcode, now, now),
   );
 }
 
@@ -331,7 +390,9 @@ export async function insertKeys(
     dialect,
     'insert into affected_person_keys (incident_id, key, person_id) values',
     'on conflict (incident_id, key) do nothing',
-    keys.map((k) => [incidentId, k.key, k.personId]),
+    3,
+    keys,
+    (k, out) => out.push(incidentId, k.key, k.personId),
   );
 }
 
@@ -340,7 +401,8 @@ export async function upsertCouncilLinks(
   dialect: Dialect,
   organisationId: string,
   importId: string,
-  links: readonly { personId: string; categories: readonly string[] }[],
+  /** Each person's categories for this council, as the stored JSON array. */
+  links: readonly { personId: string; categoriesJson: string }[],
 ): Promise<void> {
   if (links.length === 0) return;
   await insertMany(
@@ -348,7 +410,9 @@ export async function upsertCouncilLinks(
     dialect,
     'insert into affected_person_councils (person_id, organisation_id, data_categories, first_import_id) values',
     'on conflict (person_id, organisation_id) do update set data_categories = excluded.data_categories',
-    links.map((l) => [l.personId, organisationId, JSON.stringify(l.categories), importId]),
+    4,
+    links,
+    (l, out) => out.push(l.personId, organisationId, l.categoriesJson, importId),
   );
 }
 

@@ -83,7 +83,7 @@ export interface PersonRow {
   addressLines: string[];
   postcode: string | undefined;
   /** File categories plus any the row names, no repeats. */
-  categories: DataCategory[];
+  categories: readonly DataCategory[];
   keys: string[];
 }
 
@@ -102,11 +102,14 @@ const CATEGORY_BY_TEXT = new Map<string, DataCategory>(
   ]),
 );
 
+const ADDRESS_FIELDS = ['address1', 'address2', 'town'] as const;
+
 export interface RowContext {
   map: ColumnMap;
   /** Column names, for the reasons: the header's names, or "column 3" when there is no header. */
   columnNames: readonly string[];
   columns: number;
+  /** No repeats. */
   fileCategories: readonly DataCategory[];
 }
 
@@ -118,79 +121,105 @@ export function columnNames(header: readonly string[] | undefined, columns: numb
   });
 }
 
+// Helpers of checkRow are functions of their own, not closures made for every row: a million rows
+// made three million closures, each named by the TypeScript loader, which cost more than the checks.
+function refuse(line: number, reason: string): RowOutcome {
+  return { ok: false, line, reason: `Line ${line}: ${reason}` };
+}
+
+function fieldValue(record: CsvRecord, map: ColumnMap, field: ImportField): string {
+  const index = map[field];
+  return index === undefined ? '' : (record.fields[index] ?? '');
+}
+
+function columnOf(context: RowContext, field: ImportField): string {
+  return `column ${context.columnNames[context.map[field] as number]}`;
+}
+
 export function checkRow(record: CsvRecord, context: RowContext): RowOutcome {
   const { line } = record;
-  const refuse = (reason: string): RowOutcome => ({ ok: false, line, reason: `Line ${line}: ${reason}` });
-  if (record.problem) return refuse(PROBLEM_REASONS[record.problem]);
+  if (record.problem) return refuse(line, PROBLEM_REASONS[record.problem]);
   if (record.fields.length !== context.columns) {
     return refuse(
+      line,
       `the row has ${record.fields.length} ${record.fields.length === 1 ? 'field' : 'fields'} but the file has ${context.columns} columns`,
     );
   }
   const { map } = context;
-  const value = (field: ImportField) => {
-    const index = map[field];
-    return index === undefined ? '' : (record.fields[index] ?? '');
-  };
-  const column = (field: ImportField) => `column ${context.columnNames[map[field] as number]}`;
 
   let email: string | undefined;
-  const emailText = value('email').trim();
+  const emailText = fieldValue(record, map, 'email').trim();
   if (emailText) {
     email = normaliseEmail(emailText);
-    if (!email) return refuse(`the email address in ${column('email')} is not a valid email address`);
+    if (!email) return refuse(line, `the email address in ${columnOf(context, 'email')} is not a valid email address`);
   }
   let phone: string | undefined;
   let landline = false;
-  const phoneText = value('phone').trim();
+  const phoneText = fieldValue(record, map, 'phone').trim();
   if (phoneText) {
     const result = normalisePhone(phoneText);
-    if (result.kind === 'invalid') return refuse(`the phone number in ${column('phone')} is not a valid phone number`);
+    if (result.kind === 'invalid') {
+      return refuse(line, `the phone number in ${columnOf(context, 'phone')} is not a valid phone number`);
+    }
     if (result.kind === 'mobile') phone = result.e164;
     else landline = true;
   }
   let postcode: string | undefined;
-  const postcodeText = value('postcode').trim();
+  const postcodeText = fieldValue(record, map, 'postcode').trim();
   if (postcodeText) {
     postcode = normalisePostcode(postcodeText);
-    if (!postcode) return refuse(`the postcode in ${column('postcode')} is not a valid UK postcode`);
+    if (!postcode) return refuse(line, `the postcode in ${columnOf(context, 'postcode')} is not a valid UK postcode`);
   }
-  const addressLines = [tidyText(value('address1')), tidyText(value('address2')), tidyText(value('town'))].filter(
-    Boolean,
-  );
+  let addressLine1: string | undefined;
+  const addressLines: string[] = [];
+  for (const field of ADDRESS_FIELDS) {
+    const text = tidyText(fieldValue(record, map, field));
+    if (!text) continue;
+    addressLine1 ??= text;
+    addressLines.push(text.slice(0, 200));
+  }
   const fullName = tidyText(
-    map.name !== undefined ? value('name') : `${value('firstName')} ${value('lastName')}`,
+    map.name !== undefined
+      ? fieldValue(record, map, 'name')
+      : `${fieldValue(record, map, 'firstName')} ${fieldValue(record, map, 'lastName')}`,
   ).slice(0, 300);
   const hasAddress = postcode !== undefined && addressLines.length > 0;
   if (!email && !phone && !hasAddress) {
     if (landline) {
       return refuse(
-        `the phone number in ${column('phone')} is not a mobile number, so it cannot get texts, and the row has no email address or full postal address`,
+        line,
+        `the phone number in ${columnOf(context, 'phone')} is not a mobile number, so it cannot get texts, and the row has no email address or full postal address`,
       );
     }
-    return refuse('the row has no way to contact the person: no email address, mobile number or full postal address');
+    return refuse(
+      line,
+      'the row has no way to contact the person: no email address, mobile number or full postal address',
+    );
   }
   if (hasAddress && !fullName && !email && !phone) {
-    return refuse('the row has a postal address but no name, so a letter could not be addressed to the person');
+    return refuse(line, 'the row has a postal address but no name, so a letter could not be addressed to the person');
   }
 
-  const categories = new Set<DataCategory>(context.fileCategories);
-  const categoriesText = value('categories').trim();
+  // Most rows have the file's categories only: they share its list.
+  let categories: readonly DataCategory[] = context.fileCategories;
+  const categoriesText = fieldValue(record, map, 'categories').trim();
   if (categoriesText) {
+    const named = new Set<DataCategory>(context.fileCategories);
     for (const part of categoriesText.split(/[;|]/)) {
       const name = part.trim().toLowerCase();
       if (!name) continue;
       const found = isDataCategory(name) ? name : CATEGORY_BY_TEXT.get(name);
-      if (!found) return refuse(`${column('categories')} names a kind of data that Wardroom does not know`);
-      categories.add(found);
+      if (!found)
+        return refuse(line, `${columnOf(context, 'categories')} names a kind of data that Wardroom does not know`);
+      named.add(found);
     }
+    categories = [...named];
   }
 
   const keys: string[] = [];
   if (email) keys.push(`email:${email.toLowerCase()}`);
   if (phone) keys.push(`phone:${phone}`);
-  if (hasAddress && fullName)
-    keys.push(`address:${fullName.toLowerCase()}|${postcode}|${addressLines[0]!.toLowerCase()}`);
+  if (hasAddress && fullName) keys.push(`address:${fullName.toLowerCase()}|${postcode}|${addressLine1!.toLowerCase()}`);
   return {
     ok: true,
     person: {
@@ -198,9 +227,9 @@ export function checkRow(record: CsvRecord, context: RowContext): RowOutcome {
       fullName,
       email,
       phone,
-      addressLines: hasAddress ? addressLines.map((l) => l.slice(0, 200)) : [],
-      postcode: hasAddress ? postcode : postcode,
-      categories: [...categories],
+      addressLines: hasAddress ? addressLines : [],
+      postcode,
+      categories,
       keys,
     },
   };

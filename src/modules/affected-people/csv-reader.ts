@@ -271,12 +271,10 @@ export class CsvReader {
 
 /** Line breaks in bytes [from, to): CRLF, LF and CR each count once. */
 function countLineBreaks(data: Buffer, from: number, to: number): number {
+  // A plain scan of the field: searching the buffer for a CR instead ran to the end of the chunk
+  // for every quoted field of a file with LF line ends.
   let count = 0;
-  let at = data.indexOf(LF, from);
-  // Fast path: most quoted fields hold no line break at all.
-  const cr = data.indexOf(CR, from);
-  if ((at === -1 || at >= to) && (cr === -1 || cr >= to)) return 0;
-  for (at = from; at < to; at += 1) {
+  for (let at = from; at < to; at += 1) {
     const byte = data[at];
     if (byte === LF) count += 1;
     else if (byte === CR) {
