@@ -1,9 +1,9 @@
 // The job that runs an import of affected people. It is enqueued when the data protection officer
 // starts the import; a run that stops (the worker shut down, the process was killed) leaves the
 // checkpoint where its last batch ended, and the next run of the job carries on from there.
-import { PostgresAdapter, type Kysely, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { DB } from '../../platform/db/schema.ts';
-import type { Dialect } from '../../platform/db/database.ts';
+import { dialectOf } from '../../platform/db/database.ts';
 import { PermanentJobError, type JobHandlerRegistry } from '../../platform/jobs/job-handlers.ts';
 import { enqueueJob } from '../../platform/jobs/job-queue.ts';
 import { isId } from '../../platform/ids.ts';
@@ -44,9 +44,4 @@ export function registerAffectedImportJobs(
       throw error;
     }
   });
-}
-
-/** The worker gives handlers its Kysely; which database it speaks to is in its adapter. */
-function dialectOf(db: Kysely<DB>): Dialect {
-  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }

@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3';
 import {
   CompiledQuery,
   Kysely,
+  PostgresAdapter,
   PostgresDialect,
   SqliteDialect,
   SqliteDriver,
@@ -215,6 +216,11 @@ export async function withSmallPageCache<T>(
       if (size !== undefined) await sql.raw(`pragma cache_size = ${Math.trunc(size)}`).execute(db);
     }
   }
+}
+
+/** Which database a Kysely (or a transaction of it) speaks to, from its adapter. */
+export function dialectOf(db: Kysely<DB>): Dialect {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 
 /** Kysely's result for count(*) is a string on PostgreSQL and a number on SQLite. */

@@ -15,6 +15,7 @@ import { seedDemoIncident } from '../../modules/incidents/incident-demo.ts';
 import { seedDemoEnquiries } from '../../modules/enquiries/enquiry-demo.ts';
 import { seedDemoReplyTemplates } from '../../modules/enquiries/reply-template-demo.ts';
 import { seedDemoGenuineContact } from '../../modules/genuine-contact/genuine-contact-demo.ts';
+import { seedDemoAffectedPeople } from '../../modules/affected-people/affected-people-demo.ts';
 
 export const DEMO_ORGANISATIONS: Array<Omit<accounts.Organisation, 'id'>> = [
   {
@@ -112,8 +113,8 @@ export async function seedDemo(db: Kysely<DB>, options: { sessionSecret: string 
     const password = `demo-${randomBytes(9).toString('base64url')}`;
     staff.push({ spec, password, secret: generateTotpSecret(), hash: await hashPassword(password) });
   }
-  return db.transaction().execute(async (trx) => {
-    const bySlug = new Map<string, string>();
+  const bySlug = new Map<string, string>();
+  const result = await db.transaction().execute(async (trx) => {
     for (const org of DEMO_ORGANISATIONS) bySlug.set(org.slug, (await accounts.upsertOrganisation(trx, org)).id);
     const credentials: DemoCredential[] = [];
     for (const { spec, password, secret, hash } of staff) {
@@ -147,4 +148,7 @@ export async function seedDemo(db: Kysely<DB>, options: { sessionSecret: string 
     const after = (await accounts.listOrganisations(trx)).length;
     return { organisationsCreated: after - before, credentials };
   });
+  // Affected people go through the import (its own transactions, a batch each), so after the rest.
+  await seedDemoAffectedPeople(db, bySlug);
+  return result;
 }
