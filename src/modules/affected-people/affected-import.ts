@@ -92,6 +92,9 @@ export class ImportStoppedError extends Error {
   }
 }
 
+/** The import was cancelled while it ran: it stopped at the end of its last stored batch. */
+class ImportCancelledError extends Error {}
+
 /** Runs (or carries on) an import that has been started; returns the import as it ended. */
 export async function runImport(
   database: Pick<Database, 'db' | 'dialect'>,
@@ -107,6 +110,8 @@ export async function runImport(
     await repo.updateImport(db, importId, { status: 'importing', started_at: nowIso() }, ['queued']);
   }
   const row = (await repo.findImport(db, importId))!;
+  // Cancelled before it began.
+  if (row.status !== 'importing') return row;
   const map = JSON.parse(row.column_map ?? '{}') as ColumnMap;
   const encoding = row.encoding;
   const first = (await firstRecords(row.stored_path, encoding, 1))[0];
@@ -127,15 +132,23 @@ export async function runImport(
   const store = async (records: CsvRecord[], endByte: number, endLine: number) => {
     options.signal?.throwIfAborted();
     const fromByte = bytesDone;
-    await transact(`affected-import:${importId}:${fromByte}`, async (trx) => {
-      await storeBatch(trx, dialect, row, context, records, { fromByte, toByte: endByte, toLine: endLine });
-    });
+    try {
+      await transact(`affected-import:${importId}:${fromByte}`, async (trx) => {
+        await storeBatch(trx, dialect, row, context, records, { fromByte, toByte: endByte, toLine: endLine });
+      });
+    } catch (error) {
+      // Cancelled while this batch was being stored: the batch is undone and the import stops here.
+      if (error instanceof ImportStoppedError && (await repo.findImport(db, importId))?.status === 'cancelled') {
+        throw new ImportCancelledError();
+      }
+      throw error;
+    }
     bytesDone = endByte;
     await options.onBatch?.({ bytesDone, byteSize: row.byte_size, linesDone: endLine });
   };
 
   // The import's pages are written once and seldom read again: a small cache keeps its memory down.
-  await withSmallPageCache(database, IMPORT_PAGE_CACHE_KIB, async () => {
+  const reading = withSmallPageCache(database, IMPORT_PAGE_CACHE_KIB, async () => {
     for await (const records of readCsvFile(row.stored_path, {
       encoding,
       startByte: row.bytes_done,
@@ -162,8 +175,16 @@ export async function runImport(
       await store(batch, last.endByte, last.nextLine - 1);
     }
   });
+  try {
+    await reading;
+  } catch (error) {
+    if (error instanceof ImportCancelledError) return (await repo.findImport(db, importId))!;
+    throw error;
+  }
   // Trailing blank lines leave the checkpoint short of the end: the file is read all the same.
-  await repo.updateImport(db, importId, { status: 'done', finished_at: nowIso() }, ['importing']);
+  const finished = await repo.updateImport(db, importId, { status: 'done', finished_at: nowIso() }, ['importing']);
+  // Cancelled after the last batch: it stays cancelled, with everything stored.
+  if (!finished) return (await repo.findImport(db, importId))!;
   // Uploaded files are Wardroom's to remove; a file imported from the command line is the operator's.
   if (isUploadedFile(row.stored_path)) await rm(row.stored_path, { force: true });
   return (await repo.findImport(db, importId))!;

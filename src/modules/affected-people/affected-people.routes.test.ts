@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
@@ -131,5 +131,93 @@ describeEachDatabase('affected people pages', (database) => {
     );
     assert.equal(response.statusCode, 403);
     assert.equal((await database().db.selectFrom('affected_imports').select('id').execute()).length, before.length);
+  });
+
+  test('a DPO cancels a running import: it stops after the batch it was storing, keeps what it stored, and is audited', async () => {
+    const dpo = await t.staffClient('dpo', wcc);
+    await dpo.get(`${base}/imports/new`);
+    const uploaded = await dpo.postFile(
+      `${base}/imports/new`,
+      { council: wcc, categories: ['contact'] },
+      {
+        field: 'file',
+        name: 'cancel-me.csv',
+        content: readFileSync(path.join(fixtures, 'westminster-residents.csv')),
+      },
+    );
+    const id = importId(uploaded.headers.location as string);
+    await dpo.get(`${base}/imports/${id}`);
+    await dpo.post(`${base}/imports/${id}/start`, {
+      name: '0',
+      email: '1',
+      phone: '2',
+      address1: '3',
+      town: '4',
+      postcode: '5',
+    });
+    const queued = await dpo.get(`${base}/imports/${id}`);
+    assert.match(queued.body, /Cancel the import/);
+    const storedPath = (
+      await database()
+        .db.selectFrom('affected_imports')
+        .select('stored_path')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow()
+    ).stored_path;
+
+    // Another council's DPO cannot cancel it, and a form without the CSRF token is refused.
+    const rbkcDpo = await t.staffClient('dpo', rbkc);
+    await rbkcDpo.get(`${base}/imports/new`);
+    assert.equal((await rbkcDpo.post(`${base}/imports/${id}/cancel`, {})).statusCode, 404);
+    const forged = await t.staffClient('dpo', wcc);
+    await forged.get(`${base}/imports/new`);
+    forged.csrfToken = 'wrong';
+    assert.equal((await forged.post(`${base}/imports/${id}/cancel`, {})).statusCode, 403);
+
+    let batches = 0;
+    const ended = await runImport(database(), id, {
+      batchRows: 2,
+      onBatch: async () => {
+        batches += 1;
+        // The header, then two batches of two rows are stored; the DPO cancels before the next batch.
+        if (batches === 3) assert.equal((await dpo.post(`${base}/imports/${id}/cancel`, {})).statusCode, 303);
+      },
+    });
+    assert.equal(ended.status, 'cancelled');
+    assert.equal(batches, 3, 'no batch is stored after the cancel');
+    // Four rows (one of them refused; one runs over two lines): the file's first six lines.
+    assert.deepEqual([ended.rows_accepted, ended.rows_rejected, ended.lines_done], [3, 1, 6]);
+    const page = await dpo.get(`${base}/imports/${id}`);
+    assert.match(page.body, /Cancelled/);
+    assert.doesNotMatch(page.body, /Cancel the import/);
+    const audit = await database()
+      .db.selectFrom('audit_events')
+      .select(['action', 'organisation_id'])
+      .where('target_id', '=', id)
+      .where('action', '=', 'affected-import.cancelled')
+      .execute();
+    assert.deepEqual(audit, [{ action: 'affected-import.cancelled', organisation_id: wcc }]);
+    assert.equal(existsSync(storedPath), false, 'the uploaded file is removed');
+    // Cancelling again changes nothing, and running the job again stores nothing more.
+    await dpo.post(`${base}/imports/${id}/cancel`, {});
+    const again = await runImport(database(), id);
+    assert.deepEqual([again.status, again.rows_accepted], ['cancelled', 3]);
+  });
+
+  test('the rows not imported download as a streamed CSV', async () => {
+    const dpo = await t.staffClient('dpo', wcc);
+    const demoImport = await database()
+      .db.selectFrom('affected_imports')
+      .select('id')
+      .where('file_name', '=', 'westminster-affected-people.csv')
+      .executeTakeFirstOrThrow();
+    const csv = await dpo.get(`${base}/imports/${demoImport.id}/rejections.csv`);
+    assert.equal(csv.statusCode, 200);
+    assert.equal(
+      csv.body,
+      '\uFEFFLine,Reason\r\n' +
+        "6,Line 6: the email address in column 'Email' is not a valid email address\r\n" +
+        '7,"Line 7: the row has no way to contact the person: no email address, mobile number or full postal address"\r\n',
+    );
   });
 });

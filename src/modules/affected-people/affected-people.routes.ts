@@ -2,6 +2,7 @@
 // files (upload, preview and column mapping, progress, refused rows as a page and CSV), and the
 // people found (search by email, mobile or postcode, a person's record, export as CSV).
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
@@ -203,6 +204,12 @@ export async function affectedPeopleRoutes(
     return reply.redirect(`${base(incidentId)}/imports/${importId}`, 303);
   });
 
+  app.post('/staff/incidents/:incidentId/affected-people/imports/:importId/cancel', manage, async (request, reply) => {
+    const { incidentId, importId } = params(request);
+    await service.cancel(request.staff!.principal, actorOf(request), incidentId, importId);
+    return reply.redirect(`${base(incidentId)}/imports/${importId}`, 303);
+  });
+
   app.get(
     '/staff/incidents/:incidentId/affected-people/imports/:importId/rejections',
     manage,
@@ -230,12 +237,19 @@ export async function affectedPeopleRoutes(
         incidentId,
         importId,
       );
-      let body = CSV_BOM + csvLine(['Line', 'Reason']);
-      for await (const rows of found.rows) for (const r of rows) body += csvLine([String(r.line), r.reason]);
+      // Streamed a page of rows at a time: a file of millions of rows can have millions refused.
+      async function* lines() {
+        yield CSV_BOM + csvLine(['Line', 'Reason']);
+        for await (const rows of found.rows) {
+          let chunk = '';
+          for (const r of rows) chunk += csvLine([String(r.line), r.reason]);
+          yield chunk;
+        }
+      }
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="rows-not-imported-${found.council.slug}.csv"`)
-        .send(body);
+        .send(Readable.from(lines()));
     },
   );
 

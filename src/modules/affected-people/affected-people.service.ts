@@ -9,7 +9,7 @@ import type { DB } from '../../platform/db/schema.ts';
 import { newId, nowIso, isId } from '../../platform/ids.ts';
 import { organisationsWhere, type Principal } from '../../platform/policy/policy.ts';
 import { isDataCategory, type DataCategory } from '../breaches/breach-record.ts';
-import { firstRecords, inspectFile, runImport } from './affected-import.ts';
+import { firstRecords, inspectFile, isUploadedFile, runImport } from './affected-import.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { enqueueAffectedImport } from './affected-import-jobs.ts';
 import * as repo from './affected-people.repository.ts';
@@ -257,6 +257,33 @@ export function createAffectedPeopleService(db: Kysely<DB>) {
       const found = await importInScope(principal, incidentId, importId);
       if (found.row.status !== 'uploaded') return { ok: true as const };
       return startImport(db, actor, importId, map, hasHeader);
+    },
+
+    /**
+     * Cancels an import that has not finished. A running import stops at the end of the batch it is
+     * storing (that batch is undone; what earlier batches stored stays); a queued one never starts.
+     */
+    async cancel(principal: Principal, actor: AuditActor, incidentId: string, importId: string) {
+      const found = await importInScope(principal, incidentId, importId);
+      const cancelled = await db.transaction().execute(async (trx) => {
+        const moved = await repo.updateImport(trx, importId, { status: 'cancelled', finished_at: nowIso() }, [
+          'uploaded',
+          'queued',
+          'importing',
+        ]);
+        if (!moved) return false;
+        await recordAudit(trx, actor, {
+          action: 'affected-import.cancelled',
+          organisationId: found.row.organisation_id,
+          targetType: 'affected-import',
+          targetId: importId,
+          details: { status: found.row.status, linesDone: found.row.lines_done },
+        });
+        return true;
+      });
+      // The uploaded file is no longer needed (a running import that still reads it stops anyway).
+      if (cancelled && isUploadedFile(found.row.stored_path)) await rm(found.row.stored_path, { force: true });
+      return { cancelled };
     },
 
     async progress(principal: Principal, incidentId: string, importId: string) {
