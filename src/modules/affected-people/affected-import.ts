@@ -13,7 +13,14 @@ import type { DB } from '../../platform/db/schema.ts';
 import { newId, nowIso } from '../../platform/ids.ts';
 import { isDataCategory, type DataCategory } from '../breaches/breach-record.ts';
 import * as repo from './affected-people.repository.ts';
-import { checkRow, columnNames, type ColumnMap, type PersonRow, type RowContext } from './affected-rows.ts';
+import {
+  checkRow,
+  columnNames,
+  type ColumnMap,
+  type PersonRow,
+  type RowContext,
+  type RowOutcome,
+} from './affected-rows.ts';
 import { CsvReader, EncodingDetector, readCsvFile, type CsvEncoding, type CsvRecord } from './csv-reader.ts';
 
 export const DEFAULT_BATCH_ROWS = 5000;
@@ -128,13 +135,16 @@ export async function runImport(
 
   let bytesDone = row.bytes_done;
   let skipHeader = Boolean(row.has_header) && bytesDone === 0;
-  let batch: CsvRecord[] = [];
-  const store = async (records: CsvRecord[], endByte: number, endLine: number) => {
+  // Each row is checked as it is read, so the raw fields are dropped at once and the batch holds
+  // only the checked rows (less to keep alive while the batch is stored).
+  let batch: RowOutcome[] = [];
+  let batchEnd = { byte: 0, line: 0 };
+  const store = async (rows: readonly RowOutcome[], endByte: number, endLine: number) => {
     options.signal?.throwIfAborted();
     const fromByte = bytesDone;
     try {
       await transact(`affected-import:${importId}:${fromByte}`, async (trx) => {
-        await storeBatch(trx, dialect, row, context, records, { fromByte, toByte: endByte, toLine: endLine });
+        await storeBatch(trx, dialect, row, rows, { fromByte, toByte: endByte, toLine: endLine });
       });
     } catch (error) {
       // Cancelled while this batch was being stored: the batch is undone and the import stops here.
@@ -162,18 +172,15 @@ export async function runImport(
           await store([], record.endByte, record.nextLine - 1);
           continue;
         }
-        batch.push(record);
+        batch.push(checkRow(record, context));
+        batchEnd = { byte: record.endByte, line: record.nextLine - 1 };
         if (batch.length >= batchRows) {
-          const last = batch[batch.length - 1]!;
-          await store(batch, last.endByte, last.nextLine - 1);
+          await store(batch, batchEnd.byte, batchEnd.line);
           batch = [];
         }
       }
     }
-    if (batch.length) {
-      const last = batch[batch.length - 1]!;
-      await store(batch, last.endByte, last.nextLine - 1);
-    }
+    if (batch.length) await store(batch, batchEnd.byte, batchEnd.line);
   });
   try {
     await reading;
@@ -200,19 +207,17 @@ interface Known {
   storedCategories: string[] | undefined;
 }
 
-/** Checks, normalises and stores one batch of records, and moves the checkpoint past them. */
+/** Stores one batch of checked rows, and moves the checkpoint past them. */
 export async function storeBatch(
   trx: Transaction<DB>,
   dialect: Database['dialect'],
   row: repo.ImportRow,
-  context: RowContext,
-  records: readonly CsvRecord[],
+  rows: readonly RowOutcome[],
   checkpoint: { fromByte: number; toByte: number; toLine: number },
 ): Promise<void> {
   const rejections: { line: number; reason: string }[] = [];
   const accepted: PersonRow[] = [];
-  for (const record of records) {
-    const outcome = checkRow(record, context);
+  for (const outcome of rows) {
     if (outcome.ok) accepted.push(outcome.person);
     else rejections.push({ line: outcome.line, reason: outcome.reason });
   }
