@@ -33,7 +33,7 @@ export const DEFAULT_BATCH_ROWS = 5000;
 const READ_CHUNK_BYTES = 64 * 1024;
 
 /** SQLite page cache while an import runs, in KiB (the platform's is 64 MiB). */
-const IMPORT_PAGE_CACHE_KIB = 16 * 1024;
+const IMPORT_PAGE_CACHE_KIB = 8 * 1024;
 
 /** Uploaded files are kept in this folder of the data directory until their import is done. */
 export const UPLOADS_FOLDER = 'affected-imports';
