@@ -11,6 +11,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { affectedCheckRoutes } from './modules/affected-check/affected-check.routes.ts';
 import { administrationRoutes } from './modules/administration/administration.routes.ts';
+import { affectedPeopleRoutes } from './modules/affected-people/affected-people.routes.ts';
 import { breachesRoutes } from './modules/breaches/breaches.routes.ts';
 import { genuineContactRoutes } from './modules/genuine-contact/genuine-contact.routes.ts';
 import { suspiciousReportsRoutes } from './modules/suspicious-reports/suspicious-reports.routes.ts';
@@ -242,6 +243,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(publicContentRoutes, { database });
   await app.register(breachesRoutes, { database, navigation });
+  await app.register(affectedPeopleRoutes, { database, navigation, dataDir: config.dataDir });
   await app.register(genuineContactRoutes, { database, navigation });
   await app.register(suspiciousReportsRoutes, { database, publicBaseUrl: config.publicBaseUrl });
   await app.register(administrationRoutes, {

@@ -1,5 +1,6 @@
 // The `wardroom` command: serve, worker, migrate, seed-demo, user add, audit verify, demo-code, mail import,
 // analyse.
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
@@ -17,6 +18,8 @@ import { platformJobDeps, startPlatformWorker } from './platform/jobs-runtime.ts
 import { createInboundMailboxes } from './platform/mail-in-runtime.ts';
 import { describeImport, importMailFile } from './platform/mail-in/mail-import.ts';
 import { ROLES, isRole } from './platform/policy/policy.ts';
+import { importAffectedPeopleFile } from './modules/affected-people/affected-people.service.ts';
+import { isDataCategory } from './modules/breaches/breach-record.ts';
 import { ANALYSE_USAGE, runAnalyseCommand } from './modules/suspicious-messages/analyse-command.ts';
 import { startServer } from './server.ts';
 
@@ -31,6 +34,9 @@ const USAGE = `Usage: wardroom <command>
   audit verify [--anchor N:HASH] check the audit log's hash chain (and earlier anchors); exits 1 naming
                                 the first bad event
   demo-code --role R            print the current MFA code of a demo account (demo mode only)
+  import affected-people --incident ID --council SLUG --categories a,b FILE.csv
+                                import a council's file of affected people, printing progress; run it
+                                again after a stop and it carries on where it stopped
   mail import [--mailbox M] [--to ADDRESS] FILE.eml [...]
                                 store each message as inbound mail and process it; prints what became
                                 of each (exits 1 if any was rejected or failed)
@@ -235,6 +241,45 @@ export async function main(argv: string[]): Promise<number> {
           process.stdout.write(`${describeImport(result)}\n`);
         }
         return allProcessed ? 0 : 1;
+      });
+    }
+    case 'import': {
+      if (sub !== 'affected-people') break;
+      const { values, positionals } = parseArgs({
+        args: rest,
+        options: { incident: { type: 'string' }, council: { type: 'string' }, categories: { type: 'string' } },
+        allowPositionals: true,
+        strict: true,
+      });
+      const categories = (values.categories ?? '').split(',').filter(Boolean);
+      if (
+        !values.incident ||
+        !values.council ||
+        positionals.length !== 1 ||
+        !categories.every(isDataCategory) ||
+        !categories.length
+      ) {
+        process.stderr.write(
+          'Usage: wardroom import affected-people --incident ID --council SLUG --categories a,b FILE.csv\n',
+        );
+        return 2;
+      }
+      return withDatabase(config, async (database) => {
+        const org = await findOrganisationBySlug(database.db, values.council as string);
+        if (!org) {
+          process.stderr.write(`No organisation called "${values.council}".\n`);
+          return 2;
+        }
+        const file = path.resolve(positionals[0] as string);
+        const result = await importAffectedPeopleFile(database, {
+          incidentId: values.incident as string,
+          organisationId: org.id,
+          file,
+          categories: categories.filter(isDataCategory),
+          onProgress: (line) => process.stdout.write(`${line}\n`),
+        });
+        process.stdout.write(`${result}\n`);
+        return 0;
       });
     }
     case 'analyse': {

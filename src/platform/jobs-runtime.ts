@@ -19,6 +19,7 @@ import { registerEnquiryReplyJobs } from '../modules/enquiries/enquiry-reply-job
 import { registerReportGroupingJob } from '../modules/report-campaigns/report-grouping-job.ts';
 import { registerNcscForwardJob, type NcscForwarding } from '../modules/report-campaigns/ncsc-forwarding.ts';
 import { registerAffectedCheckJobs } from '../modules/affected-check/affected-check-jobs.ts';
+import { registerAffectedImportJobs } from '../modules/affected-people/affected-import-jobs.ts';
 
 export interface PlatformJobDeps {
   mailSender: MailSender;
@@ -60,6 +61,7 @@ export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
       smsSender: deps.smsSender,
     });
   }
+  registerAffectedImportJobs(handlers);
   return handlers;
 }
 

@@ -116,22 +116,3 @@ export function registerCells(row: RegisterRow): string[] {
     row.reasonNotReported,
   ];
 }
-
-/**
- * A cell that a spreadsheet will not run as a formula: text starting with = + - @, a tab or a
- * carriage return gets a leading single quote (OWASP's advice on CSV injection).
- */
-export function spreadsheetSafe(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-}
-
-/** One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
-function csvField(value: string): string {
-  const safe = spreadsheetSafe(value);
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-/** CSV with a byte order mark, so spreadsheets read it as UTF-8, and CRLF line ends. */
-export function toCsv(header: readonly string[], rows: string[][]): string {
-  return `\uFEFF${[header, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n')}\r\n`;
-}

@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
+import { toCsv } from '../../platform/csv/spreadsheet-csv.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { formList, formText } from '../../platform/http/form-fields.ts';
 import { formatDate, formatDateTime } from '../../platform/views/views.ts';
@@ -30,7 +31,7 @@ import {
   type RiskAssessment,
   type RiskInput,
 } from './breach-record.ts';
-import { REGISTER_COLUMNS, registerCells, toCsv } from './breach-register.ts';
+import { REGISTER_COLUMNS, registerCells } from './breach-register.ts';
 import { createBreachesService, type RecordDetails, type SubmissionInput } from './breaches.service.ts';
 import { renderIcoReportPdf } from './ico-report-pdf.ts';
 import { REPORT_KINDS, missingFromRecord } from './ico-report.ts';

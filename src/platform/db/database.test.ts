@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { sql } from 'kysely';
 import { isId, newId, nowIso } from '../ids.ts';
-import { openDatabase, toCount } from './database.ts';
+import { openDatabase, toCount, withSmallPageCache } from './database.ts';
 import { migrateToLatest } from './migrate.ts';
 import { describeEachDatabase } from './test-databases.ts';
 
@@ -120,6 +120,35 @@ test('SQLite: a statement run again reuses its prepared statement and still sees
     assert.equal(Number(rows[0]?.n), 3);
     const all = await sql<Record<string, unknown>>`select * from notes order by id`.execute(database.db);
     assert.deepEqual(Object.keys(all.rows[0] ?? {}), ['id', 'body', 'pinned']);
+  } finally {
+    await database.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SQLite: a bulk job runs with a small page cache, and the platform’s comes back when the last one ends', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'wardroom-cache-'));
+  const database = openDatabase({ kind: 'sqlite', file: path.join(dir, 'cache.sqlite') });
+  const cacheSize = async () =>
+    (await sql<{ cache_size: number }>`pragma cache_size`.execute(database.db)).rows[0]!.cache_size;
+  try {
+    assert.equal(await cacheSize(), -65536);
+    let release!: () => void;
+    const first = withSmallPageCache(database, 8192, async () => {
+      assert.equal(await cacheSize(), -8192);
+      await new Promise<void>((resolve) => (release = resolve));
+    });
+    await withSmallPageCache(database, 8192, async () => assert.equal(await cacheSize(), -8192));
+    // The first job still runs: the cache stays small.
+    assert.equal(await cacheSize(), -8192);
+    release();
+    await first;
+    assert.equal(await cacheSize(), -65536);
+    await assert.rejects(
+      withSmallPageCache(database, 8192, () => Promise.reject(new Error('the job failed'))),
+      /the job failed/,
+    );
+    assert.equal(await cacheSize(), -65536);
   } finally {
     await database.close();
     rmSync(dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3';
 import {
   CompiledQuery,
   Kysely,
+  PostgresAdapter,
   PostgresDialect,
   SqliteDialect,
   SqliteDriver,
@@ -174,6 +175,52 @@ function withStatementCache(connection: SQLite.Database): SqliteDatabase {
     },
     close: () => connection.close(),
   };
+}
+
+/** Per SQLite database: how many jobs run with the small cache, and the size to put back after. */
+const smallCaches = new WeakMap<Kysely<DB>, { users: number; restore: Promise<number> }>();
+
+/**
+ * Runs `work` with the SQLite connection's page cache at most `kib` KiB, then puts it back. A bulk
+ * job (an import of a million rows) passes through far more pages than it will read again, so the
+ * platform's 64 MiB cache would only fill with them and count towards the process's memory; the
+ * pages of other queries stay in the operating system's file cache meanwhile. Several jobs at once
+ * share the smaller cache; the last to finish restores it. PostgreSQL: runs `work` as it is.
+ */
+export async function withSmallPageCache<T>(
+  database: Pick<Database, 'db' | 'dialect'>,
+  kib: number,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (database.dialect !== 'sqlite') return work();
+  const { db } = database;
+  let held = smallCaches.get(db);
+  if (!held) {
+    const restore = (async () => {
+      const size = (await sql<{ cache_size: number }>`pragma cache_size`.execute(db)).rows[0]?.cache_size;
+      await sql.raw(`pragma cache_size = ${-Math.max(1, Math.trunc(kib))}`).execute(db);
+      return Number(size ?? -2000);
+    })();
+    held = { users: 0, restore };
+    smallCaches.set(db, held);
+  }
+  held.users += 1;
+  try {
+    await held.restore;
+    return await work();
+  } finally {
+    held.users -= 1;
+    if (held.users === 0) {
+      smallCaches.delete(db);
+      const size = await held.restore.catch(() => undefined);
+      if (size !== undefined) await sql.raw(`pragma cache_size = ${Math.trunc(size)}`).execute(db);
+    }
+  }
+}
+
+/** Which database a Kysely (or a transaction of it) speaks to, from its adapter. */
+export function dialectOf(db: Kysely<DB>): Dialect {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 
 /** Kysely's result for count(*) is a string on PostgreSQL and a number on SQLite. */

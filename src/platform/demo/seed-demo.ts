@@ -17,6 +17,7 @@ import { seedDemoReplyTemplates } from '../../modules/enquiries/reply-template-d
 import { seedDemoGenuineContact } from '../../modules/genuine-contact/genuine-contact-demo.ts';
 import { seedDemoReportMailboxes } from '../../modules/suspicious-reports/report-demo.ts';
 import { seedDemoReports } from '../../modules/report-campaigns/report-demo.ts';
+import { seedDemoAffectedPeople } from '../../modules/affected-people/affected-people-demo.ts';
 
 export const DEMO_ORGANISATIONS: Array<Omit<accounts.Organisation, 'id'>> = [
   {
@@ -114,8 +115,8 @@ export async function seedDemo(db: Kysely<DB>, options: { sessionSecret: string 
     const password = `demo-${randomBytes(9).toString('base64url')}`;
     staff.push({ spec, password, secret: generateTotpSecret(), hash: await hashPassword(password) });
   }
-  return db.transaction().execute(async (trx) => {
-    const bySlug = new Map<string, string>();
+  const bySlug = new Map<string, string>();
+  const result = await db.transaction().execute(async (trx) => {
     for (const org of DEMO_ORGANISATIONS) bySlug.set(org.slug, (await accounts.upsertOrganisation(trx, org)).id);
     const credentials: DemoCredential[] = [];
     for (const { spec, password, secret, hash } of staff) {
@@ -151,4 +152,7 @@ export async function seedDemo(db: Kysely<DB>, options: { sessionSecret: string 
     const after = (await accounts.listOrganisations(trx)).length;
     return { organisationsCreated: after - before, credentials };
   });
+  // Affected people go through the import (its own transactions, a batch each), so after the rest.
+  await seedDemoAffectedPeople(db, bySlug);
+  return result;
 }

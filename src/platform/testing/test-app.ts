@@ -121,7 +121,7 @@ export class TestClient {
   /** Posts a form with files, as a browser does (multipart/form-data), with the CSRF token as `post` adds it. */
   async postMultipart(
     url: string,
-    fields: Record<string, string | null> = {},
+    fields: Record<string, string | string[] | null> = {},
     files: Record<string, TestUpload | null> = {},
   ): Promise<LightMyRequestResponse> {
     const boundary = `----WardroomTest${Math.random().toString(36).slice(2)}`;
@@ -129,7 +129,8 @@ export class TestClient {
     const withToken = '_csrf' in fields ? fields : { _csrf: this.csrfToken, ...fields };
     for (const [name, value] of Object.entries(withToken)) {
       if (value === null) continue;
-      parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+      for (const one of Array.isArray(value) ? value : [value])
+        parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${one}\r\n`));
     }
     for (const [name, file] of Object.entries(files)) {
       // A file input left empty still sends a part, with no file name and no content.
@@ -152,6 +153,17 @@ export class TestClient {
     });
     this.remember(response);
     return response;
+  }
+
+  /** Posts a form with one CSV file, as a browser sends it, with the CSRF token first. */
+  postFile(
+    url: string,
+    form: Record<string, string | string[]>,
+    file: { field: string; name: string; content: Buffer },
+  ): Promise<LightMyRequestResponse> {
+    return this.postMultipart(url, form, {
+      [file.field]: { filename: file.name, contentType: 'text/csv', data: file.content },
+    });
   }
 }
 
