@@ -177,7 +177,20 @@ function targetOf(domain: string): Target {
  * Whether `host` imitates one of `officialDomains`. Hosts under an official domain, or registered
  * under a vetted public-sector suffix, are never lookalikes.
  */
+/** Answers by official-domain list and host: the same hosts come back in message after message. */
+const lookalikeCache = new WeakMap<readonly string[], Map<string, LookalikeMatch | undefined>>();
+
 export function findLookalike(rawHost: string, officialDomains: readonly string[]): LookalikeMatch | undefined {
+  let cache = lookalikeCache.get(officialDomains);
+  if (!cache) lookalikeCache.set(officialDomains, (cache = new Map()));
+  if (cache.has(rawHost)) return cache.get(rawHost);
+  const match = lookalikeOf(rawHost, officialDomains);
+  if (cache.size > 50_000) cache.clear();
+  cache.set(rawHost, match);
+  return match;
+}
+
+function lookalikeOf(rawHost: string, officialDomains: readonly string[]): LookalikeMatch | undefined {
   const info = hostInfo(rawHost);
   if (info.isIp) return undefined;
   if (officialDomains.some((d) => isUnder(info.host, d))) return undefined;

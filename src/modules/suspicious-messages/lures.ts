@@ -161,14 +161,29 @@ const DENIAL =
 
 export function findLures(text: string): LureFinding[] {
   const sample = text.length > 100_000 ? text.slice(0, 100_000) : text;
-  const sentences = sample.split(/(?<=[.!?])\s+|\n+/);
-  const found: LureFinding[] = [];
+  // A pattern that matches nowhere in the text matches in none of its sentences (they are split at
+  // white space, so \b reads the same at their ends), so most rules end with one test of the whole text.
+  const rules: Array<{ rule: LureRule; patterns: RegExp[] }> = [];
   for (const rule of RULES) {
+    const patterns = rule.patterns.filter((pattern) => pattern.test(sample));
+    if (patterns.length) rules.push({ rule, patterns });
+  }
+  if (rules.length === 0) return [];
+  const sentences = sample.split(/(?<=[.!?])\s+|\n+/);
+  const denials = new Map<number, boolean>();
+  const denies = (i: number) => {
+    let denial = denials.get(i);
+    if (denial === undefined) denials.set(i, (denial = DENIAL.test(sentences[i]!)));
+    return denial;
+  };
+  const found: LureFinding[] = [];
+  for (const { rule, patterns } of rules) {
     let evidence: string | undefined;
-    for (const sentence of sentences) {
+    for (let i = 0; i < sentences.length; i++) {
+      const sentence = sentences[i]!;
       if (sentence.length > 2000) continue;
-      if (rule.request && DENIAL.test(sentence)) continue;
-      for (const pattern of rule.patterns) {
+      if (rule.request && denies(i)) continue;
+      for (const pattern of patterns) {
         const match = pattern.exec(sentence);
         if (match) {
           evidence = quote(sentence, match.index, match[0].length);

@@ -4,7 +4,7 @@
 // the full header list. Mail comes from anyone: every string is cleaned of NUL and other control
 // characters (PostgreSQL text cannot hold NUL), and everything has a limit.
 import { createHash } from 'node:crypto';
-import { convert } from 'html-to-text';
+import { compile } from 'html-to-text';
 import { simpleParser, type AddressObject, type Attachment } from 'mailparser';
 
 export interface MailAddress {
@@ -247,7 +247,15 @@ function htmlToPlainText(html: string, maxChars: number, problems: string[]): st
   const flattened = flattenDeepHtml(html.slice(0, maxChars), MAX_HTML_DEPTH);
   if (flattened.dropped > 0)
     problems.push(`The HTML was nested deeper than ${MAX_HTML_DEPTH} levels: ${flattened.dropped} tags were left out`);
-  return convert(flattened.html, {
+  return htmlConverter()(flattened.html);
+}
+
+const MAX_HTML_DEPTH = 100;
+
+let converter: ((html: string) => string) | undefined;
+/** html-to-text's options compiled once: compiling them is a good part of the cost of a short message. */
+function htmlConverter(): (html: string) => string {
+  return (converter ??= compile({
     wordwrap: false,
     limits: { maxDepth: MAX_HTML_DEPTH + 10, maxChildNodes: 10_000, maxInputLength: undefined },
     selectors: [
@@ -257,10 +265,8 @@ function htmlToPlainText(html: string, maxChars: number, problems: string[]): st
         (selector) => ({ selector, format: 'skip' }),
       ),
     ],
-  });
+  }));
 }
-
-const MAX_HTML_DEPTH = 100;
 /** Elements that hold no content, and those that the next one like them closes (`<p>`, `<li>`, …). */
 const NOT_NESTING = new Set(
   'area base br col embed hr img input link meta param source track wbr p li dt dd tr td th option'.split(' '),
