@@ -61,7 +61,7 @@ export interface AppDeps {
   /** Override rate limits (tests). */
   rateLimitPolicies?: Record<string, RateLimitPolicy>;
   /** What the analyst console calls in other modules (reporters' outcome emails, scam warnings). */
-  reportCampaigns?: Pick<ReportCampaignRoutesOptions, 'onOutcome' | 'draftScamWarning'>;
+  reportCampaigns?: Pick<ReportCampaignRoutesOptions, 'onOutcome'>;
 }
 
 export interface AppServices {
@@ -234,7 +234,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(enquiriesRoutes, { database, navigation, publicBaseUrl: config.publicBaseUrl });
   await app.register(enquiryRepliesRoutes, { database, publicBaseUrl: config.publicBaseUrl });
   await app.register(replyTemplatesRoutes, { database, navigation });
-  // onOutcome and draftScamWarning come from the reporting and public-content modules.
+  // onOutcome comes from the reporting module.
   await app.register(reportCampaignsRoutes, {
     database,
     navigation,

@@ -4,7 +4,6 @@ import { describeEachDatabase } from '../../platform/db/test-databases.ts';
 import { createDemoApp } from '../../platform/testing/demo-app.ts';
 import { csvCell, TLP_MARKINGS } from './report-exports.ts';
 import { recordCorpusReport } from './report-fixtures.test-support.ts';
-import type { ScamWarningDraft } from './scam-warning-form.ts';
 
 test('CSV cells that a spreadsheet would run are quoted as text', () => {
   assert.equal(csvCell('=HYPERLINK("x")'), `"'=HYPERLINK(""x"")"`);
@@ -21,15 +20,10 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 describeEachDatabase('analyst console', (database) => {
   test('an analyst opens a campaign, marks it a scam, exports its indicators and drafts a warning', async (t) => {
     const told: Array<{ ids: string[]; verdict: string }> = [];
-    const drafts: ScamWarningDraft[] = [];
     const demo = await createDemoApp(database(), {
       reportCampaigns: {
         onOutcome: async (_trx, ids, verdict) => {
           told.push({ ids, verdict });
-        },
-        draftScamWarning: async (_db, draft) => {
-          drafts.push(draft);
-          return { id: 'draft' };
         },
       },
     });
@@ -137,7 +131,8 @@ describeEachDatabase('analyst console', (database) => {
     assert.match(csv.body, /^type,value,reports,campaign,tlp\r\n/);
     assert.match(csv.body, /Domain,claimnow-uk\.top,3,Council tax refund texts,TLP:AMBER/);
 
-    // The warning form: checked, then the fields go to the public-content module's drafting.
+    // The warning form: checked, then drafted for sign-off by the scam-warnings module.
+    const warnings = () => db.selectFrom('scam_warnings').selectAll().execute();
     const form = await analyst.get(`/staff/reports/campaigns/${campaignId}/warning`);
     assert.equal(form.statusCode, 200);
     assert.match(form.body, /claimnow-uk\[\.\]top/);
@@ -150,7 +145,7 @@ describeEachDatabase('analyst console', (database) => {
     });
     assert.equal(missing.statusCode, 400);
     assert.match(missing.body, /Enter a title/);
-    assert.equal(drafts.length, 0);
+    assert.equal((await warnings()).length, 0);
     const drafted = await analyst.post(`/staff/reports/campaigns/${campaignId}/warning`, {
       incidentId: demo.incidentId,
       title: 'Scam: council tax refund texts',
@@ -159,18 +154,28 @@ describeEachDatabase('analyst console', (database) => {
       whatToDo: 'Delete it.',
     });
     assert.equal(drafted.statusCode, 303);
-    assert.equal(drafts.length, 1);
+    const [warning, ...others] = await warnings();
+    assert.equal(others.length, 0);
     assert.deepEqual(
-      { ...drafts[0], author: undefined },
       {
-        organisationId: westminster,
-        incidentId: demo.incidentId,
+        organisation: warning!.organisation_id,
+        incident: warning!.incident_id,
+        campaign: warning!.campaign_id,
+        state: warning!.state,
+        title: warning!.title,
+        summary: warning!.summary,
+        howToSpot: warning!.how_to_spot,
+        whatToDo: warning!.what_to_do,
+      },
+      {
+        organisation: westminster,
+        incident: demo.incidentId,
+        campaign: campaignId,
+        state: 'waiting',
         title: 'Scam: council tax refund texts',
         summary: 'They are not from us.',
         howToSpot: 'It links to claimnow-uk[.]top.',
         whatToDo: 'Delete it.',
-        campaignId,
-        author: undefined,
       },
     );
 

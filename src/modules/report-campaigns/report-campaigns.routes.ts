@@ -15,13 +15,8 @@ import { indicatorsCsv, stixBundle, type Tlp } from './report-exports.ts';
 import type { OnOutcome } from './report-grouping.ts';
 import { defangIndicator, defangText, messageHeaders } from './report-message-view.ts';
 import { requestNcscForward } from './ncsc-forwarding.ts';
-import {
-  checkWarning,
-  prefillWarning,
-  WARNING_LIMITS,
-  type DraftScamWarning,
-  type WarningInput,
-} from './scam-warning-form.ts';
+import { draftScamWarning, InvalidScamWarningError } from '../scam-warnings/scam-warnings.service.ts';
+import { checkWarning, prefillWarning, WARNING_LIMITS, type WarningInput } from './scam-warning-form.ts';
 
 const SUGGESTED: Record<string, string> = {
   'likely-scam': 'Likely scam',
@@ -43,8 +38,6 @@ export interface ReportCampaignRoutesOptions {
   navigation: StaffNavigation;
   /** Tells reporters who asked for it the outcome (the reporting module's queueReportOutcome). */
   onOutcome?: OnOutcome | undefined;
-  /** Drafts a scam warning for sign-off (the public-content module's draftScamWarning). */
-  draftScamWarning?: DraftScamWarning | undefined;
   /** Whether "Send to the NCSC" can send (it needs SMTP). */
   ncscAvailable?: boolean;
   /** The TLP marking of exported indicators. */
@@ -139,7 +132,6 @@ export async function reportCampaignsRoutes(app: FastifyInstance, opts: ReportCa
       fieldErrors: fieldErrors(errors),
       noteMax: NOTE_MAX,
       tlp: `TLP:${tlp.toUpperCase()}`,
-      warningAvailable: opts.draftScamWarning !== undefined,
     });
   };
 
@@ -205,14 +197,13 @@ export async function reportCampaignsRoutes(app: FastifyInstance, opts: ReportCa
       .send(csv);
   });
 
-  // The scam warning form: only when the public-content module's drafting is wired in.
+  // The scam warning form: the warning goes through the scam-warnings module's sign-off.
   const renderWarning = async (
     request: FastifyRequest,
     reply: FastifyReply,
     values?: WarningInput,
     errors: FieldError[] = [],
   ) => {
-    if (!opts.draftScamWarning) return reply.callNotFound();
     const principal = request.staff!.principal;
     const campaign = await analyst.loadCampaign(principal, param(request, 'campaignId'), 'report.triage');
     const incidents = await listIncidentsFor(db, [campaign.organisationId]);
@@ -231,7 +222,6 @@ export async function reportCampaignsRoutes(app: FastifyInstance, opts: ReportCa
   app.get('/staff/reports/campaigns/:campaignId/warning', triage, (request, reply) => renderWarning(request, reply));
 
   app.post('/staff/reports/campaigns/:campaignId/warning', triage, async (request, reply) => {
-    if (!opts.draftScamWarning) return reply.callNotFound();
     const principal = request.staff!.principal;
     const campaign = await analyst.loadCampaign(principal, param(request, 'campaignId'), 'report.triage');
     const values: WarningInput = {
@@ -247,17 +237,22 @@ export async function reportCampaignsRoutes(app: FastifyInstance, opts: ReportCa
       incidents.map((i) => i.id),
     );
     if (errors.length) return renderWarning(request, reply, values, errors);
-    const actor = actorOf(request);
-    await opts.draftScamWarning(db, {
-      organisationId: campaign.organisationId,
-      incidentId: values.incidentId,
-      title: values.title.trim(),
-      summary: values.summary.trim(),
-      howToSpot: values.howToSpot.trim(),
-      whatToDo: values.whatToDo.trim(),
-      campaignId: campaign.id,
-      author: { userId: actor.userId, label: actor.label },
-    });
+    try {
+      await draftScamWarning(db, {
+        organisationId: campaign.organisationId,
+        incidentId: values.incidentId,
+        title: values.title,
+        summary: values.summary,
+        howToSpot: values.howToSpot,
+        whatToDo: values.whatToDo,
+        campaignId: campaign.id,
+        author: { principal, actor: actorOf(request) },
+      });
+    } catch (error) {
+      if (!(error instanceof InvalidScamWarningError)) throw error;
+      const refused = error.errors.map((e) => ({ field: e.href.slice(1), text: e.text }));
+      return renderWarning(request, reply, values, refused);
+    }
     return reply.redirect(`/staff/reports/campaigns/${campaign.id}?done=warning`, 303);
   });
 

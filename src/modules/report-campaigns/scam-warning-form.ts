@@ -1,26 +1,11 @@
 // "Publish a scam warning" from a campaign: the form's fields, prefilled from the campaign (what the
-// message looks like, what it points at), checked, then handed to the public-content module's
+// message looks like, what it points at), checked, then handed to the scam-warnings module's
 // draftScamWarning, which takes the warning through sign-off before it appears on the council's
 // incident page.
-import type { Kysely } from 'kysely';
-import type { DB } from '../../platform/db/schema.ts';
+import { LIMITS, validateScamWarning } from '../scam-warnings/scam-warnings.service.ts';
 import type { FieldError } from './report-console.service.ts';
 import { defangIndicator } from './report-message-view.ts';
 import type { ReportIndicators } from './report-indicators.ts';
-
-export interface ScamWarningDraft {
-  organisationId: string;
-  incidentId: string;
-  title: string;
-  summary: string;
-  howToSpot: string;
-  whatToDo: string;
-  campaignId: string;
-  author: { userId: string | null; label: string };
-}
-
-/** The signature of the public-content module's function; the app wires it in. */
-export type DraftScamWarning = (db: Kysely<DB>, draft: ScamWarningDraft) => Promise<{ id: string }>;
 
 export interface WarningInput {
   incidentId: string;
@@ -30,7 +15,12 @@ export interface WarningInput {
   whatToDo: string;
 }
 
-export const WARNING_LIMITS = { title: 120, summary: 1000, howToSpot: 2000, whatToDo: 2000 } as const;
+export const WARNING_LIMITS = {
+  title: LIMITS.title,
+  summary: LIMITS.summary,
+  howToSpot: LIMITS.howToSpot,
+  whatToDo: LIMITS.whatToDo,
+} as const;
 
 export function prefillWarning(
   campaign: { title: string },
@@ -77,20 +67,7 @@ export function checkWarning(input: WarningInput, incidentIds: readonly string[]
   const errors: FieldError[] = [];
   if (!incidentIds.includes(input.incidentId))
     errors.push({ field: 'incidentId', text: 'Select the incident page to publish the warning on' });
-  const required: Array<[keyof typeof WARNING_LIMITS, string]> = [
-    ['title', 'Enter a title'],
-    ['summary', 'Enter a summary of the scam'],
-    ['howToSpot', 'Enter how to spot the scam'],
-    ['whatToDo', 'Enter what to do'],
-  ];
-  for (const [field, missing] of required) {
-    const value = input[field].trim();
-    if (!value) errors.push({ field, text: missing });
-    else if (value.length > WARNING_LIMITS[field])
-      errors.push({
-        field,
-        text: `${missing.replace(/^Enter /, '').replace(/^./, (c) => c.toUpperCase())} must be ${WARNING_LIMITS[field]} characters or fewer`,
-      });
-  }
+  // The text is checked by the module that stores it, so the form and the store cannot disagree.
+  for (const error of validateScamWarning(input)) errors.push({ field: error.href.slice(1), text: error.text });
   return errors;
 }
