@@ -18,6 +18,7 @@ import * as m0014 from './migrations/0014-genuine-contact.ts';
 import * as m0015 from './migrations/0015-incident-shares.ts';
 import * as m0016 from './migrations/0016-affected-people.ts';
 import * as m0017 from './migrations/0017-suspicious-reports.ts';
+import * as m0025 from './migrations/0025-notification-campaigns.ts';
 
 const migrations: Record<string, Migration> = {
   '0001-platform': m0001,
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   '0015-incident-shares': m0015,
   '0016-affected-people': m0016,
   '0017-suspicious-reports': m0017,
+  '0025-notification-campaigns': m0025,
 };
 
 function transactional(migration: Migration): Migration {
