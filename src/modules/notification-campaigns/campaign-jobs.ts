@@ -375,7 +375,7 @@ async function dispatchCampaign(ctx: JobContext<unknown>, options: CampaignJobOp
         })
         .finally(() => inFlight.delete(task));
       inFlight.add(task);
-      if (outcomes.size >= 200) await outcomes.flush();
+      if (outcomes.size >= 50) await outcomes.flush();
     }
     // A failed hand-over (the lease was lost) rejects its send: stop here rather than go on.
     await Promise.all(inFlight);
