@@ -16,6 +16,8 @@ import { createSmsSender, type SmsSender } from './sms/sms-sender.ts';
 import { registerSubscriptionJobs } from '../modules/subscriptions/subscription-jobs.ts';
 import { registerEnquiryRetention, requestRetention } from '../modules/enquiries/enquiry-retention.ts';
 import { registerEnquiryReplyJobs } from '../modules/enquiries/enquiry-reply-jobs.ts';
+import { registerCampaignJobs } from '../modules/notification-campaigns/campaign-jobs.ts';
+import { createCampaignSenders, type CampaignSenders } from '../modules/notification-campaigns/campaign-senders.ts';
 
 export interface PlatformJobDeps {
   mailSender: MailSender;
@@ -25,6 +27,8 @@ export interface PlatformJobDeps {
   mailboxes?: InboundMailboxes | undefined;
   /** Inbound mail settings (the IMAP accounts to poll); none polled when not given. */
   mailIn?: MailInConfig | undefined;
+  /** How breach notification campaigns send (SMTP or Notify for email, Notify for texts); not sent when not given. */
+  campaignSenders?: CampaignSenders | undefined;
 }
 
 export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
@@ -40,6 +44,7 @@ export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
   registerSubscriptionJobs(handlers, { smsAvailable: deps.smsSender !== undefined });
   registerEnquiryRetention(handlers);
   registerEnquiryReplyJobs(handlers);
+  if (deps.campaignSenders) registerCampaignJobs(handlers, { senders: deps.campaignSenders });
   return handlers;
 }
 
@@ -63,6 +68,8 @@ export function startPlatformWorker(
       schedule.stop();
       imapPolls.stop();
       await worker.stop();
+      await deps.campaignSenders?.email?.close();
+      await deps.campaignSenders?.sms?.close();
     },
   };
 }
@@ -82,5 +89,6 @@ export function platformJobDeps(
     smsSender: createSmsSender(config),
     mailboxes: createInboundMailboxes(config),
     mailIn: config.mailIn,
+    campaignSenders: createCampaignSenders(config),
   };
 }
