@@ -11,6 +11,9 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { administrationRoutes } from './modules/administration/administration.routes.ts';
 import { breachesRoutes } from './modules/breaches/breaches.routes.ts';
+import { createCampaignSenders } from './modules/notification-campaigns/campaign-senders.ts';
+import { campaignsRoutes } from './modules/notification-campaigns/campaigns.routes.ts';
+import { notifyCallbackRoutes } from './modules/notification-campaigns/notify-callbacks.routes.ts';
 import { genuineContactRoutes } from './modules/genuine-contact/genuine-contact.routes.ts';
 import { incidentTimelineRoutes } from './modules/incident-timeline/incident-timeline.routes.ts';
 import { incidentSetupRoutes } from './modules/incidents/incident-setup.routes.ts';
@@ -220,6 +223,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(replyTemplatesRoutes, { database, navigation });
   await app.register(publicContentRoutes, { database });
   await app.register(breachesRoutes, { database, navigation });
+  // Test sends from the campaign pages go out as the campaigns do.
+  const campaignSenders = createCampaignSenders(config);
+  app.addHook('onClose', async () => {
+    await campaignSenders.email?.close();
+    await campaignSenders.sms?.close();
+  });
+  await app.register(campaignsRoutes, { database, navigation, senders: campaignSenders });
+  await app.register(notifyCallbackRoutes, { database, callbackToken: config.notifyCallbackToken });
   await app.register(genuineContactRoutes, { database, navigation });
   await app.register(administrationRoutes, {
     database,

@@ -195,6 +195,13 @@ function createPacer(perMinute: number) {
   };
 }
 
+/** Another run claimed the person first (or they are no longer due): this run does not send. */
+class NotClaimedError extends Error {
+  constructor() {
+    super('the person was claimed by another run');
+  }
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -212,17 +219,20 @@ function createHandOverCommitter(ctx: JobContext<unknown>, campaignId: string) {
       round += 1;
       try {
         const now = nowIso();
+        let claimed = new Set<string>();
         await ctx.once(`hand-over:${ctx.job.attempt}:${round}`, async (trx) => {
-          await repo.moveRecipients(
+          claimed = await repo.claimForSending(
             trx,
             campaignId,
             batch.map((b) => b.personId),
             ['queued', 'temporary-failure'],
-            { status: 'sending', lastError: null },
             now,
           );
         });
-        for (const b of batch) b.resolve();
+        for (const b of batch) {
+          if (claimed.has(b.personId)) b.resolve();
+          else b.reject(new NotClaimedError());
+        }
       } catch (error) {
         for (const b of batch) b.reject(error);
       }
@@ -368,11 +378,16 @@ async function dispatchCampaign(ctx: JobContext<unknown>, options: CampaignJobOp
         .send({ to, subject: message.subject, text: message.body, reference: row.reference }, () =>
           handOver(row.personId),
         )
-        .then((outcome) => {
-          if (outcome.kind === 'failed' && outcome.status === 429) pacer.hold(options.rateLimitPauseMs ?? 5_000);
-          outcomes.add({ personId: row.personId, attempts: row.attempts, outcome, provider: sender.provider });
-          sentThisRun += 1;
-        })
+        .then(
+          (outcome) => {
+            if (outcome.kind === 'failed' && outcome.status === 429) pacer.hold(options.rateLimitPauseMs ?? 5_000);
+            outcomes.add({ personId: row.personId, attempts: row.attempts, outcome, provider: sender.provider });
+            sentThisRun += 1;
+          },
+          (error: unknown) => {
+            if (!(error instanceof NotClaimedError)) throw error;
+          },
+        )
         .finally(() => inFlight.delete(task));
       inFlight.add(task);
       if (outcomes.size >= 50) await outcomes.flush();

@@ -321,6 +321,32 @@ export async function moveRecipients(
   return changed;
 }
 
+/**
+ * Claims rows for sending: moves those still in `from` to "sending" and returns the ones it moved,
+ * so two runs that race (a resume while the old run finishes its batch) never both send to a person.
+ */
+export async function claimForSending(
+  db: Executor,
+  campaignId: string,
+  personIds: string[],
+  from: RecipientStatus[],
+  now: string,
+): Promise<Set<string>> {
+  const claimed = new Set<string>();
+  for (let i = 0; i < personIds.length; i += 5000) {
+    const rows = await db
+      .updateTable('campaign_recipients')
+      .set({ status: 'sending', updated_at: now, last_error: null })
+      .where('campaign_id', '=', campaignId)
+      .where('person_id', 'in', personIds.slice(i, i + 5000))
+      .where('status', 'in', from)
+      .returning('person_id')
+      .execute();
+    for (const r of rows) claimed.add(r.person_id);
+  }
+  return claimed;
+}
+
 /** What a message to each person needs: their contact details, name and councils with categories. */
 export interface PersonForMessage {
   id: string;
@@ -384,6 +410,18 @@ export async function findRecipientByReference(
     .selectFrom('campaign_recipients')
     .select(['campaign_id', 'person_id', 'status'])
     .where('reference', '=', reference)
+    .executeTakeFirst();
+  return row && { campaignId: row.campaign_id, personId: row.person_id, status: row.status };
+}
+
+export async function findRecipientByProviderId(
+  db: Executor,
+  providerId: string,
+): Promise<{ campaignId: string; personId: string; status: RecipientStatus } | undefined> {
+  const row = await db
+    .selectFrom('campaign_recipients')
+    .select(['campaign_id', 'person_id', 'status'])
+    .where('provider_id', '=', providerId)
     .executeTakeFirst();
   return row && { campaignId: row.campaign_id, personId: row.person_id, status: row.status };
 }

@@ -17,7 +17,13 @@ import { enqueueJob } from '../../platform/jobs/job-queue.ts';
 import { can, organisationsWhere, type Principal } from '../../platform/policy/policy.ts';
 import { findRecordFor } from '../breaches/breaches.repository.ts';
 import { findIncident } from '../incidents/incidents.repository.ts';
-import { CAMPAIGN_QUEUE_JOB, DEFAULT_MAX_ATTEMPTS } from './campaign-jobs.ts';
+import { isEmailAddress } from '../../platform/mail/outbound-message.ts';
+import { recordSentReference } from '../../platform/mail/sent-references.ts';
+import { newVerificationReference } from '../../platform/mail/verification-reference.ts';
+import { normaliseUkPhone } from '../enquiries/enquiry-form.ts';
+import { CAMPAIGN_DISPATCH_JOB, CAMPAIGN_QUEUE_JOB, DEFAULT_MAX_ATTEMPTS } from './campaign-jobs.ts';
+import { renderLetterBatchPdf } from './campaign-letters.ts';
+import type { CampaignSenders, SendOutcome } from './campaign-senders.ts';
 import { messageFor, personalisationFor } from './campaign-messages.ts';
 import {
   checkTemplate,
@@ -118,8 +124,14 @@ export function createCampaignsService(db: Kysely<DB>, options: { viaNotify?: bo
     return { campaign: toCampaign(row), council };
   }
 
-  const audit = (actor: AuditActor, campaign: Campaign, action: string, details: Record<string, unknown> = {}) =>
-    recordAudit(db, actor, {
+  const audit = (
+    actor: AuditActor,
+    campaign: Campaign,
+    action: string,
+    details: Record<string, unknown> = {},
+    executor: Parameters<typeof recordAudit>[0] = db,
+  ) =>
+    recordAudit(executor, actor, {
       action,
       organisationId: campaign.organisationId,
       targetType: 'notification-campaign',
@@ -368,6 +380,201 @@ export function createCampaignsService(db: Kysely<DB>, options: { viaNotify?: bo
         sms: messageFor(campaign, 'sms', values),
         letter: messageFor(campaign, 'letter', values),
       };
+    },
+
+    /** The people the DPO must decide about: "unknown" (a run stopped mid-send) and permanent failures. */
+    async peopleToReview(principal: Principal, actor: AuditActor, campaignId: string, limit = 200) {
+      const { campaign } = await load(principal, campaignId);
+      const rows = await repo.listRecipients(db, campaign.id, ['unknown', 'permanent-failure'], limit * 2);
+      const people = await repo.peopleForMessages(
+        db,
+        rows.map((r) => r.personId),
+      );
+      const withNames = rows.map((r) => ({ ...r, name: people.get(r.personId)?.fullName ?? '' }));
+      if (rows.length > 0) await audit(actor, campaign, 'campaign.review-list-read', { people: rows.length });
+      return {
+        unknown: withNames.filter((r) => r.status === 'unknown').slice(0, limit),
+        failed: withNames.filter((r) => r.status === 'permanent-failure').slice(0, limit),
+      };
+    },
+
+    /**
+     * The DPO's decision about people whose message may or may not have gone ("unknown"): send it
+     * again (the only way anyone is sent a campaign twice, so one audit entry per person), or record
+     * it as sent. Only rows still "unknown" change.
+     */
+    async decideUnknown(
+      principal: Principal,
+      actor: AuditActor,
+      campaignId: string,
+      personIds: string[],
+      decision: 'resend' | 'sent',
+    ) {
+      const { campaign } = await load(principal, campaignId);
+      const ids = [...new Set(personIds.filter(isId))].slice(0, 1000);
+      if (ids.length === 0) return 0;
+      return db.transaction().execute(async (trx) => {
+        const now = nowIso();
+        const changed: string[] = [];
+        for (const personId of ids) {
+          const moved = await repo.moveRecipients(
+            trx,
+            campaign.id,
+            [personId],
+            ['unknown'],
+            decision === 'resend'
+              ? { status: 'queued', lastError: null }
+              : { status: 'sent', lastError: `Recorded as sent by ${actor.label} (the outcome was unknown)` },
+            now,
+          );
+          if (moved === 0) continue;
+          changed.push(personId);
+          await audit(
+            actor,
+            campaign,
+            decision === 'resend' ? 'campaign.resend-unknown' : 'campaign.unknown-marked-sent',
+            { personId },
+            trx,
+          );
+        }
+        // A finished campaign starts sending again for the people queued once more.
+        if (decision === 'resend' && changed.length > 0 && campaign.status === 'done') {
+          await repo.setCampaignStatus(trx, campaign.id, 'sending', { finished_at: null });
+        }
+        if (
+          decision === 'resend' &&
+          changed.length > 0 &&
+          (campaign.status === 'done' || campaign.status === 'sending')
+        ) {
+          await enqueueJob(trx, {
+            kind: CAMPAIGN_DISPATCH_JOB,
+            payload: { campaignId: campaign.id },
+            idempotencyKey: `${CAMPAIGN_DISPATCH_JOB}:${campaign.id}:resend:${now}:${changed[0]}`,
+            organisationId: campaign.organisationId,
+            maxAttempts: 100,
+          });
+        }
+        return changed.length;
+      });
+    },
+
+    /**
+     * A test message to an address or number the staff member gives: the sample person's message,
+     * marked as a test, with its own verification reference (which the public check confirms), never
+     * part of the campaign's counts.
+     */
+    async testSend(
+      principal: Principal,
+      actor: AuditActor,
+      campaignId: string,
+      input: { channel: string; to: string },
+      senders: CampaignSenders,
+    ): Promise<
+      | { ok: true; reference: string; outcome: SendOutcome }
+      | { ok: false; errors: Array<{ text: string; href: string }> }
+    > {
+      const { campaign } = await load(principal, campaignId);
+      if (input.channel !== 'email' && input.channel !== 'sms') {
+        return { ok: false, errors: [{ text: 'Select email or text message', href: '#testChannel' }] };
+      }
+      const sender = senders[input.channel];
+      if (!sender) {
+        return {
+          ok: false,
+          errors: [
+            {
+              text:
+                input.channel === 'sms'
+                  ? 'Text messages cannot be sent: GOV.UK Notify is not set up for them'
+                  : 'Email cannot be sent: no mail server or GOV.UK Notify is set up',
+              href: '#testChannel',
+            },
+          ],
+        };
+      }
+      const to = input.channel === 'email' ? input.to.trim() : normaliseUkPhone(input.to);
+      if (!to || (input.channel === 'email' && !isEmailAddress(to))) {
+        return {
+          ok: false,
+          errors: [
+            {
+              text:
+                input.channel === 'email'
+                  ? 'Enter an email address in the correct format, like name@example.gov.uk'
+                  : 'Enter a UK mobile number, like 07700 900 982',
+              href: '#testTo',
+            },
+          ],
+        };
+      }
+      const reference = newVerificationReference();
+      const message = messageFor(campaign, input.channel, { ...SAMPLE_PERSONALISATION, reference });
+      const marked =
+        input.channel === 'email'
+          ? {
+              subject: `[TEST] ${message.subject}`,
+              text: `This is a test of a breach notice. It was sent to you by ${actor.label}; it is not part of the campaign.\n\n${message.body}`,
+            }
+          : { subject: '', text: `TEST: ${message.body}` };
+      await db.transaction().execute(async (trx) => {
+        await recordSentReference(trx, {
+          reference,
+          organisationId: campaign.organisationId,
+          channel: input.channel as 'email' | 'sms',
+        });
+        await audit(actor, campaign, 'campaign.test-sent', { channel: input.channel, reference }, trx);
+      });
+      const outcome = await sender.send(
+        { to, subject: marked.subject, text: marked.text, reference },
+        async () => undefined,
+      );
+      return { ok: true, reference, outcome };
+    },
+
+    async letterBatches(principal: Principal, campaignId: string) {
+      const { campaign } = await load(principal, campaignId);
+      return repo.listLetterBatches(db, campaign.id);
+    },
+
+    /** A print file of letters, as a PDF (audited: it holds names and addresses). */
+    async letterBatchPdf(principal: Principal, actor: AuditActor, campaignId: string, batchId: string) {
+      const { campaign, council } = await load(principal, campaignId);
+      const batch = isId(batchId) ? await repo.findLetterBatch(db, campaign.id, batchId) : undefined;
+      if (!batch) throw notFound();
+      const rows = await repo.letterBatchPeople(db, batch.id);
+      const people = await repo.peopleForMessages(
+        db,
+        rows.map((r) => r.personId),
+      );
+      const names = new Map<string, string>();
+      for (const p of people.values())
+        for (const c of p.councils)
+          if (!names.has(c.organisationId))
+            names.set(c.organisationId, (await findOrganisationById(db, c.organisationId))?.name ?? '');
+      const letters = rows.flatMap((r) => {
+        const person = people.get(r.personId);
+        if (!person) return [];
+        const values = personalisationFor(person, r.reference, campaign.organisationId, names);
+        return [
+          {
+            name: person.fullName,
+            addressLines: person.addressLines,
+            postcode: person.postcode,
+            reference: r.reference,
+            body: messageFor(campaign, 'letter', values).body,
+          },
+        ];
+      });
+      const pdf = await renderLetterBatchPdf({
+        councilName: council.name,
+        councilWebsite: council.websiteUrl,
+        date: new Date().toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric' }),
+        title: `${campaign.title}: print file ${batch.number}`,
+        letters,
+      });
+      await repo.markBatchDownloaded(db, batch.id, nowIso());
+      await audit(actor, campaign, 'campaign.letters-downloaded', { batch: batch.number, letters: letters.length });
+      return { pdf, fileName: `letters-${batch.number}-${campaign.id.slice(0, 8)}.pdf` };
     },
 
     /** Progress and the estimate to finish, for the page and the CLI. */

@@ -19,6 +19,7 @@ import * as m0015 from './migrations/0015-incident-shares.ts';
 import * as m0016 from './migrations/0016-affected-people.ts';
 import * as m0017 from './migrations/0017-suspicious-reports.ts';
 import * as m0025 from './migrations/0025-notification-campaigns.ts';
+import * as m0026 from './migrations/0026-campaign-provider-ids.ts';
 
 const migrations: Record<string, Migration> = {
   '0001-platform': m0001,
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   '0016-affected-people': m0016,
   '0017-suspicious-reports': m0017,
   '0025-notification-campaigns': m0025,
+  '0026-campaign-provider-ids': m0026,
 };
 
 function transactional(migration: Migration): Migration {
