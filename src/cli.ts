@@ -17,6 +17,7 @@ import { platformJobDeps, startPlatformWorker } from './platform/jobs-runtime.ts
 import { createInboundMailboxes } from './platform/mail-in-runtime.ts';
 import { describeImport, importMailFile } from './platform/mail-in/mail-import.ts';
 import { ROLES, isRole } from './platform/policy/policy.ts';
+import { CAMPAIGN_USAGE, runCampaignProgress } from './modules/notification-campaigns/campaign-progress-command.ts';
 import { ANALYSE_USAGE, runAnalyseCommand } from './modules/suspicious-messages/analyse-command.ts';
 import { startServer } from './server.ts';
 
@@ -34,6 +35,7 @@ const USAGE = `Usage: wardroom <command>
   mail import [--mailbox M] [--to ADDRESS] FILE.eml [...]
                                 store each message as inbound mail and process it; prints what became
                                 of each (exits 1 if any was rejected or failed)
+${CAMPAIGN_USAGE}
 ${ANALYSE_USAGE}`;
 
 async function withDatabase<T>(config: Config, run: (database: Database) => Promise<T>): Promise<T> {
@@ -204,6 +206,22 @@ export async function main(argv: string[]): Promise<number> {
       }
       process.stdout.write(`${totpCode(credential.totpSecret, totpStep())}\n`);
       return 0;
+    }
+    case 'campaign': {
+      if (sub !== 'progress') break;
+      const { values, positionals } = parseArgs({
+        args: rest,
+        options: { watch: { type: 'boolean' } },
+        allowPositionals: true,
+        strict: true,
+      });
+      return withDatabase(config, (database) =>
+        runCampaignProgress(database.db, positionals[0], {
+          watch: values.watch === true,
+          viaNotify: config.notifyApiKey !== undefined && config.notifyEmailTemplateId !== undefined,
+          write: (text) => process.stdout.write(text),
+        }),
+      );
     }
     case 'mail': {
       if (sub !== 'import') break;
