@@ -338,17 +338,42 @@ async function dispatchCampaign(ctx: JobContext<unknown>, options: CampaignJobOp
   const outcomes = createOutcomeRecorder(db, campaignId, { maxAttempts, retryDelayMs });
   let sentThisRun = 0;
 
+  // Progress is counted once here and then kept up as outcomes come in: no recount per chunk.
+  const start = await repo.countByStatus(db, campaignId);
+  const total = start.all.total;
+  const finishedAtStart = total - start.all.queued - start.all['temporary-failure'] - start.all.sending;
+  let recorded = 0;
+  let reported = 0;
+  // A sliding window of sends: a new one starts as soon as one ends, across chunks, so no chunk
+  // waits for its slowest send. Chunks are read in person order after the last one read (keyset),
+  // so rows still in flight are not read again; a pass that finds nothing more drains the window
+  // and looks once more from the start (for retries that came due meanwhile).
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  let after: string | undefined;
+  const drain = async () => {
+    await Promise.all(inFlight);
+    if (failure !== undefined) throw failure;
+    await outcomes.flush();
+  };
+
   for (;;) {
     ctx.signal.throwIfAborted();
+    if (failure !== undefined) throw failure;
     const current = await repo.findCampaign(db, campaignId);
     if (!current || current.status !== 'sending') break; // paused or cancelled
-    const due = await repo.dueRecipients(db, campaignId, nowIso(), maxAttempts, 500);
-    if (due.length === 0) break;
+    const due = await repo.dueRecipients(db, campaignId, nowIso(), maxAttempts, 500, after);
+    if (due.length === 0) {
+      await drain();
+      if (after === undefined) break;
+      after = undefined;
+      continue;
+    }
+    after = due[due.length - 1]!.personId;
     const people = await repo.peopleForMessages(
       db,
       due.map((d) => d.personId),
     );
-    const inFlight = new Set<Promise<void>>();
     for (const row of due) {
       const person = people.get(row.personId);
       const sender = senderFor(row.channel);
@@ -367,14 +392,17 @@ async function dispatchCampaign(ctx: JobContext<unknown>, options: CampaignJobOp
             handedOver: false,
           },
         });
+        recorded += 1;
         continue;
       }
       while (inFlight.size >= concurrency) await Promise.race(inFlight);
+      // A failed hand-over (the lease was lost) rejects its send: stop here rather than go on.
+      if (failure !== undefined) throw failure;
       await pacer.next(ctx.signal);
       const values = personalisationFor(person, row.reference, campaign.organisation_id, councilNames);
       const message = messageFor(template, row.channel, values);
       const to = row.channel === 'email' ? (person.email as string) : (person.phone as string);
-      const task = sender
+      const task: Promise<void> = sender
         .send({ to, subject: message.subject, text: message.body, reference: row.reference }, () =>
           handOver(row.personId),
         )
@@ -383,24 +411,22 @@ async function dispatchCampaign(ctx: JobContext<unknown>, options: CampaignJobOp
             if (outcome.kind === 'failed' && outcome.status === 429) pacer.hold(options.rateLimitPauseMs ?? 5_000);
             outcomes.add({ personId: row.personId, attempts: row.attempts, outcome, provider: sender.provider });
             sentThisRun += 1;
+            if (outcome.kind === 'sent' || outcome.kind === 'unknown' || !outcome.temporary) recorded += 1;
           },
           (error: unknown) => {
-            if (!(error instanceof NotClaimedError)) throw error;
+            if (!(error instanceof NotClaimedError)) failure ??= error;
           },
         )
         .finally(() => inFlight.delete(task));
       inFlight.add(task);
       if (outcomes.size >= 50) await outcomes.flush();
     }
-    // A failed hand-over (the lease was lost) rejects its send: stop here rather than go on.
-    await Promise.all(inFlight);
-    await outcomes.flush();
-    const counts = await repo.countByStatus(db, campaignId);
-    await ctx.progress(
-      counts.all.total - counts.all.queued - counts.all['temporary-failure'] - counts.all.sending,
-      counts.all.total,
-    );
+    if (recorded - reported >= 500) {
+      reported = recorded;
+      await ctx.progress(Math.min(total, finishedAtStart + recorded), total);
+    }
   }
+  await drain();
   await outcomes.flush();
   await settleLeftovers(ctx, campaignId, options.senders);
 

@@ -224,9 +224,11 @@ export async function dueRecipients(
   now: string,
   maxAttempts: number,
   limit: number,
+  after?: string | undefined,
 ): Promise<DueRecipient[]> {
-  const rows = await db
-    .selectFrom('campaign_recipients')
+  let query = db.selectFrom('campaign_recipients');
+  if (after !== undefined) query = query.where('person_id', '>', after);
+  const rows = await query
     .select(['person_id', 'channel', 'reference', 'attempts'])
     .where('campaign_id', '=', campaignId)
     .where('channel', 'in', ['email', 'sms'])
