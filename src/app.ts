@@ -13,6 +13,9 @@ import { affectedCheckRoutes } from './modules/affected-check/affected-check.rou
 import { administrationRoutes } from './modules/administration/administration.routes.ts';
 import { affectedPeopleRoutes } from './modules/affected-people/affected-people.routes.ts';
 import { breachesRoutes } from './modules/breaches/breaches.routes.ts';
+import { createCampaignSenders } from './modules/notification-campaigns/campaign-senders.ts';
+import { campaignsRoutes } from './modules/notification-campaigns/campaigns.routes.ts';
+import { notifyCallbackRoutes } from './modules/notification-campaigns/notify-callbacks.routes.ts';
 import { genuineContactRoutes } from './modules/genuine-contact/genuine-contact.routes.ts';
 import { suspiciousReportsRoutes } from './modules/suspicious-reports/suspicious-reports.routes.ts';
 import { incidentTimelineRoutes } from './modules/incident-timeline/incident-timeline.routes.ts';
@@ -244,6 +247,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(publicContentRoutes, { database });
   await app.register(breachesRoutes, { database, navigation });
   await app.register(affectedPeopleRoutes, { database, navigation, dataDir: config.dataDir });
+  // Test sends from the campaign pages go out as the campaigns do.
+  const campaignSenders = createCampaignSenders(config);
+  app.addHook('onClose', async () => {
+    await campaignSenders.email?.close();
+    await campaignSenders.sms?.close();
+  });
+  await app.register(campaignsRoutes, { database, navigation, senders: campaignSenders });
+  await app.register(notifyCallbackRoutes, { database, callbackToken: config.notifyCallbackToken });
   await app.register(genuineContactRoutes, { database, navigation });
   await app.register(suspiciousReportsRoutes, { database, publicBaseUrl: config.publicBaseUrl });
   await app.register(administrationRoutes, {

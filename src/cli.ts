@@ -20,6 +20,7 @@ import { describeImport, importMailFile } from './platform/mail-in/mail-import.t
 import { ROLES, isRole } from './platform/policy/policy.ts';
 import { importAffectedPeopleFile } from './modules/affected-people/affected-people.service.ts';
 import { isDataCategory } from './modules/breaches/breach-record.ts';
+import { CAMPAIGN_USAGE, runCampaignProgress } from './modules/notification-campaigns/campaign-progress-command.ts';
 import { ANALYSE_USAGE, runAnalyseCommand } from './modules/suspicious-messages/analyse-command.ts';
 import { startServer } from './server.ts';
 
@@ -40,6 +41,7 @@ const USAGE = `Usage: wardroom <command>
   mail import [--mailbox M] [--to ADDRESS] FILE.eml [...]
                                 store each message as inbound mail and process it; prints what became
                                 of each (exits 1 if any was rejected or failed)
+${CAMPAIGN_USAGE}
 ${ANALYSE_USAGE}`;
 
 async function withDatabase<T>(config: Config, run: (database: Database) => Promise<T>): Promise<T> {
@@ -210,6 +212,22 @@ export async function main(argv: string[]): Promise<number> {
       }
       process.stdout.write(`${totpCode(credential.totpSecret, totpStep())}\n`);
       return 0;
+    }
+    case 'campaign': {
+      if (sub !== 'progress') break;
+      const { values, positionals } = parseArgs({
+        args: rest,
+        options: { watch: { type: 'boolean' } },
+        allowPositionals: true,
+        strict: true,
+      });
+      return withDatabase(config, (database) =>
+        runCampaignProgress(database.db, positionals[0], {
+          watch: values.watch === true,
+          viaNotify: config.notifyApiKey !== undefined && config.notifyEmailTemplateId !== undefined,
+          write: (text) => process.stdout.write(text),
+        }),
+      );
     }
     case 'mail': {
       if (sub !== 'import') break;

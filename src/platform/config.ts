@@ -76,6 +76,11 @@ export interface Config {
   notifySmsSenderId: string | undefined;
   /** Notify's API address; only changed for tests against a local server. */
   notifyBaseUrl: string | undefined;
+  /**
+   * The bearer token GOV.UK Notify is told to send with its delivery-status callbacks (set in the
+   * Notify service's callback settings); callbacks are refused while it is not set.
+   */
+  notifyCallbackToken: string | undefined;
   logLevel: string;
   /** Demo mode prints demo credentials; never on in production. */
   demoMode: boolean;
@@ -231,6 +236,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cpus = a
     }
   }
 
+  const notifyCallbackToken = read('NOTIFY_CALLBACK_TOKEN');
+  if (notifyCallbackToken !== undefined && notifyCallbackToken.length < 32) {
+    problems.push(
+      'NOTIFY_CALLBACK_TOKEN must be at least 32 characters (Notify asks for at least 10; make it hard to guess)',
+    );
+  }
+
   const logLevel = read('LOG_LEVEL') ?? (nodeEnv === 'test' ? 'silent' : 'info');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace or silent`);
@@ -275,6 +287,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cpus = a
     notifySmsTemplateId,
     notifySmsSenderId,
     notifyBaseUrl,
+    notifyCallbackToken,
     logLevel,
     demoMode,
     runWorker,

@@ -20,6 +20,8 @@ import { registerReportGroupingJob } from '../modules/report-campaigns/report-gr
 import { registerNcscForwardJob, type NcscForwarding } from '../modules/report-campaigns/ncsc-forwarding.ts';
 import { registerAffectedCheckJobs } from '../modules/affected-check/affected-check-jobs.ts';
 import { registerAffectedImportJobs } from '../modules/affected-people/affected-import-jobs.ts';
+import { registerCampaignJobs } from '../modules/notification-campaigns/campaign-jobs.ts';
+import { createCampaignSenders, type CampaignSenders } from '../modules/notification-campaigns/campaign-senders.ts';
 
 export interface PlatformJobDeps {
   mailSender: MailSender;
@@ -35,6 +37,8 @@ export interface PlatformJobDeps {
   sessionSecret?: string | undefined;
   /** The public address that links in messages use. */
   publicBaseUrl?: string | undefined;
+  /** How breach notification campaigns send (SMTP or Notify for email, Notify for texts); not sent when not given. */
+  campaignSenders?: CampaignSenders | undefined;
 }
 
 export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
@@ -62,6 +66,7 @@ export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
     });
   }
   registerAffectedImportJobs(handlers);
+  if (deps.campaignSenders) registerCampaignJobs(handlers, { senders: deps.campaignSenders });
   return handlers;
 }
 
@@ -85,6 +90,8 @@ export function startPlatformWorker(
       schedule.stop();
       imapPolls.stop();
       await worker.stop();
+      await deps.campaignSenders?.email?.close();
+      await deps.campaignSenders?.sms?.close();
     },
   };
 }
@@ -107,5 +114,6 @@ export function platformJobDeps(
     ncsc: config.smtp ? { smtp: config.smtp, address: config.ncscReportAddress } : undefined,
     sessionSecret: config.sessionSecret,
     publicBaseUrl: config.publicBaseUrl,
+    campaignSenders: createCampaignSenders(config),
   };
 }

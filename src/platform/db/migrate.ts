@@ -19,6 +19,8 @@ import * as m0015 from './migrations/0015-incident-shares.ts';
 import * as m0016 from './migrations/0016-affected-people.ts';
 import * as m0017 from './migrations/0017-suspicious-reports.ts';
 import * as m0020 from './migrations/0020-affected-people-postcode.ts';
+import * as m0025 from './migrations/0025-notification-campaigns.ts';
+import * as m0026 from './migrations/0026-campaign-provider-ids.ts';
 import * as m0030 from './migrations/0030-scam-warnings.ts';
 import * as m0035 from './migrations/0035-suspicious-report-intake.ts';
 import * as m0040 from './migrations/0040-report-campaign-grouping.ts';
@@ -41,6 +43,8 @@ const migrations: Record<string, Migration> = {
   '0016-affected-people': m0016,
   '0017-suspicious-reports': m0017,
   '0020-affected-people-postcode': m0020,
+  '0025-notification-campaigns': m0025,
+  '0026-campaign-provider-ids': m0026,
   '0030-scam-warnings': m0030,
   '0035-suspicious-report-intake': m0035,
   '0040-report-campaign-grouping': m0040,

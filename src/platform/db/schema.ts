@@ -705,6 +705,73 @@ export interface IncidentSharesTable {
   created_at: string;
 }
 
+export type CampaignStatus = 'draft' | 'approved' | 'queueing' | 'sending' | 'paused' | 'done' | 'cancelled';
+export type CampaignChannel = 'email' | 'sms' | 'letter' | 'none';
+export type RecipientStatus =
+  | 'queued'
+  | 'sending'
+  | 'sent'
+  | 'delivered'
+  | 'temporary-failure'
+  | 'permanent-failure'
+  | 'unknown'
+  | 'printed'
+  | 'no-route';
+
+export interface NotificationCampaignsTable {
+  id: string;
+  incident_id: string;
+  organisation_id: string;
+  title: string;
+  status: CampaignStatus;
+  version: number;
+  email_subject: string;
+  email_body: string;
+  sms_body: string;
+  letter_body: string;
+  rate_per_minute: number;
+  created_at: string;
+  created_by_user_id: string | null;
+  created_by_label: string;
+  updated_at: string;
+  approved_at: string | null;
+  approved_by_user_id: string | null;
+  approved_by_label: string | null;
+  queue_cursor: string | null;
+  people_total: number;
+  queued_at: string | null;
+  finished_at: string | null;
+}
+
+export interface CampaignRecipientsTable {
+  campaign_id: string;
+  person_id: string;
+  channel: CampaignChannel;
+  reference: string;
+  status: RecipientStatus;
+  attempts: Generated<number>;
+  next_attempt_at: string | null;
+  provider_id: string | null;
+  last_error: string | null;
+  letter_batch_id: string | null;
+  updated_at: string;
+  sent_at: string | null;
+}
+
+export interface CampaignLetterBatchesTable {
+  id: string;
+  campaign_id: string;
+  number: number;
+  letters: number;
+  created_at: string;
+  downloaded_at: string | null;
+}
+
+export interface SentReferenceCouncilsTable {
+  reference: string;
+  organisation_id: string;
+}
+
 export interface DB {
   genuine_contacts: GenuineContactsTable;
   genuine_contact_settings: GenuineContactSettingsTable;
@@ -758,6 +825,10 @@ export interface DB {
   reply_template_versions: ReplyTemplateVersionsTable;
   enquiry_bulk_replies: EnquiryBulkRepliesTable;
   enquiry_bulk_reply_cases: EnquiryBulkReplyCasesTable;
+  notification_campaigns: NotificationCampaignsTable;
+  campaign_recipients: CampaignRecipientsTable;
+  campaign_letter_batches: CampaignLetterBatchesTable;
+  sent_reference_councils: SentReferenceCouncilsTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;

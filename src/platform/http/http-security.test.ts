@@ -159,13 +159,18 @@ describeEachDatabase('HTTP security', (database) => {
     // The only opt-outs, each with its reason. RFC 8058 one-click unsubscribe is posted by a mail
     // program, which has no token; the 256-bit token in the address authorises it instead. The
     // suspicious-report API takes JSON from partner tools, uses no cookie or session, and can do
-    // nothing a stranger could not do with the public form.
+    // nothing a stranger could not do with the public form. GOV.UK Notify's delivery-status
+    // callbacks carry no cookies; the bearer token set in Notify authorises them.
     assert.deepEqual(
       unsafe
         .filter((r) => !r.csrf)
         .map((r) => `${r.method} ${r.url}`)
         .sort(),
-      ['POST /:council/cyber-incident/unsubscribe/:token', 'POST /api/v1/councils/:council/suspicious-reports'],
+      [
+        'POST /:council/cyber-incident/unsubscribe/:token',
+        'POST /api/v1/councils/:council/suspicious-reports',
+        'POST /notify/delivery-status',
+      ],
       'only the known routes have opted out',
     );
     const client = new TestClient(t.app);

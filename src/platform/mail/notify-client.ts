@@ -69,6 +69,12 @@ export interface NotifyClient {
   sendEmail(request: NotifyEmailRequest): Promise<NotifySentNotification>;
   sendSms(request: NotifySmsRequest): Promise<NotifySentNotification>;
   getNotification(id: string): Promise<NotifyNotification>;
+  /**
+   * The notifications sent with this reference (Notify's GET /v2/notifications?reference=), newest
+   * first. How a send whose outcome was lost in a crash is found again: the reference is the
+   * platform's own, made to be unique and to hold no personal data.
+   */
+  findByReference(reference: string): Promise<NotifyNotification[]>;
 }
 
 export interface NotifyApiKey {
@@ -194,6 +200,15 @@ export function createNotifyClient(options: NotifyClientOptions): NotifyClient {
       if (!UUID.test(id)) throw new InvalidMessageError(['a Notify notification id must be a UUID']);
       const path = `/v2/notifications/${id}`;
       return toNotification(await request('GET', path), path);
+    },
+
+    async findByReference(reference) {
+      const problems = referenceProblems(reference);
+      if (problems.length > 0) throw new InvalidMessageError(problems);
+      const path = `/v2/notifications?reference=${encodeURIComponent(reference)}`;
+      const answer = (await request('GET', path)) as { notifications?: unknown };
+      if (!Array.isArray(answer?.notifications)) throw unreadableAnswer('GET', path);
+      return answer.notifications.map((n: unknown) => toNotification(n, path));
     },
   };
 }

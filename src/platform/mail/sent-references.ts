@@ -26,7 +26,23 @@ export async function recordSentReference(
     .execute();
 }
 
-/** Whether `reference` was queued for this council. */
+/**
+ * Records the other councils a message was sent on behalf of (a breach notice to a person in two
+ * councils' data names both), so the check on either council's page confirms it.
+ */
+export async function recordSentReferenceCouncils(
+  trx: Transaction<DB>,
+  rows: ReadonlyArray<{ reference: string; organisationId: string }>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await trx
+    .insertInto('sent_reference_councils')
+    .values(rows.map((r) => ({ reference: r.reference, organisation_id: r.organisationId })))
+    .onConflict((oc) => oc.columns(['reference', 'organisation_id']).doNothing())
+    .execute();
+}
+
+/** Whether `reference` was queued for this council, or on its behalf by another. */
 export async function sentReferenceExists(
   db: Pick<Transaction<DB>, 'selectFrom'>,
   organisationId: string,
@@ -36,7 +52,18 @@ export async function sentReferenceExists(
     .selectFrom('sent_references')
     .select('reference')
     .where('reference', '=', reference)
-    .where('organisation_id', '=', organisationId)
+    .where((eb) =>
+      eb.or([
+        eb('organisation_id', '=', organisationId),
+        eb.exists(
+          eb
+            .selectFrom('sent_reference_councils')
+            .select('sent_reference_councils.reference')
+            .whereRef('sent_reference_councils.reference', '=', 'sent_references.reference')
+            .where('sent_reference_councils.organisation_id', '=', organisationId),
+        ),
+      ]),
+    )
     .executeTakeFirst();
   return row !== undefined;
 }

@@ -44,11 +44,15 @@ export interface NotifyRequest {
   status: number;
 }
 
-interface StoredNotification {
+export interface StoredNotification {
   id: string;
   type: 'email' | 'sms';
   reference: string | null;
   createdAt: string;
+  /** To whom, and the message as sent, for tests that read what a person got. */
+  to: string;
+  body: string;
+  subject: string | undefined;
 }
 
 export interface FakeNotify {
@@ -58,6 +62,8 @@ export interface FakeNotify {
   /** A key for this service, in Notify's `{key_name}-{service_id}-{secret_key}` form. */
   apiKey: string;
   requests: NotifyRequest[];
+  /** Every notification accepted, in order. */
+  sent(): StoredNotification[];
   /** The next `times` authenticated requests get this answer instead (say 429, or 500). */
   answerNext(status: number, body: unknown, times?: number): void;
   reset(): void;
@@ -114,7 +120,15 @@ export async function startFakeNotify(): Promise<FakeNotify> {
       const personalisation = (b['personalisation'] ?? {}) as Record<string, unknown>;
       const id = randomUUID();
       const reference = typeof b['reference'] === 'string' ? b['reference'] : null;
-      notifications.set(id, { id, type, reference, createdAt: new Date().toISOString() });
+      notifications.set(id, {
+        id,
+        type,
+        reference,
+        createdAt: new Date().toISOString(),
+        to: String(type === 'email' ? b['email_address'] : b['phone_number']),
+        body: fill(template.body, personalisation),
+        subject: type === 'email' ? fill(template.subject ?? '', personalisation) : undefined,
+      });
       const templateId = b['template_id'] as string;
       return reply(201, {
         id,
@@ -138,6 +152,24 @@ export async function startFakeNotify(): Promise<FakeNotify> {
           uri: `${baseUrl}/services/${serviceId}/templates/${templateId}`,
         },
         scheduled_for: null,
+      });
+    }
+
+    const byReference = /^\/v2\/notifications\?reference=([^&]+)$/.exec(path);
+    if (method === 'GET' && byReference) {
+      const reference = decodeURIComponent(byReference[1] as string);
+      const found = [...notifications.values()].filter((n) => n.reference === reference).reverse();
+      return reply(200, {
+        notifications: found.map((n) => ({
+          id: n.id,
+          reference: n.reference,
+          type: n.type,
+          status: 'delivered',
+          created_at: n.createdAt,
+          sent_at: n.createdAt,
+          completed_at: n.createdAt,
+        })),
+        links: { current: `${baseUrl}${path}` },
       });
     }
 
@@ -171,6 +203,7 @@ export async function startFakeNotify(): Promise<FakeNotify> {
     secretKey,
     apiKey: `wardroom-test-key-${serviceId}-${secretKey}`,
     requests,
+    sent: () => [...notifications.values()],
     answerNext(status, body, times = 1) {
       for (let i = 0; i < times; i += 1) overrides.push({ status, body });
     },
