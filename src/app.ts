@@ -13,6 +13,7 @@ import { administrationRoutes } from './modules/administration/administration.ro
 import { breachesRoutes } from './modules/breaches/breaches.routes.ts';
 import { genuineContactRoutes } from './modules/genuine-contact/genuine-contact.routes.ts';
 import { suspiciousReportsRoutes } from './modules/suspicious-reports/suspicious-reports.routes.ts';
+import { reportOutcomeNotifier } from './modules/suspicious-reports/suspicious-reports.service.ts';
 import { incidentTimelineRoutes } from './modules/incident-timeline/incident-timeline.routes.ts';
 import { incidentSetupRoutes } from './modules/incidents/incident-setup.routes.ts';
 import { enquiriesRoutes } from './modules/enquiries/enquiries.routes.ts';
@@ -225,11 +226,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(enquiriesRoutes, { database, navigation, publicBaseUrl: config.publicBaseUrl });
   await app.register(enquiryRepliesRoutes, { database, publicBaseUrl: config.publicBaseUrl });
   await app.register(replyTemplatesRoutes, { database, navigation });
-  // onOutcome and draftScamWarning come from the reporting and public-content modules.
+  // An analyst's verdict tells the reporters who asked (the reporting module's outcome email).
   await app.register(reportCampaignsRoutes, {
     database,
     navigation,
     ncscAvailable: config.smtp !== undefined,
+    onOutcome: reportOutcomeNotifier({ publicBaseUrl: config.publicBaseUrl }),
     ...deps.reportCampaigns,
   });
   await app.register(publicContentRoutes, { database });

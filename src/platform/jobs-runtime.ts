@@ -18,6 +18,7 @@ import { registerEnquiryRetention, requestRetention } from '../modules/enquiries
 import { registerEnquiryReplyJobs } from '../modules/enquiries/enquiry-reply-jobs.ts';
 import { registerReportGroupingJob } from '../modules/report-campaigns/report-grouping-job.ts';
 import { registerNcscForwardJob, type NcscForwarding } from '../modules/report-campaigns/ncsc-forwarding.ts';
+import { reportOutcomeNotifier } from '../modules/suspicious-reports/suspicious-reports.service.ts';
 
 export interface PlatformJobDeps {
   mailSender: MailSender;
@@ -29,6 +30,8 @@ export interface PlatformJobDeps {
   mailIn?: MailInConfig | undefined;
   /** Where and through which SMTP server reported messages go to the NCSC; not sent without SMTP. */
   ncsc?: NcscForwarding | undefined;
+  /** The public site's address, for links in the emails jobs queue (reporters' outcome emails). */
+  publicBaseUrl: string;
 }
 
 export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
@@ -44,8 +47,8 @@ export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
   registerSubscriptionJobs(handlers, { smsAvailable: deps.smsSender !== undefined });
   registerEnquiryRetention(handlers);
   registerEnquiryReplyJobs(handlers);
-  // onOutcome: the reporting module's queueReportOutcome, so reporters hear a decided campaign's outcome.
-  registerReportGroupingJob(handlers, {});
+  // A report joining a campaign an analyst has decided on: its reporter hears the outcome, if they asked.
+  registerReportGroupingJob(handlers, { onOutcome: reportOutcomeNotifier({ publicBaseUrl: deps.publicBaseUrl }) });
   registerNcscForwardJob(handlers, deps.ncsc);
   return handlers;
 }
@@ -90,5 +93,6 @@ export function platformJobDeps(
     mailboxes: createInboundMailboxes(config),
     mailIn: config.mailIn,
     ncsc: config.smtp ? { smtp: config.smtp, address: config.ncscReportAddress } : undefined,
+    publicBaseUrl: config.publicBaseUrl,
   };
 }
