@@ -155,6 +155,9 @@ describeEachDatabase('campaign grouping', (database) => {
     assert.equal(unrelated?.by, 'new', 'the same number with unrelated words is another campaign');
     const related = await group(await text(council.id, '+447700900201', words(12)));
     assert.deepEqual(related, { campaignId: a!.campaignId, by: 'key' }, 'the same number with text 0.3 alike');
+    // Joined by its number only, it does not represent the campaign: text like it alone is another campaign.
+    const likeRelated = await group(await text(council.id, '+447700900202', words(17)));
+    assert.equal(likeRelated?.by, 'new');
   });
 
   test('the backlog groups reports a batch to a transaction, carries on after a crash and groups nothing twice', async () => {

@@ -4,7 +4,7 @@
 //
 // Near duplicates are found by LSH on MinHash signatures, but only the campaign's representatives'
 // signatures are banded (report_signature_bands): the report that founded it and up to three
-// reports that joined it by an exact key with text unlike the others'. A report joins by text only
+// reports that joined it by an exact key (not a sender number) with text unlike the others'. A report joins by text only
 // when it is at least CAMPAIGN_SIMILARITY alike one of them, and never becomes a representative
 // itself, so a campaign cannot drift from message to message into unrelated text.
 //
@@ -202,6 +202,8 @@ async function groupCouncilReports(
     const reportBands = bandsOf.get(report.id)!;
     let campaign: CampaignState | undefined;
     let by: GroupingResult['by'] = 'new';
+    /** Placed by a strong key (not a text's sender number): only then may unlike text represent the campaign. */
+    let byStrongKey = false;
 
     for (const key of report.campaignKeys) {
       const owner = keyOwner.get(key);
@@ -211,6 +213,7 @@ async function groupCouncilReports(
       if (likeness !== undefined && likeness < WEAK_KEY_SIMILARITY) continue;
       campaign = candidate;
       by = 'key';
+      byStrongKey = !isWeakKey(key);
       break;
     }
     if (!campaign && signature) {
@@ -280,7 +283,7 @@ async function groupCouncilReports(
     const representative =
       signature &&
       (by === 'new' ||
-        (by === 'key' &&
+        (byStrongKey &&
           campaign.representatives.size < MAX_REPRESENTATIVES &&
           (bestLikeness(signature, campaign) ?? 0) < CAMPAIGN_SIMILARITY));
     if (representative) {
