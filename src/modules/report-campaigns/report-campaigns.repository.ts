@@ -427,39 +427,6 @@ export async function insertCampaign(
     .execute();
 }
 
-/** Points keys not yet known at the campaign; keys another campaign already has stay with it. */
-export async function addCampaignKeys(trx: Executor, organisationId: string, campaignId: string, keys: string[]) {
-  if (keys.length === 0) return;
-  await trx
-    .insertInto('report_campaign_keys')
-    .values(keys.map((key) => ({ organisation_id: organisationId, key, campaign_id: campaignId })))
-    .onConflict((oc) => oc.columns(['organisation_id', 'key']).doNothing())
-    .execute();
-}
-
-/** Records the bands of a report's signature for its campaign, where the campaign has none of them yet. */
-export async function addSignatureBands(
-  trx: Executor,
-  organisationId: string,
-  campaignId: string,
-  reportId: string,
-  bandKeys: string[],
-) {
-  if (bandKeys.length === 0) return;
-  await trx
-    .insertInto('report_signature_bands')
-    .values(
-      bandKeys.map((band_key) => ({
-        organisation_id: organisationId,
-        band_key,
-        campaign_id: campaignId,
-        report_id: reportId,
-      })),
-    )
-    .onConflict((oc) => oc.columns(['organisation_id', 'band_key', 'campaign_id']).doNothing())
-    .execute();
-}
-
 /**
  * Reads a campaign for a change. Writing its row first takes the row's lock on PostgreSQL (SQLite
  * has one writer anyway), so two reports joining at once cannot lose each other's counts.
@@ -543,11 +510,6 @@ export async function updateCampaignTally(
     })
     .where('id', '=', campaignId)
     .execute();
-}
-
-export async function reportScore(trx: Executor, reportId: string): Promise<number | undefined> {
-  const row = await trx.selectFrom('suspicious_reports').select('score').where('id', '=', reportId).executeTakeFirst();
-  return row ? toCount(row.score) : undefined;
 }
 
 export async function setReportCampaign(

@@ -10,7 +10,12 @@ import { createOrganisation } from '../../platform/testing/test-app.ts';
 import { findCampaign } from './report-campaigns.repository.ts';
 import { corpusEml, recordCorpusReport } from './report-fixtures.test-support.ts';
 import { assignReportToCampaign, majorityVerdict } from './report-grouping.ts';
-import { enqueueReportGrouping, groupReportBacklog, registerReportGroupingJob } from './report-grouping-job.ts';
+import {
+  enqueueReportBacklog,
+  enqueueReportGrouping,
+  groupReportBacklog,
+  registerReportGroupingJob,
+} from './report-grouping-job.ts';
 import { reportRow } from './report-recording.ts';
 
 test('the suggested verdict is that of most reports, a tie going to the more cautious', () => {
@@ -217,5 +222,34 @@ describeEachDatabase('campaign grouping', (database) => {
     assert.equal(refund?.lastReportedAt, '2025-12-01T10:05:00.000Z');
     assert.equal(await groupReportBacklog(db, { organisationId: council.id }), 0, 'nothing left to group');
     assert.equal((await findCampaign(db, after.get(ids[5]!)!))?.reportCount, 2);
+  });
+
+  test('the backlog job groups a council’s ungrouped reports and shows its progress', async (t) => {
+    const { db } = database();
+    const council = await createOrganisation(database(), `backlog-job-${Date.now()}`);
+    const ids = [await text(council.id, '+447700900401', words(0)), await text(council.id, '+447700900402', words(5))];
+    const jobId = await enqueueReportBacklog(db, council.id);
+    const handlers = new JobHandlerRegistry();
+    registerReportGroupingJob(handlers, {});
+    const worker = startJobWorker({
+      database: database(),
+      handlers,
+      logger: createMemoryLogger(),
+      pollIntervalMs: 20,
+      leaseMs: 5000,
+      retryDelayMs: () => 50,
+    });
+    t.after(() => worker.stop());
+    const job = await waitFor('the backlog job', jobIn(db, jobId, 'succeeded', 'dead'));
+    assert.equal(job.status, 'succeeded');
+    const row = await db
+      .selectFrom('jobs')
+      .select(['progress_done', 'progress_total'])
+      .where('id', '=', jobId)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual([toCount(row.progress_done), toCount(row.progress_total ?? -1)], [2, 2]);
+    const placed = await db.selectFrom('suspicious_reports').select('campaign_id').where('id', 'in', ids).execute();
+    assert.equal(new Set(placed.map((p) => p.campaign_id)).size, 1);
+    assert.ok(placed[0]?.campaign_id);
   });
 });
