@@ -18,6 +18,7 @@ import { campaignsRoutes } from './modules/notification-campaigns/campaigns.rout
 import { notifyCallbackRoutes } from './modules/notification-campaigns/notify-callbacks.routes.ts';
 import { genuineContactRoutes } from './modules/genuine-contact/genuine-contact.routes.ts';
 import { suspiciousReportsRoutes } from './modules/suspicious-reports/suspicious-reports.routes.ts';
+import { reportOutcomeNotifier } from './modules/suspicious-reports/suspicious-reports.service.ts';
 import { incidentTimelineRoutes } from './modules/incident-timeline/incident-timeline.routes.ts';
 import { incidentSetupRoutes } from './modules/incidents/incident-setup.routes.ts';
 import { enquiriesRoutes } from './modules/enquiries/enquiries.routes.ts';
@@ -237,11 +238,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(enquiriesRoutes, { database, navigation, publicBaseUrl: config.publicBaseUrl });
   await app.register(enquiryRepliesRoutes, { database, publicBaseUrl: config.publicBaseUrl });
   await app.register(replyTemplatesRoutes, { database, navigation });
-  // onOutcome comes from the reporting module.
+  // An analyst's verdict tells the reporters who asked (the reporting module's outcome email).
   await app.register(reportCampaignsRoutes, {
     database,
     navigation,
     ncscAvailable: config.smtp !== undefined,
+    onOutcome: reportOutcomeNotifier({ publicBaseUrl: config.publicBaseUrl }),
     ...deps.reportCampaigns,
   });
   await app.register(publicContentRoutes, { database });

@@ -1,5 +1,5 @@
 // The `wardroom` command: serve, worker, migrate, seed-demo, user add, audit verify, demo-code, mail import,
-// analyse.
+// reports group, analyse.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import closeWithGrace from 'close-with-grace';
@@ -21,7 +21,9 @@ import { ROLES, isRole } from './platform/policy/policy.ts';
 import { importAffectedPeopleFile } from './modules/affected-people/affected-people.service.ts';
 import { isDataCategory } from './modules/breaches/breach-record.ts';
 import { CAMPAIGN_USAGE, runCampaignProgress } from './modules/notification-campaigns/campaign-progress-command.ts';
+import { groupReportBacklog } from './modules/report-campaigns/report-grouping-job.ts';
 import { ANALYSE_USAGE, runAnalyseCommand } from './modules/suspicious-messages/analyse-command.ts';
+import { reportOutcomeNotifier } from './modules/suspicious-reports/suspicious-reports.service.ts';
 import { startServer } from './server.ts';
 
 const USAGE = `Usage: wardroom <command>
@@ -42,6 +44,8 @@ const USAGE = `Usage: wardroom <command>
                                 store each message as inbound mail and process it; prints what became
                                 of each (exits 1 if any was rejected or failed)
 ${CAMPAIGN_USAGE}
+  reports group [--council SLUG] put every reported message not yet in a campaign in its campaign, a
+                                batch to a transaction (run it again to carry on after a stop)
 ${ANALYSE_USAGE}`;
 
 async function withDatabase<T>(config: Config, run: (database: Database) => Promise<T>): Promise<T> {
@@ -297,6 +301,28 @@ export async function main(argv: string[]): Promise<number> {
           onProgress: (line) => process.stdout.write(`${line}\n`),
         });
         process.stdout.write(`${result}\n`);
+        return 0;
+      });
+    }
+    case 'reports': {
+      if (sub !== 'group') break;
+      const { values } = parseArgs({ args: rest, options: { council: { type: 'string' } } });
+      return withDatabase(config, async (database) => {
+        let organisationId: string | undefined;
+        if (values.council) {
+          organisationId = (await findOrganisationBySlug(database.db, values.council))?.id;
+          if (!organisationId) {
+            process.stderr.write(`No council ${values.council}\n`);
+            return 2;
+          }
+        }
+        const grouped = await groupReportBacklog(database.db, {
+          organisationId,
+          // Reports joining a campaign an analyst has decided on: their reporters hear the outcome.
+          onOutcome: reportOutcomeNotifier({ publicBaseUrl: config.publicBaseUrl }),
+          progress: (done, total) => void process.stderr.write(`grouped ${done} of ${total}\n`),
+        });
+        process.stdout.write(`Reports grouped into campaigns: ${grouped}.\n`);
         return 0;
       });
     }

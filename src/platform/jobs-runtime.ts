@@ -22,6 +22,7 @@ import { registerAffectedCheckJobs } from '../modules/affected-check/affected-ch
 import { registerAffectedImportJobs } from '../modules/affected-people/affected-import-jobs.ts';
 import { registerCampaignJobs } from '../modules/notification-campaigns/campaign-jobs.ts';
 import { createCampaignSenders, type CampaignSenders } from '../modules/notification-campaigns/campaign-senders.ts';
+import { reportOutcomeNotifier } from '../modules/suspicious-reports/suspicious-reports.service.ts';
 
 export interface PlatformJobDeps {
   mailSender: MailSender;
@@ -35,10 +36,10 @@ export interface PlatformJobDeps {
   ncsc?: NcscForwarding | undefined;
   /** Opens what jobs hold sealed (the "Were you affected?" contact); those jobs fail without it. */
   sessionSecret?: string | undefined;
-  /** The public address that links in messages use. */
-  publicBaseUrl?: string | undefined;
   /** How breach notification campaigns send (SMTP or Notify for email, Notify for texts); not sent when not given. */
   campaignSenders?: CampaignSenders | undefined;
+  /** The public site's address, for links in the emails jobs queue (reporters' outcome emails). */
+  publicBaseUrl: string;
 }
 
 export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
@@ -54,10 +55,10 @@ export function createJobHandlers(deps: PlatformJobDeps): JobHandlerRegistry {
   registerSubscriptionJobs(handlers, { smsAvailable: deps.smsSender !== undefined });
   registerEnquiryRetention(handlers);
   registerEnquiryReplyJobs(handlers);
-  // onOutcome: the reporting module's queueReportOutcome, so reporters hear a decided campaign's outcome.
-  registerReportGroupingJob(handlers, {});
+  // A report joining a campaign an analyst has decided on: its reporter hears the outcome, if they asked.
+  registerReportGroupingJob(handlers, { onOutcome: reportOutcomeNotifier({ publicBaseUrl: deps.publicBaseUrl }) });
   registerNcscForwardJob(handlers, deps.ncsc);
-  if (deps.sessionSecret !== undefined && deps.publicBaseUrl !== undefined) {
+  if (deps.sessionSecret !== undefined) {
     registerAffectedCheckJobs(handlers, {
       sessionSecret: deps.sessionSecret,
       publicBaseUrl: deps.publicBaseUrl,

@@ -88,89 +88,310 @@ const parseJson = <T>(text: string | unknown, fallback: T): T => {
 
 // ---- Grouping ---------------------------------------------------------------------------------
 
-export async function findReportForGrouping(trx: Executor, reportId: string): Promise<GroupingReport | undefined> {
-  const row = await trx
-    .selectFrom('suspicious_reports')
-    .select([
-      'id',
-      'organisation_id',
-      'campaign_id',
-      'campaign_keys',
-      'text_signature',
-      'suggested_verdict',
-      'score',
-      'kind',
-      'claimed_sender',
-      'subject',
-      'body_text',
-      'created_at',
-      'wants_outcome',
-      'reporter_email',
-      'outcome_sent_at',
-    ])
-    .where('id', '=', reportId)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  return {
-    id: row.id,
-    organisationId: row.organisation_id,
-    campaignId: row.campaign_id,
-    campaignKeys: parseJson<string[]>(row.campaign_keys, []),
-    textSignature: asBuffer(row.text_signature),
-    suggestedVerdict: row.suggested_verdict,
-    score: toCount(row.score),
-    kind: row.kind,
-    claimedSender: row.claimed_sender,
-    subject: row.subject,
-    bodyText: row.body_text.slice(0, 400),
-    createdAt: row.created_at,
-    wantsOutcome: toCount(row.wants_outcome) === 1,
-    reporterEmail: row.reporter_email,
-    outcomeSentAt: row.outcome_sent_at,
-  };
+/** Statements take at most this many values in an IN list or rows in a VALUES list. */
+const CHUNK = 500;
+
+function chunked<T>(list: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
 }
 
-/** The campaigns the council's earlier reports with any of these keys belong to, key by key. */
+/** The reports to group, oldest first (so a batch groups them in the order they were made). */
+export async function findReportsForGrouping(trx: Executor, reportIds: readonly string[]): Promise<GroupingReport[]> {
+  const found: GroupingReport[] = [];
+  for (const ids of chunked([...new Set(reportIds)])) {
+    const rows = await trx
+      .selectFrom('suspicious_reports')
+      .select([
+        'id',
+        'organisation_id',
+        'campaign_id',
+        'campaign_keys',
+        'text_signature',
+        'suggested_verdict',
+        'score',
+        'kind',
+        'claimed_sender',
+        'subject',
+        sql<string>`substr(body_text, 1, 400)`.as('body_text'),
+        'created_at',
+        'wants_outcome',
+        'reporter_email',
+        'outcome_sent_at',
+      ])
+      .where('id', 'in', ids)
+      .execute();
+    for (const row of rows)
+      found.push({
+        id: row.id,
+        organisationId: row.organisation_id,
+        campaignId: row.campaign_id,
+        campaignKeys: parseJson<string[]>(row.campaign_keys, []),
+        textSignature: asBuffer(row.text_signature),
+        suggestedVerdict: row.suggested_verdict,
+        score: toCount(row.score),
+        kind: row.kind,
+        claimedSender: row.claimed_sender,
+        subject: row.subject,
+        bodyText: row.body_text,
+        createdAt: row.created_at,
+        wantsOutcome: toCount(row.wants_outcome) === 1,
+        reporterEmail: row.reporter_email,
+        outcomeSentAt: row.outcome_sent_at,
+      });
+  }
+  return found.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
+}
+
+/** Up to `limit` of the council's (or every council's) reports in no campaign yet, oldest first. */
+export async function ungroupedReportIds(
+  db: Executor,
+  options: { organisationId?: string | undefined; limit: number },
+): Promise<string[]> {
+  let query = db.selectFrom('suspicious_reports').select('id').where('campaign_id', 'is', null);
+  if (options.organisationId) query = query.where('organisation_id', '=', options.organisationId);
+  const rows = await query.orderBy('created_at').orderBy('id').limit(options.limit).execute();
+  return rows.map((r) => r.id);
+}
+
+export async function countUngroupedReports(db: Executor, organisationId?: string): Promise<number> {
+  let query = db
+    .selectFrom('suspicious_reports')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where('campaign_id', 'is', null);
+  if (organisationId) query = query.where('organisation_id', '=', organisationId);
+  return toCount((await query.executeTakeFirstOrThrow()).n);
+}
+
+/** The campaign each of these keys already belongs to, for the council's earlier reports. */
 export async function campaignsByKeys(
   trx: Executor,
   organisationId: string,
-  keys: string[],
+  keys: readonly string[],
 ): Promise<Map<string, string>> {
-  if (keys.length === 0) return new Map();
-  const rows = await trx
-    .selectFrom('report_campaign_keys')
-    .select(['key', 'campaign_id'])
-    .where('organisation_id', '=', organisationId)
-    .where('key', 'in', keys.slice(0, 200))
-    .execute();
-  return new Map(rows.map((r) => [r.key, r.campaign_id]));
+  const found = new Map<string, string>();
+  for (const some of chunked([...new Set(keys)])) {
+    const rows = await trx
+      .selectFrom('report_campaign_keys')
+      .select(['key', 'campaign_id'])
+      .where('organisation_id', '=', organisationId)
+      .where('key', 'in', some)
+      .execute();
+    for (const r of rows) found.set(r.key, r.campaign_id);
+  }
+  return found;
 }
 
-/** The campaigns with a signature in any of these bands: for each band, the campaign and whose signature it was. */
+/** The campaigns with a representative signature in any of these bands: band, campaign and whose signature. */
 export async function bandCandidates(
   trx: Executor,
   organisationId: string,
-  bandKeys: string[],
+  bandKeys: readonly string[],
 ): Promise<Array<{ bandKey: string; campaignId: string; reportId: string }>> {
-  if (bandKeys.length === 0) return [];
-  const rows = await trx
-    .selectFrom('report_signature_bands')
-    .select(['band_key', 'campaign_id', 'report_id'])
-    .where('organisation_id', '=', organisationId)
-    .where('band_key', 'in', bandKeys)
-    .limit(500)
-    .execute();
-  return rows.map((r) => ({ bandKey: r.band_key, campaignId: r.campaign_id, reportId: r.report_id }));
+  const found: Array<{ bandKey: string; campaignId: string; reportId: string }> = [];
+  for (const some of chunked([...new Set(bandKeys)])) {
+    const rows = await trx
+      .selectFrom('report_signature_bands')
+      .select(['band_key', 'campaign_id', 'report_id'])
+      .where('organisation_id', '=', organisationId)
+      .where('band_key', 'in', some)
+      .execute();
+    for (const r of rows) found.push({ bandKey: r.band_key, campaignId: r.campaign_id, reportId: r.report_id });
+  }
+  return found;
+}
+
+/** Each campaign's representative reports: those whose signatures' bands were recorded for it. */
+export async function campaignRepresentatives(
+  trx: Executor,
+  campaignIds: readonly string[],
+): Promise<Array<{ campaignId: string; reportId: string }>> {
+  const found: Array<{ campaignId: string; reportId: string }> = [];
+  for (const some of chunked([...new Set(campaignIds)])) {
+    const rows = await trx
+      .selectFrom('report_signature_bands')
+      .select(['campaign_id', 'report_id'])
+      .distinct()
+      .where('campaign_id', 'in', some)
+      .execute();
+    for (const r of rows) found.push({ campaignId: r.campaign_id, reportId: r.report_id });
+  }
+  return found;
 }
 
 export async function textSignatures(trx: Executor, reportIds: string[]): Promise<Map<string, Buffer | null>> {
-  if (reportIds.length === 0) return new Map();
-  const rows = await trx
-    .selectFrom('suspicious_reports')
-    .select(['id', 'text_signature'])
-    .where('id', 'in', reportIds)
-    .execute();
-  return new Map(rows.map((r) => [r.id, asBuffer(r.text_signature)]));
+  const found = new Map<string, Buffer | null>();
+  for (const some of chunked([...new Set(reportIds)])) {
+    const rows = await trx
+      .selectFrom('suspicious_reports')
+      .select(['id', 'text_signature'])
+      .where('id', 'in', some)
+      .execute();
+    for (const r of rows) found.set(r.id, asBuffer(r.text_signature));
+  }
+  return found;
+}
+
+export async function reportScores(trx: Executor, reportIds: readonly string[]): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  for (const some of chunked([...new Set(reportIds)])) {
+    const rows = await trx.selectFrom('suspicious_reports').select(['id', 'score']).where('id', 'in', some).execute();
+    for (const r of rows) found.set(r.id, toCount(r.score));
+  }
+  return found;
+}
+
+/**
+ * Reads campaigns for a change, taking their rows' locks on PostgreSQL (a write that changes
+ * nothing; SQLite has one writer anyway), so two groupings at once cannot lose each other's counts.
+ */
+export async function lockCampaigns(
+  trx: Transaction<DB>,
+  campaignIds: readonly string[],
+): Promise<Map<string, Campaign & { createdAt: string }>> {
+  const found = new Map<string, Campaign & { createdAt: string }>();
+  for (const some of chunked([...new Set(campaignIds)].sort())) {
+    const rows = await trx
+      .updateTable('report_campaigns')
+      .set((eb) => ({ updated_at: eb.ref('updated_at') }))
+      .where('id', 'in', some)
+      .returningAll()
+      .execute();
+    for (const row of rows) found.set(row.id, { ...toCampaign(row), createdAt: row.created_at });
+  }
+  return found;
+}
+
+export interface CampaignWrite {
+  id: string;
+  organisationId: string;
+  title: string;
+  suggestedVerdict: SuspiciousVerdict;
+  analystVerdict: AnalystVerdict | null;
+  analystNote: string;
+  verdictAt: string | null;
+  verdictByLabel: string | null;
+  representativeReportId: string | null;
+  reportCount: number;
+  verdictCounts: Partial<Record<SuspiciousVerdict, number>>;
+  firstReportedAt: string;
+  lastReportedAt: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Writes new campaigns and the tallies of existing ones (their verdicts and titles are left as they are). */
+export async function saveCampaignTallies(trx: Executor, campaigns: readonly CampaignWrite[]): Promise<void> {
+  for (const some of chunked(campaigns, 200)) {
+    await trx
+      .insertInto('report_campaigns')
+      .values(
+        some.map((c) => ({
+          id: c.id,
+          organisation_id: c.organisationId,
+          title: c.title,
+          suggested_verdict: c.suggestedVerdict,
+          analyst_verdict: c.analystVerdict,
+          analyst_note: c.analystNote,
+          verdict_at: c.verdictAt,
+          verdict_by_label: c.verdictByLabel,
+          representative_report_id: c.representativeReportId,
+          report_count: c.reportCount,
+          verdict_counts: JSON.stringify(c.verdictCounts),
+          first_reported_at: c.firstReportedAt,
+          last_reported_at: c.lastReportedAt,
+          created_at: c.createdAt,
+          updated_at: c.updatedAt,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet((eb) => ({
+          suggested_verdict: eb.ref('excluded.suggested_verdict'),
+          representative_report_id: eb.ref('excluded.representative_report_id'),
+          report_count: eb.ref('excluded.report_count'),
+          verdict_counts: eb.ref('excluded.verdict_counts'),
+          first_reported_at: eb.ref('excluded.first_reported_at'),
+          last_reported_at: eb.ref('excluded.last_reported_at'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
+      .execute();
+  }
+}
+
+/** Points keys not yet known at their campaigns; keys another campaign already has stay with it. */
+export async function insertCampaignKeys(
+  trx: Executor,
+  rows: ReadonlyArray<{ organisationId: string; key: string; campaignId: string }>,
+): Promise<void> {
+  for (const some of chunked(rows))
+    await trx
+      .insertInto('report_campaign_keys')
+      .values(some.map((r) => ({ organisation_id: r.organisationId, key: r.key, campaign_id: r.campaignId })))
+      .onConflict((oc) => oc.columns(['organisation_id', 'key']).doNothing())
+      .execute();
+}
+
+/** Records representative signatures' bands for their campaigns, where the campaign has none of them yet. */
+export async function insertSignatureBands(
+  trx: Executor,
+  rows: ReadonlyArray<{ organisationId: string; bandKey: string; campaignId: string; reportId: string }>,
+): Promise<void> {
+  for (const some of chunked(rows))
+    await trx
+      .insertInto('report_signature_bands')
+      .values(
+        some.map((r) => ({
+          organisation_id: r.organisationId,
+          band_key: r.bandKey,
+          campaign_id: r.campaignId,
+          report_id: r.reportId,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['organisation_id', 'band_key', 'campaign_id']).doNothing())
+      .execute();
+}
+
+/**
+ * Puts reports in their campaigns (still in none), triaging those that join a decided campaign.
+ * Throws when a report was grouped meanwhile by another transaction, so the whole batch is retried.
+ */
+export async function setReportsCampaigns(
+  trx: Executor,
+  assignments: ReadonlyArray<{ reportId: string; campaignId: string; triaged: boolean }>,
+  now: string,
+): Promise<void> {
+  for (const some of chunked(assignments, 100)) {
+    const cases = sql.join(
+      some.map((a) => sql`when ${a.reportId} then ${a.campaignId}`),
+      sql` `,
+    );
+    const triaged = some.filter((a) => a.triaged).map((a) => a.reportId);
+    const result = await trx
+      .updateTable('suspicious_reports')
+      .set({
+        campaign_id: sql<string>`case id ${cases} end`,
+        updated_at: now,
+        ...(triaged.length
+          ? {
+              status: sql<
+                'new' | 'triaged' | 'closed'
+              >`case when id in (${sql.join(triaged)}) then 'triaged' else status end`,
+            }
+          : {}),
+      })
+      .where(
+        'id',
+        'in',
+        some.map((a) => a.reportId),
+      )
+      // Not `campaign_id is null`: SQLite would then scan the index of every ungrouped report.
+      .where(sql<string>`coalesce(campaign_id, '')`, '=', '')
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== some.length)
+      throw new Error('a report in this batch was grouped meanwhile by another transaction');
+  }
 }
 
 export async function insertCampaign(
@@ -203,39 +424,6 @@ export async function insertCampaign(
       created_at: campaign.now,
       updated_at: campaign.now,
     })
-    .execute();
-}
-
-/** Points keys not yet known at the campaign; keys another campaign already has stay with it. */
-export async function addCampaignKeys(trx: Executor, organisationId: string, campaignId: string, keys: string[]) {
-  if (keys.length === 0) return;
-  await trx
-    .insertInto('report_campaign_keys')
-    .values(keys.map((key) => ({ organisation_id: organisationId, key, campaign_id: campaignId })))
-    .onConflict((oc) => oc.columns(['organisation_id', 'key']).doNothing())
-    .execute();
-}
-
-/** Records the bands of a report's signature for its campaign, where the campaign has none of them yet. */
-export async function addSignatureBands(
-  trx: Executor,
-  organisationId: string,
-  campaignId: string,
-  reportId: string,
-  bandKeys: string[],
-) {
-  if (bandKeys.length === 0) return;
-  await trx
-    .insertInto('report_signature_bands')
-    .values(
-      bandKeys.map((band_key) => ({
-        organisation_id: organisationId,
-        band_key,
-        campaign_id: campaignId,
-        report_id: reportId,
-      })),
-    )
-    .onConflict((oc) => oc.columns(['organisation_id', 'band_key', 'campaign_id']).doNothing())
     .execute();
 }
 
@@ -322,11 +510,6 @@ export async function updateCampaignTally(
     })
     .where('id', '=', campaignId)
     .execute();
-}
-
-export async function reportScore(trx: Executor, reportId: string): Promise<number | undefined> {
-  const row = await trx.selectFrom('suspicious_reports').select('score').where('id', '=', reportId).executeTakeFirst();
-  return row ? toCount(row.score) : undefined;
 }
 
 export async function setReportCampaign(

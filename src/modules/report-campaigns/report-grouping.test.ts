@@ -10,7 +10,12 @@ import { createOrganisation } from '../../platform/testing/test-app.ts';
 import { findCampaign } from './report-campaigns.repository.ts';
 import { corpusEml, recordCorpusReport } from './report-fixtures.test-support.ts';
 import { assignReportToCampaign, majorityVerdict } from './report-grouping.ts';
-import { enqueueReportGrouping, registerReportGroupingJob } from './report-grouping-job.ts';
+import {
+  enqueueReportBacklog,
+  enqueueReportGrouping,
+  groupReportBacklog,
+  registerReportGroupingJob,
+} from './report-grouping-job.ts';
 import { reportRow } from './report-recording.ts';
 
 test('the suggested verdict is that of most reports, a tie going to the more cautious', () => {
@@ -117,5 +122,134 @@ describeEachDatabase('campaign grouping', (database) => {
       .where('campaign_id', '<>', first.campaignId)
       .executeTakeFirst();
     assert.equal(toCount(keys?.n as string | number), 0);
+  });
+
+  // Letters only (digits become <ref>): a window of 30 words, shifted along by five for each text,
+  // gives texts about 0.8 alike their neighbours and 0.5 alike their neighbours' neighbours.
+  const WORDS = Array.from(
+    { length: 80 },
+    (_, i) => `word${String.fromCharCode(97 + (i % 26), 97 + Math.floor(i / 26))}x`,
+  );
+  const words = (from: number) => WORDS.slice(from, from + 30).join(' ');
+  const text = async (organisationId: string, sender: string, body: string) => {
+    const row = await reportRow({ organisationId, message: { sms: { sender, body } } });
+    await database().db.insertInto('suspicious_reports').values(row).execute();
+    return row.id;
+  };
+  const group = (id: string) =>
+    database()
+      .db.transaction()
+      .execute((trx) => assignReportToCampaign(trx, id));
+
+  test('near duplicates are compared with the campaign’s representative, so text cannot drift into another campaign', async () => {
+    const council = await createOrganisation(database(), `drift-${Date.now()}`);
+    const a = await group(await text(council.id, '+447700900101', words(0)));
+    const b = await group(await text(council.id, '+447700900102', words(5)));
+    const c = await group(await text(council.id, '+447700900103', words(10)));
+    assert.equal(a?.by, 'new');
+    assert.deepEqual(b, { campaignId: a!.campaignId, by: 'text' });
+    // Like b (which joined by text), not like a: a campaign of its own.
+    assert.equal(c?.by, 'new');
+    assert.notEqual(c?.campaignId, a?.campaignId);
+  });
+
+  test('a text’s sender number joins a campaign only when the text is alike too', async () => {
+    const council = await createOrganisation(database(), `number-${Date.now()}`);
+    const a = await group(await text(council.id, '+447700900201', words(0)));
+    const unrelated = await group(await text(council.id, '+447700900201', words(45)));
+    assert.equal(unrelated?.by, 'new', 'the same number with unrelated words is another campaign');
+    const related = await group(await text(council.id, '+447700900201', words(12)));
+    assert.deepEqual(related, { campaignId: a!.campaignId, by: 'key' }, 'the same number with text 0.3 alike');
+    // Joined by its number only, it does not represent the campaign: text like it alone is another campaign.
+    const likeRelated = await group(await text(council.id, '+447700900202', words(17)));
+    assert.equal(likeRelated?.by, 'new');
+  });
+
+  test('the backlog groups reports a batch to a transaction, carries on after a crash and groups nothing twice', async () => {
+    const { db } = database();
+    const council = await createOrganisation(database(), `backlog-${Date.now()}`);
+    const ids: string[] = [];
+    for (let i = 1; i <= 5; i++) {
+      const row = await reportRow({
+        organisationId: council.id,
+        message: { eml: corpusEml(`scam/refund-campaign-${i}.eml`) },
+        createdAt: `2025-12-01T10:0${i}:00.000Z`,
+      });
+      await db.insertInto('suspicious_reports').values(row).execute();
+      ids.push(row.id);
+    }
+    ids.push(await text(council.id, '+447700900301', words(0)));
+    ids.push(await text(council.id, '+447700900302', words(5)));
+
+    // The worker dies after its first batch of two is committed.
+    await assert.rejects(
+      groupReportBacklog(db, {
+        organisationId: council.id,
+        batchSize: 2,
+        progress: (done) => {
+          if (done > 0) throw new Error('killed');
+        },
+      }),
+      /killed/,
+    );
+    const placed = () =>
+      db
+        .selectFrom('suspicious_reports')
+        .select(['id', 'campaign_id'])
+        .where('organisation_id', '=', council.id)
+        .execute()
+        .then((rows) => new Map(rows.map((r) => [r.id, r.campaign_id])));
+    assert.equal([...(await placed()).values()].filter(Boolean).length, 2);
+
+    const progress: Array<[number, number]> = [];
+    assert.equal(
+      await groupReportBacklog(db, {
+        organisationId: council.id,
+        batchSize: 2,
+        progress: (d, t) => void progress.push([d, t]),
+      }),
+      5,
+    );
+    assert.deepEqual(progress.at(-1), [5, 5]);
+    const after = await placed();
+    const refunds = new Set(ids.slice(0, 5).map((id) => after.get(id)));
+    assert.equal(refunds.size, 1, 'the five refund emails are one campaign');
+    assert.equal(after.get(ids[6]!), after.get(ids[5]!), 'the two texts are one campaign');
+    assert.notEqual(after.get(ids[5]!), after.get(ids[0]!));
+    const refund = await findCampaign(db, after.get(ids[0]!)!);
+    assert.equal(refund?.reportCount, 5);
+    assert.equal(refund?.firstReportedAt, '2025-12-01T10:01:00.000Z');
+    assert.equal(refund?.lastReportedAt, '2025-12-01T10:05:00.000Z');
+    assert.equal(await groupReportBacklog(db, { organisationId: council.id }), 0, 'nothing left to group');
+    assert.equal((await findCampaign(db, after.get(ids[5]!)!))?.reportCount, 2);
+  });
+
+  test('the backlog job groups a council’s ungrouped reports and shows its progress', async (t) => {
+    const { db } = database();
+    const council = await createOrganisation(database(), `backlog-job-${Date.now()}`);
+    const ids = [await text(council.id, '+447700900401', words(0)), await text(council.id, '+447700900402', words(5))];
+    const jobId = await enqueueReportBacklog(db, council.id);
+    const handlers = new JobHandlerRegistry();
+    registerReportGroupingJob(handlers, {});
+    const worker = startJobWorker({
+      database: database(),
+      handlers,
+      logger: createMemoryLogger(),
+      pollIntervalMs: 20,
+      leaseMs: 5000,
+      retryDelayMs: () => 50,
+    });
+    t.after(() => worker.stop());
+    const job = await waitFor('the backlog job', jobIn(db, jobId, 'succeeded', 'dead'));
+    assert.equal(job.status, 'succeeded');
+    const row = await db
+      .selectFrom('jobs')
+      .select(['progress_done', 'progress_total'])
+      .where('id', '=', jobId)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual([toCount(row.progress_done), toCount(row.progress_total ?? -1)], [2, 2]);
+    const placed = await db.selectFrom('suspicious_reports').select('campaign_id').where('id', 'in', ids).execute();
+    assert.equal(new Set(placed.map((p) => p.campaign_id)).size, 1);
+    assert.ok(placed[0]?.campaign_id);
   });
 });

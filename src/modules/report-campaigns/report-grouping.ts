@@ -1,9 +1,22 @@
 // Persisted campaign grouping: a new report joins the campaign of the council's earlier reports
-// that share any exact key with it (sender, attachment, link shape: report_campaign_keys), else the
-// campaign whose text is a near duplicate of its own (MinHash signatures banded for LSH in
-// report_signature_bands, then compared), else a campaign of its own. The campaign's counts, dates,
-// representative message and suggested verdict are updated in the same transaction. Running it
-// twice for one report changes nothing: a report already in a campaign is left where it is.
+// that share an exact key with it (link shape, attachment, email sender: report_campaign_keys),
+// else the campaign whose representative text it nearly duplicates, else a campaign of its own.
+//
+// Near duplicates are found by LSH on MinHash signatures, but only the campaign's representatives'
+// signatures are banded (report_signature_bands): the report that founded it and up to three
+// reports that joined it by an exact key (not a sender number) with text unlike the others'. A report joins by text only
+// when it is at least CAMPAIGN_SIMILARITY alike one of them, and never becomes a representative
+// itself, so a campaign cannot drift from message to message into unrelated text.
+//
+// A text message's sender number is a weak key: numbers are spoofed, recycled and drawn from small
+// ranges, so it joins a campaign only when the report's text is at least WEAK_KEY_SIMILARITY alike
+// a representative (or either has no text to compare).
+//
+// groupReports does this for a batch in a few statements (the reports, their keys and bands, the
+// candidate campaigns, all read at once; the grouping in memory; then one write of each kind), in
+// the caller's transaction: the job for one report and the backlog alike. Running it twice changes
+// nothing: a report already in a campaign is left where it is. The campaign's counts, dates,
+// representative report and suggested verdict are updated in the same transaction.
 //
 // Where keys point to two campaigns, the report joins the first its keys name and the campaigns are
 // not merged: an analyst may already have given either a verdict, and merging is theirs to decide
@@ -62,102 +75,245 @@ export function campaignTitle(report: Pick<repo.GroupingReport, 'subject' | 'bod
   return firstLine ? `${said}: ${firstLine.slice(0, 80)}` : said;
 }
 
-/** Finds (or makes) the report's campaign. Do it in the transaction that changes nothing else. */
+/** A report joining a campaign by a weak key (a text's sender number) needs text at least this alike. */
+export const WEAK_KEY_SIMILARITY = 0.3;
+/** Representative signatures per campaign: the founder's and up to three more, joined by exact keys. */
+const MAX_REPRESENTATIVES = 4;
+
+const isWeakKey = (key: string) => key.startsWith('sender:') && !key.includes('@');
+
+/** Finds (or makes) the report's campaign, in the caller's transaction. */
 export async function assignReportToCampaign(
   trx: Transaction<DB>,
   reportId: string,
-  options: { onOutcome?: OnOutcome | undefined; now?: string } = {},
+  options: GroupingOptions = {},
 ): Promise<GroupingResult | undefined> {
-  const report = await repo.findReportForGrouping(trx, reportId);
-  if (!report) return undefined;
-  if (report.campaignId) return { campaignId: report.campaignId, by: 'already' };
-  const now = options.now ?? nowIso();
+  return (await groupReports(trx, [reportId], options)).get(reportId);
+}
 
-  let campaignId: string | undefined;
-  let by: GroupingResult['by'] = 'new';
-  const known = await repo.campaignsByKeys(trx, report.organisationId, report.campaignKeys);
-  for (const key of report.campaignKeys) {
-    campaignId = known.get(key);
-    if (campaignId) {
+export interface GroupingOptions {
+  onOutcome?: OnOutcome | undefined;
+  /** When the campaigns change (defaults to now). */
+  now?: string | undefined;
+}
+
+interface CampaignState extends repo.CampaignWrite {
+  isNew: boolean;
+  touched: boolean;
+  representativeScore: number;
+  /** The campaign's representative signatures, by report. */
+  representatives: Map<string, Uint32Array | undefined>;
+}
+
+/**
+ * Puts each of these reports (any councils) in its campaign, oldest first, in the caller's
+ * transaction; returns how each was placed. Reports that no longer exist are left out.
+ */
+export async function groupReports(
+  trx: Transaction<DB>,
+  reportIds: readonly string[],
+  options: GroupingOptions = {},
+): Promise<Map<string, GroupingResult>> {
+  const results = new Map<string, GroupingResult>();
+  const reports = await repo.findReportsForGrouping(trx, reportIds);
+  const byCouncil = new Map<string, repo.GroupingReport[]>();
+  for (const report of reports) {
+    if (report.campaignId) results.set(report.id, { campaignId: report.campaignId, by: 'already' });
+    else byCouncil.set(report.organisationId, [...(byCouncil.get(report.organisationId) ?? []), report]);
+  }
+  for (const [organisationId, council] of byCouncil)
+    for (const [id, result] of await groupCouncilReports(trx, organisationId, council, options))
+      results.set(id, result);
+  return results;
+}
+
+async function groupCouncilReports(
+  trx: Transaction<DB>,
+  organisationId: string,
+  reports: repo.GroupingReport[],
+  options: GroupingOptions,
+): Promise<Map<string, GroupingResult>> {
+  const now = options.now ?? nowIso();
+  const signatures = new Map(reports.map((r) => [r.id, signatureFromBytes(r.textSignature)]));
+  const bandsOf = new Map(
+    reports.map((r) => [r.id, signatures.get(r.id) ? signatureBands(signatures.get(r.id)!) : []]),
+  );
+
+  // Everything the batch could join, read at once.
+  const keyOwner = await repo.campaignsByKeys(
+    trx,
+    organisationId,
+    reports.flatMap((r) => r.campaignKeys),
+  );
+  const bandRows = await repo.bandCandidates(
+    trx,
+    organisationId,
+    // Not for reports an exact key already places (a text-only match could not win over it).
+    reports.flatMap((r) =>
+      r.campaignKeys.some((key) => !isWeakKey(key) && keyOwner.has(key)) ? [] : bandsOf.get(r.id)!,
+    ),
+  );
+  const candidateIds = [...new Set([...keyOwner.values(), ...bandRows.map((b) => b.campaignId)])];
+  const locked = await repo.lockCampaigns(trx, candidateIds);
+  const representativeRows = await repo.campaignRepresentatives(trx, [...locked.keys()]);
+  const representativeSignatures = await cachedSignatures(
+    trx,
+    representativeRows.map((r) => r.reportId),
+  );
+  const scores = await repo.reportScores(
+    trx,
+    [...locked.values()].flatMap((c) => (c.representativeReportId ? [c.representativeReportId] : [])),
+  );
+  const campaigns = new Map<string, CampaignState>();
+  for (const c of locked.values())
+    campaigns.set(c.id, {
+      ...c,
+      updatedAt: c.updatedAt,
+      isNew: false,
+      touched: false,
+      representativeScore: c.representativeReportId ? (scores.get(c.representativeReportId) ?? 0) : 0,
+      representatives: new Map(),
+    });
+  for (const r of representativeRows)
+    campaigns.get(r.campaignId)?.representatives.set(r.reportId, representativeSignatures.get(r.reportId));
+  /** band → the campaigns with a representative in it (and which). */
+  const bands = new Map<string, Array<{ campaignId: string; reportId: string }>>();
+  for (const b of bandRows) {
+    if (!campaigns.has(b.campaignId)) continue;
+    bands.set(b.bandKey, [...(bands.get(b.bandKey) ?? []), { campaignId: b.campaignId, reportId: b.reportId }]);
+  }
+
+  const newKeys: Array<{ organisationId: string; key: string; campaignId: string }> = [];
+  const newBands: Array<{ organisationId: string; bandKey: string; campaignId: string; reportId: string }> = [];
+  const assignments: Array<{ reportId: string; campaignId: string; triaged: boolean }> = [];
+  const toTell = new Map<string, string[]>();
+  const results = new Map<string, GroupingResult>();
+
+  const bestLikeness = (signature: Uint32Array | undefined, campaign: CampaignState): number | undefined => {
+    if (!signature) return undefined;
+    let best: number | undefined;
+    for (const theirs of campaign.representatives.values())
+      if (theirs) best = Math.max(best ?? 0, signatureSimilarity(signature, theirs));
+    return best;
+  };
+
+  for (const report of reports) {
+    const signature = signatures.get(report.id);
+    const reportBands = bandsOf.get(report.id)!;
+    let campaign: CampaignState | undefined;
+    let by: GroupingResult['by'] = 'new';
+    /** Placed by a strong key (not a text's sender number): only then may unlike text represent the campaign. */
+    let byStrongKey = false;
+
+    for (const key of report.campaignKeys) {
+      const owner = keyOwner.get(key);
+      const candidate = owner ? campaigns.get(owner) : undefined;
+      if (!candidate) continue;
+      const likeness = isWeakKey(key) ? bestLikeness(signature, candidate) : undefined;
+      if (likeness !== undefined && likeness < WEAK_KEY_SIMILARITY) continue;
+      campaign = candidate;
       by = 'key';
+      byStrongKey = !isWeakKey(key);
       break;
     }
-  }
-  const signature = signatureFromBytes(report.textSignature);
-  const bands = signature ? signatureBands(signature) : [];
-  // Asked even when a key found the campaign: the answer also says which bands it already has.
-  const candidates = await repo.bandCandidates(trx, report.organisationId, bands);
-  if (!campaignId && signature) {
-    // One signature per campaign is compared: the one recorded for the first band it shares.
-    const perCampaign = new Map<string, string>();
-    for (const c of candidates) if (!perCampaign.has(c.campaignId)) perCampaign.set(c.campaignId, c.reportId);
-    const signatures = await cachedSignatures(trx, [...perCampaign.values()]);
-    let best = CAMPAIGN_SIMILARITY;
-    for (const [candidateCampaign, candidateReport] of perCampaign) {
-      const theirs = signatures.get(candidateReport);
-      const similarity = theirs ? signatureSimilarity(signature, theirs) : 0;
-      if (similarity >= best) {
-        best = similarity;
-        campaignId = candidateCampaign;
-        by = 'text';
+    if (!campaign && signature) {
+      let best = CAMPAIGN_SIMILARITY;
+      const compared = new Set<string>();
+      for (const band of reportBands)
+        for (const { campaignId, reportId } of bands.get(band) ?? []) {
+          if (compared.has(reportId)) continue;
+          compared.add(reportId);
+          const theirs = campaigns.get(campaignId)?.representatives.get(reportId);
+          const similarity = theirs ? signatureSimilarity(signature, theirs) : 0;
+          if (similarity >= best) {
+            best = similarity;
+            campaign = campaigns.get(campaignId);
+            by = 'text';
+          }
+        }
+    }
+    if (!campaign) {
+      campaign = {
+        id: newId(),
+        organisationId,
+        title: campaignTitle(report),
+        suggestedVerdict: report.suggestedVerdict,
+        analystVerdict: null,
+        analystNote: '',
+        verdictAt: null,
+        verdictByLabel: null,
+        representativeReportId: null,
+        reportCount: 0,
+        verdictCounts: {},
+        firstReportedAt: report.createdAt,
+        lastReportedAt: report.createdAt,
+        createdAt: now,
+        updatedAt: now,
+        isNew: true,
+        touched: true,
+        representativeScore: 0,
+        representatives: new Map(),
+      };
+      campaigns.set(campaign.id, campaign);
+    }
+
+    // The tally.
+    const first = campaign.reportCount === 0;
+    campaign.touched = true;
+    campaign.updatedAt = now;
+    campaign.verdictCounts = {
+      ...campaign.verdictCounts,
+      [report.suggestedVerdict]: (campaign.verdictCounts[report.suggestedVerdict] ?? 0) + 1,
+    };
+    campaign.reportCount += 1;
+    campaign.suggestedVerdict = majorityVerdict(campaign.verdictCounts);
+    if (!campaign.representativeReportId || report.score > campaign.representativeScore) {
+      campaign.representativeReportId = report.id;
+      campaign.representativeScore = report.score;
+    }
+    if (first || report.createdAt < campaign.firstReportedAt) campaign.firstReportedAt = report.createdAt;
+    if (first || report.createdAt > campaign.lastReportedAt) campaign.lastReportedAt = report.createdAt;
+
+    // Its keys, and (for a founder, or text unlike the campaign's joined by an exact key) its bands.
+    for (const key of report.campaignKeys)
+      if (!keyOwner.has(key)) {
+        keyOwner.set(key, campaign.id);
+        newKeys.push({ organisationId, key, campaignId: campaign.id });
+      }
+    const representative =
+      signature &&
+      (by === 'new' ||
+        (byStrongKey &&
+          campaign.representatives.size < MAX_REPRESENTATIVES &&
+          (bestLikeness(signature, campaign) ?? 0) < CAMPAIGN_SIMILARITY));
+    if (representative) {
+      campaign.representatives.set(report.id, signature);
+      for (const band of reportBands) {
+        const entries = bands.get(band) ?? [];
+        if (entries.some((e) => e.campaignId === campaign.id)) continue;
+        entries.push({ campaignId: campaign.id, reportId: report.id });
+        bands.set(band, entries);
+        newBands.push({ organisationId, bandKey: band, campaignId: campaign.id, reportId: report.id });
       }
     }
-  }
-  if (!campaignId) {
-    campaignId = newId();
-    await repo.insertCampaign(trx, {
-      id: campaignId,
-      organisationId: report.organisationId,
-      title: campaignTitle(report),
-      suggestedVerdict: report.suggestedVerdict,
-      reportedAt: report.createdAt,
-      now,
-    });
+
+    // A campaign an analyst has already decided on: the new report shares its outcome.
+    const decided = campaign.analystVerdict;
+    assignments.push({ reportId: report.id, campaignId: campaign.id, triaged: decided !== null });
+    if (decided && report.wantsOutcome && report.reporterEmail && !report.outcomeSentAt)
+      toTell.set(campaign.id, [...(toTell.get(campaign.id) ?? []), report.id]);
+    results.set(report.id, { campaignId: campaign.id, by });
   }
 
-  const campaign = await repo.lockCampaign(trx, campaignId, now);
-  if (!campaign) throw new Error(`campaign ${campaignId} vanished while report ${reportId} joined it`);
-  const counts = { ...campaign.verdictCounts };
-  counts[report.suggestedVerdict] = (counts[report.suggestedVerdict] ?? 0) + 1;
-  let representative = campaign.representativeReportId;
-  if (!representative) representative = report.id;
-  else if (report.score > ((await repo.reportScore(trx, representative)) ?? 0)) representative = report.id;
-  await repo.updateCampaignTally(trx, campaignId, {
-    reportCount: campaign.reportCount + 1,
-    verdictCounts: counts,
-    suggestedVerdict: majorityVerdict(counts),
-    representativeReportId: representative,
-    firstReportedAt:
-      campaign.reportCount === 0 || report.createdAt < campaign.firstReportedAt
-        ? report.createdAt
-        : campaign.firstReportedAt,
-    lastReportedAt:
-      campaign.reportCount === 0 || report.createdAt > campaign.lastReportedAt
-        ? report.createdAt
-        : campaign.lastReportedAt,
-    now,
-  });
-  await repo.addCampaignKeys(
-    trx,
-    report.organisationId,
-    campaignId,
-    report.campaignKeys.filter((key) => !known.has(key)),
-  );
-  const banded = new Set(candidates.filter((c) => c.campaignId === campaignId).map((c) => c.bandKey));
-  await repo.addSignatureBands(
-    trx,
-    report.organisationId,
-    campaignId,
-    report.id,
-    bands.filter((band) => !banded.has(band)),
-  );
-
-  // A campaign an analyst has already decided on: the new report shares its outcome.
-  const decided = campaign.analystVerdict;
-  await repo.setReportCampaign(trx, report.id, campaignId, decided ? 'triaged' : undefined, now);
-  if (decided && options.onOutcome && report.wantsOutcome && report.reporterEmail && !report.outcomeSentAt)
-    await options.onOutcome(trx, [report.id], decided);
-  return { campaignId, by };
+  const touched = [...campaigns.values()].filter((c) => c.touched);
+  await repo.saveCampaignTallies(trx, touched);
+  await repo.setReportsCampaigns(trx, assignments, now);
+  await repo.insertCampaignKeys(trx, newKeys);
+  await repo.insertSignatureBands(trx, newBands);
+  if (options.onOutcome)
+    for (const [campaignId, ids] of toTell)
+      await options.onOutcome(trx, ids, campaigns.get(campaignId)!.analystVerdict!);
+  return results;
 }
 
 /** A report's signature never changes once recorded, so signatures read once are kept (a bounded number). */

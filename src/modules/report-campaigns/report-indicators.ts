@@ -1,5 +1,5 @@
 // What a report points at that others can block or look for: the unofficial domains and links in
-// it, the sender, phone numbers that are not the council's, attachment hashes. Worked out once at
+// it, the sender (and its domain), phone numbers that are not the council's, attachment hashes. Worked out once at
 // intake (stored as JSON on the report) and gathered per campaign for the console and the exports.
 import { isUnder } from '../suspicious-messages/lookalike-domains.ts';
 import type { MessageFeatures } from '../suspicious-messages/message-analysis.ts';
@@ -34,7 +34,12 @@ export function reportIndicators(
     add(found.domains, link.host.host.toLowerCase());
     add(found.links, link.url.slice(0, 2048));
   }
-  if (features.sender && !features.senderIsOfficial) add(found.senders, features.sender.trim().toLowerCase());
+  if (features.sender && !features.senderIsOfficial) {
+    const sender = features.sender.trim().toLowerCase();
+    add(found.senders, sender);
+    const at = sender.lastIndexOf('@');
+    if (at > 0 && !official(sender.slice(at + 1))) add(found.domains, sender.slice(at + 1));
+  }
   for (const number of phoneNumbers) if (!number.officialFor) add(found.phoneNumbers, number.e164);
   for (const hash of features.attachmentHashes) add(found.attachmentHashes, hash.toLowerCase());
   return found;

@@ -17,6 +17,7 @@ import { InboundMailboxes } from '../../platform/mail-in/inbound-mailboxes.ts';
 import { registerMailInProcessing } from '../../platform/mail-in/inbound-mail-processing.ts';
 import { startSmtpListener, type SmtpListener } from '../../platform/mail-in/smtp-listener.ts';
 import { createDemoApp, type DemoApp } from '../../platform/testing/demo-app.ts';
+import { registerReportGroupingJob } from '../report-campaigns/report-grouping-job.ts';
 import { createReportMailbox } from './report-mailbox.ts';
 import { queueReportOutcome } from './suspicious-reports.service.ts';
 
@@ -55,8 +56,7 @@ describeEachDatabase('the report mailbox', (database) => {
     const handlers = new JobHandlerRegistry();
     registerMailInProcessing(handlers, { mailboxes });
     registerMailJobs(handlers, { sender: createSmtpSender(outbound.config) });
-    // The grouping job belongs to campaign grouping; here it only has to be queued.
-    handlers.register('suspicious-report.group', async () => {});
+    registerReportGroupingJob(handlers, {});
     worker = startTestWorker(database(), handlers);
   });
   after(async () => {

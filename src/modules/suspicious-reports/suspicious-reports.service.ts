@@ -1,6 +1,6 @@
 // Taking a report of a suspicious message, whichever way it came (the public form, the report
 // mailbox, the API): the analyser's verdict, reasons, indicators and campaign keys are worked out
-// once here and stored with the report, the campaign-grouping job is queued, and the reporter is
+// once here (by analysedReportFields, as for the demo's reports) and stored with the report, the campaign-grouping job is queued, and the reporter is
 // sent an acknowledgement; all in one transaction, so a report exists with its job and its email
 // or not at all. Grouping into campaigns, analysts' verdicts and the console belong elsewhere:
 // they call queueReportOutcome to tell a reporter who asked what was found.
@@ -9,7 +9,6 @@ import type { Kysely, Transaction } from 'kysely';
 import { listOrganisations } from '../../platform/accounts/accounts.repository.ts';
 import type { DB, SuspiciousReportsTable } from '../../platform/db/schema.ts';
 import { newId, nowIso } from '../../platform/ids.ts';
-import { enqueueJob } from '../../platform/jobs/job-queue.ts';
 import { enqueueEmail } from '../../platform/mail/mail-jobs.ts';
 import { isEmailAddress } from '../../platform/mail/outbound-message.ts';
 import { newVerificationReference } from '../../platform/mail/verification-reference.ts';
@@ -20,16 +19,10 @@ import {
   type ParsedInboundMail,
 } from '../../platform/mail-in/inbound-mail-parser.ts';
 import * as genuineContacts from '../genuine-contact/genuine-contact.repository.ts';
-import { campaignKeys, signatureToBytes, textSignature } from '../suspicious-messages/campaign-grouping.ts';
-import { hostInfo } from '../suspicious-messages/lookalike-domains.ts';
-import { analyseMessage, type Reason, type SuspiciousMessage } from '../suspicious-messages/message-analysis.ts';
-import {
-  buildOfficialRegister,
-  indexRegister,
-  toE164,
-  type RegisterIndex,
-} from '../suspicious-messages/official-register.ts';
-import { findPhoneNumbers } from '../suspicious-messages/phone-numbers.ts';
+import { analysedReportFields } from '../report-campaigns/report-analysis-fields.ts';
+import { enqueueReportGrouping } from '../report-campaigns/report-grouping-job.ts';
+import type { SuspiciousMessage } from '../suspicious-messages/message-analysis.ts';
+import { buildOfficialRegister, indexRegister, type RegisterIndex } from '../suspicious-messages/official-register.ts';
 import {
   reportAcknowledgementEmail,
   reportOutcomeEmail,
@@ -38,9 +31,6 @@ import {
 } from './report-messages.ts';
 import * as repo from './suspicious-reports.repository.ts';
 import type { ScreenshotType } from './screenshot-metadata.ts';
-
-/** The job helper E's campaign grouping handles: `{ reportId }`. */
-export const GROUP_REPORT_JOB = 'suspicious-report.group';
 
 export const REPORT_KINDS: ReadonlyArray<{ value: ReportKind; text: string }> = [
   { value: 'email', text: 'An email' },
@@ -193,29 +183,10 @@ export async function analyseReport(
     message = { kind: 'sms', id: 'report', sender, body: subject ? `${subject}\n${bodyText}` : bodyText };
   }
 
-  const { features, ...analysis } = analyseMessage(message, index);
-  const text = message.kind === 'email' ? `${message.mail.subject}\n${message.mail.text}` : message.body;
-  const numbers = findPhoneNumbers(text, index.phoneOwners);
-  const senderNumber = /^\+?[\d\s()-]{6,}$/.test(sender) ? toE164(sender) : undefined;
-  const senderDomain = features.sender?.includes('@')
-    ? features.sender.slice(features.sender.lastIndexOf('@') + 1)
-    : '';
-  const indicators = {
-    domains: unique([
-      ...(senderDomain ? [hostInfo(senderDomain).host] : []),
-      ...features.links.map((l) => l.host.host),
-    ]).slice(0, 100),
-    // Raw: shown defanged by whoever displays them.
-    links: unique(features.links.map((l) => l.url)).slice(0, 100),
-    senders: unique([features.sender ?? '', sender].map((s) => s.trim()).filter((s) => s !== '')).slice(0, 10),
-    phoneNumbers: unique([...(senderNumber ? [senderNumber] : []), ...numbers.map((n) => n.e164)]).slice(0, 50),
-    attachmentHashes: features.attachmentHashes.slice(0, 50),
-  };
-  const reasons: Array<Omit<Reason, 'weight'> & { weight: number }> = [
-    ...(input.notes ?? []).map((n) => ({ code: n.code, text: n.text, evidence: '', weight: 0 })),
-    ...analysis.reasons,
-  ];
-  const signature = textSignature(features.text);
+  const analysis = analysedReportFields(message, index, {
+    notes: input.notes,
+    senderNumber: message.kind === 'sms' ? sender : undefined,
+  });
 
   return {
     input,
@@ -234,12 +205,7 @@ export async function analyseReport(
       screenshot_type: input.screenshot?.type ?? null,
       reporter_email: input.reporterEmail?.toLowerCase() ?? null,
       wants_outcome: input.wantsOutcome && input.reporterEmail ? 1 : 0,
-      suggested_verdict: analysis.verdict,
-      score: analysis.score,
-      reasons: JSON.stringify(reasons),
-      indicators: JSON.stringify(indicators),
-      campaign_keys: JSON.stringify(campaignKeys(features, { officialDomains: index.lookalikeTargets })),
-      text_signature: signature ? signatureToBytes(signature) : null,
+      ...analysis,
       campaign_id: null,
       status: 'new',
       analyst_note: '',
@@ -270,12 +236,7 @@ export async function storeReport(
     created_at: at,
     updated_at: at,
   });
-  await enqueueJob(trx, {
-    kind: GROUP_REPORT_JOB,
-    payload: { reportId: id },
-    idempotencyKey: `${GROUP_REPORT_JOB}:${id}`,
-    organisationId: row.organisation_id,
-  });
+  await enqueueReportGrouping(trx, id, row.organisation_id);
   if (acknowledge) {
     const council = await councilFor(trx, row.organisation_id, options);
     await enqueueEmail(
@@ -325,6 +286,18 @@ export async function queueReportOutcome(
     { idempotencyKey: `suspicious-report-outcome:${report.id}`, organisationId: report.organisationId },
   );
   return true;
+}
+
+/**
+ * What the analyst console and the grouping job call when a verdict applies to reports: queues the
+ * outcome email of each reporter who asked for one (at most once each), in the caller's transaction.
+ */
+export function reportOutcomeNotifier(
+  options: ReportOptions,
+): (trx: Transaction<DB>, reportIds: string[], verdict: AnalystVerdict) => Promise<void> {
+  return async (trx, reportIds, verdict) => {
+    for (const reportId of reportIds) await queueReportOutcome(trx, reportId, verdict, options);
+  };
 }
 
 /** The council's published helpline (the first number on its register of genuine contact). */
