@@ -32,6 +32,24 @@ const CSV = [
 
 const squash = (text: string) => text.replace(/\s+/g, ' ').trim();
 
+const INCIDENT = 'Cyber attack on shared IT systems';
+const CAMPAIGNS = /^\/staff\/incidents\/[0-9a-f-]{36}\/campaigns$/;
+const CAMPAIGN = 'Notice to Westminster residents (journey)';
+const TEST_TO = 'dpo.test-send@westminster.gov.uk';
+// Says what happened, what could follow and whom to contact; not what the council is doing or what to do.
+const EMAIL_MISSING_PARTS = [
+  'Dear ((name)),',
+  '',
+  'Criminals copied data in a cyber attack on IT systems shared by ((councils)).',
+  'It included your ((data categories)). Criminals could use it to send convincing scam messages.',
+  '',
+  'Our data protection officer answers questions on the helpline: 020 7641 6000.',
+  '',
+  'Your reference is ((reference)).',
+].join('\n');
+const EMAIL_FIX =
+  'We have secured the systems and the police are investigating. Be wary of calls, emails and texts that mention the attack.';
+
 describeJourneys('affected people import journey', (e2e) => {
   test(
     'a DPO imports an Excel CSV, follows its progress, reads the refused row and finds a person',
@@ -174,5 +192,126 @@ describeJourneys('affected people import journey', (e2e) => {
         rmSync(folder, { recursive: true, force: true });
       }
     },
+  );
+
+  test(
+    'a DPO drafts a breach notice, fixes what the checks find missing, sends a test, and cannot approve their own',
+    { timeout: JOURNEY_TIMEOUT_MS * 2 },
+    () =>
+      e2e.journey(async (journey) => {
+        const server = e2e.server();
+        const dpo = server.demo('dpo');
+        await signInAsDemo(journey, dpo);
+        await journey.navigate(() =>
+          journey.page.getByRole('navigation').getByRole('link', { name: 'Breach notices' }).click(),
+        );
+        const all = await new PageAt(journey, 'Breach notices to people affected', '/staff/campaigns').check();
+        await journey.navigate(() => all.page.locator('[data-qa="incident-campaigns"]').first().click());
+        const reference = squash(await journey.page.locator('.govuk-caption-l').innerText());
+        const incident = await new PageAt(
+          journey,
+          `Breach notices: ${INCIDENT}`,
+          CAMPAIGNS,
+          `Breach notices: ${reference}`,
+        ).check();
+        const campaignsPath = new URL(incident.page.url()).pathname;
+        const westminster = incident.page.getByLabel(WESTMINSTER);
+        if ((await westminster.count()) > 0) await westminster.check();
+        await incident.page.getByLabel('Name of the campaign (for staff only)').fill(CAMPAIGN);
+        await journey.navigate(() => incident.page.locator('[data-qa="start-campaign"]').click());
+
+        const CAMPAIGN_PAGE = new RegExp(`^${campaignsPath}/[0-9a-f-]{36}$`);
+        const started = await new PageAt(journey, CAMPAIGN, CAMPAIGN_PAGE).check();
+        const campaignPath = new URL(started.page.url()).pathname;
+        assert.match(
+          await started.page.locator('[data-qa="banner"]').innerText(),
+          /Campaign started from the breach record/,
+        );
+        assert.equal(squash(await started.page.locator('[data-qa="status"]').innerText()), 'Draft');
+
+        // An email that leaves out what the council is doing and what the person should do.
+        await journey.navigate(() => started.page.locator('[data-qa="edit"]').click());
+        const form = await new PageAt(journey, 'Change the message', `${campaignPath}/edit`).check();
+        await form.page.getByLabel('Email subject').fill('Your details were in data copied from the council');
+        await form.page.getByLabel('Email', { exact: true }).fill(EMAIL_MISSING_PARTS);
+        await journey.navigate(() => form.page.locator('[data-qa="save-campaign"]').click());
+        const saved = await new PageAt(journey, CAMPAIGN, campaignPath).check();
+        const problems = (await saved.page.locator('[data-qa="problems"] li').allInnerTexts()).map(squash);
+        assert.deepEqual(problems, [
+          'The email does not say: what the council has done and is doing about it',
+          'The email does not say: what the person should do to protect themselves',
+        ]);
+        // The columns: the part, then email, text message and letter.
+        const emailColumn = async (part: string) =>
+          squash(
+            await saved.page
+              .locator('[data-qa="article34"] tbody tr')
+              .filter({ hasText: part })
+              .locator('td')
+              .nth(1)
+              .innerText(),
+          );
+        assert.equal(await emailColumn('What happened: the nature of the breach'), 'Present');
+        assert.equal(await emailColumn('What the council has done and is doing about it'), 'Missing');
+        assert.equal(await emailColumn('What the person should do to protect themselves'), 'Missing');
+        assert.match(
+          await saved.page.locator('[data-qa="cannot-approve"]').innerText(),
+          /You started this campaign, so another data protection officer of the council must approve it/,
+        );
+
+        await journey.navigate(() => saved.page.locator('[data-qa="edit"]').click());
+        const fix = await new PageAt(journey, 'Change the message', `${campaignPath}/edit`).check();
+        await fix.page.getByLabel('Email', { exact: true }).fill(`${EMAIL_MISSING_PARTS}\n\n${EMAIL_FIX}`);
+        await journey.navigate(() => fix.page.locator('[data-qa="save-campaign"]').click());
+        const fixed = await new PageAt(journey, CAMPAIGN, campaignPath).check();
+        assert.match(await fixed.page.locator('[data-qa="banner"]').innerText(), /Campaign saved/);
+        assert.equal(await fixed.page.locator('[data-qa="problems"]').count(), 0);
+        assert.match(await fixed.page.locator('[data-qa="checks-pass"]').innerText(), /passes every check/);
+
+        await journey.navigate(() => fixed.page.locator('[data-qa="preview"]').click());
+        const preview = await new PageAt(journey, 'Preview the message', `${campaignPath}/preview`).check();
+        assert.equal(
+          await preview.page.locator('[data-qa="email-subject"]').innerText(),
+          'Your details were in data copied from the council',
+        );
+        const body = await preview.page.locator('[data-qa="email-body"]').innerText();
+        assert.match(body, /^Dear Alex Sample,/);
+        assert.match(body, /Your reference is WR-ABCD2345\./);
+        // This server has no GOV.UK Notify: the text message option says so, and choosing it is explained.
+        await preview.page.getByLabel('Text message', { exact: true }).check();
+        await preview.page.getByLabel('Email address or mobile number').fill('07700 900999');
+        await journey.navigate(() => preview.page.locator('[data-qa="send-test"]').click());
+        const noSms = await new PageAt(journey, 'Preview the message', `${campaignPath}/test`).check();
+        assert.deepEqual(await noSms.errorSummary(), [
+          'Text messages cannot be sent: GOV.UK Notify is not set up for them',
+        ]);
+        await noSms.page.getByLabel('Email', { exact: true }).check();
+        await noSms.page.getByLabel('Email address or mobile number').fill(TEST_TO);
+        await journey.navigate(() => noSms.page.locator('[data-qa="send-test"]').click());
+        const tested = await new PageAt(journey, 'Preview the message', `${campaignPath}/test`).check();
+        const result = await tested.page.locator('[data-qa="test-result"]').innerText();
+        const testReference = /Test message sent, with the reference (WR-[A-Z0-9]+)/.exec(result)?.[1];
+        assert.ok(testReference, `the test was sent: ${result}`);
+        const mail = await waitFor(
+          `the test message to ${TEST_TO}`,
+          () => server.smtp.received.find((m) => m.envelopeTo.includes(TEST_TO)),
+          { timeoutMs: 20_000 },
+        );
+        assert.equal(mail.header('subject'), '[TEST] Your details were in data copied from the council');
+        assert.match(mail.text, /^This is a test of a breach notice\./);
+        assert.match(mail.text, /Dear Alex Sample,/);
+        assert.match(mail.text, new RegExp(`Your reference is ${testReference}\\.`));
+        assert.match(mail.text, /We have secured the systems/);
+
+        // Back on the campaign: still a draft, and the page says why its author cannot approve it.
+        await journey.goto(campaignPath);
+        const own = await new PageAt(journey, CAMPAIGN, campaignPath).check();
+        assert.equal(squash(await own.page.locator('[data-qa="status"]').innerText()), 'Draft');
+        assert.equal(await own.page.locator('[data-qa="approve"]').count(), 0, 'no approve button for the author');
+        assert.equal(
+          squash(await own.page.locator('[data-qa="cannot-approve"]').innerText()),
+          'You started this campaign, so another data protection officer of the council must approve it: a second pair of eyes on every message sent in the council’s name.',
+        );
+      }),
   );
 });
