@@ -1,8 +1,12 @@
-// Issue 6, the data protection officer's side: Westminster's DPO uploads a council's file of
+// Issue 6, the data protection officer's side. Westminster's DPO uploads a council's file of
 // affected people saved by Excel (Windows-1252, with a £ and an é), matches the columns on the
 // preview, starts the import, follows its progress until the job worker has finished, reads the
 // row it refused (its line and why, never the value), finds a person by email and opens their
-// record. axe runs on every page.
+// record. Then a breach notice: the DPO starts a campaign, sees the Article 34 parts the email
+// misses, fixes them, previews, sends a test that arrives over SMTP, and cannot approve their own
+// campaign; a second DPO, invited on the command line, approves it; the author queues it and follows
+// the progress bar to the end, the notice reaches a person imported earlier, and the letters' print
+// file downloads. axe runs on every page.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +14,9 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { waitFor } from '../../src/platform/jobs/test-fixtures/wait-for.ts';
+import { AuthenticatorSetUpPage, CreatePasswordPage, RecoveryCodesPage } from './pages/sign-in-pages.ts';
+import { IncidentRoomPage } from './pages/staff-pages.ts';
+import { Authenticator } from './support/authenticator.ts';
 import { signInAsDemo } from './support/demo-sign-in.ts';
 import { describeJourneys, JOURNEY_TIMEOUT_MS } from './support/e2e-suite.ts';
 import { PageAt } from './support/page-at.ts';
@@ -36,6 +43,7 @@ const INCIDENT = 'Cyber attack on shared IT systems';
 const CAMPAIGNS = /^\/staff\/incidents\/[0-9a-f-]{36}\/campaigns$/;
 const CAMPAIGN = 'Notice to Westminster residents (journey)';
 const TEST_TO = 'dpo.test-send@westminster.gov.uk';
+const SECOND_DPO = 'sam.second@westminster.gov.uk';
 // Says what happened, what could follow and whom to contact; not what the council is doing or what to do.
 const EMAIL_MISSING_PARTS = [
   'Dear ((name)),',
@@ -195,7 +203,7 @@ describeJourneys('affected people import journey', (e2e) => {
   );
 
   test(
-    'a DPO drafts a breach notice, fixes what the checks find missing, sends a test, and cannot approve their own',
+    'a DPO drafts a breach notice, fixes what the checks find missing, tests it, and a second DPO approves it before it is sent',
     { timeout: JOURNEY_TIMEOUT_MS * 2 },
     () =>
       e2e.journey(async (journey) => {
@@ -312,6 +320,83 @@ describeJourneys('affected people import journey', (e2e) => {
           squash(await own.page.locator('[data-qa="cannot-approve"]').innerText()),
           'You started this campaign, so another data protection officer of the council must approve it: a second pair of eyes on every message sent in the council’s name.',
         );
+
+        // A second Westminster DPO, invited on the command line, sets up their account and approves it.
+        const printed = await server.cli([
+          'user',
+          'add',
+          '--email',
+          SECOND_DPO,
+          '--org',
+          'westminster',
+          '--role',
+          'dpo',
+          '--name',
+          'Sam Second',
+        ]);
+        const link = /^(http:\/\/\S+\/sign-in\/set-up\/\S+)$/m.exec(printed)?.[1];
+        assert.ok(link, `no set-up link in:\n${printed}`);
+        await e2e.journey(async (second) => {
+          await second.goto(link);
+          await (await new CreatePasswordPage(second).check()).create('harbour-lantern-pebble-93');
+          const setUp = await new AuthenticatorSetUpPage(second).check();
+          const app = new Authenticator(await setUp.key());
+          await setUp.enterCode(await app.nextCode());
+          await (await new RecoveryCodesPage(second).check()).continue();
+          await new IncidentRoomPage(second).check();
+
+          await second.goto(campaignPath);
+          const toApprove = await new PageAt(second, CAMPAIGN, campaignPath).check();
+          assert.equal(await toApprove.page.locator('[data-qa="cannot-approve"]').count(), 0);
+          await second.navigate(() => toApprove.page.locator('[data-qa="approve"]').click());
+          const approved = await new PageAt(second, CAMPAIGN, campaignPath).check();
+          assert.match(await approved.page.locator('[data-qa="banner"]').innerText(), /Campaign approved/);
+          assert.equal(squash(await approved.page.locator('[data-qa="status"]').innerText()), 'Approved');
+          assert.match(
+            squash(await approved.page.locator('main').innerText()),
+            /Approved by sam\.second@westminster\.gov\.uk, \d+ \w+ \d{4}/,
+          );
+        });
+
+        // The author queues it and follows the progress bar until every message is sent or printed.
+        await journey.goto(campaignPath);
+        const ready = await new PageAt(journey, CAMPAIGN, campaignPath).check();
+        await journey.navigate(() => ready.page.locator('[data-qa="queue"]').click());
+        const queued = await new PageAt(journey, CAMPAIGN, campaignPath).check();
+        assert.match(await queued.page.locator('[data-qa="banner"]').innerText(), /Campaign queued/);
+        await waitFor(
+          'the campaign to finish',
+          async () => {
+            if (squash(await journey.page.locator('[data-qa="status"]').innerText()) === 'Finished') return true;
+            await delay(500);
+            await journey.goto(campaignPath);
+            return false;
+          },
+          { timeoutMs: 90_000, intervalMs: 0 },
+        );
+        const finished = await new PageAt(journey, CAMPAIGN, campaignPath).check();
+        const bar = finished.page.locator('[data-qa="progress"]');
+        const total = Number(await bar.getAttribute('max'));
+        assert.ok(total >= 3, `the campaign reaches Westminster's people (${total})`);
+        assert.equal(await bar.getAttribute('value'), String(total));
+        assert.match(
+          await finished.page.locator('label[for="campaign-progress"]').innerText(),
+          new RegExp(`^${total} of ${total} done \\(100%\\)$`),
+        );
+        const notice = await waitFor('the notice to Renée Dubois', () =>
+          server.smtp.received.find((m) => m.envelopeTo.includes('renee.dubois@example.org')),
+        );
+        assert.equal(notice.header('subject'), 'Your details were in data copied from the council');
+        assert.match(notice.text, /^Dear Renée Dubois,/);
+        assert.match(notice.text, /Your reference is WR-[A-Z0-9]+\./);
+
+        // Someone with only a postal address is sent a letter: a print file to download.
+        const batch = finished.page.locator('[data-qa="letter-batch"]').first();
+        assert.match(await batch.innerText(), /^Print file 1: \d+ letters? \(PDF\)$/);
+        const pdf = await journey.context.request.get((await batch.getAttribute('href')) ?? '');
+        assert.equal(pdf.status(), 200);
+        assert.equal(pdf.headers()['content-type'], 'application/pdf');
+        assert.equal((await pdf.body()).subarray(0, 5).toString('latin1'), '%PDF-');
       }),
   );
 });
