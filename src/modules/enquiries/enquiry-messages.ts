@@ -4,6 +4,7 @@
 // never asks for personal information, passwords or payment. What the resident wrote is not
 // repeated back: if they mistyped their address, a stranger would read it.
 import type { OutboundMessage } from '../../platform/mail/outbound-message.ts';
+import { signedEmailText } from '../../platform/mail/signed-email-text.ts';
 import { RESPONSE_TARGET_HOURS } from './enquiry-targets.ts';
 
 export const NEVER_ASKS =
@@ -23,27 +24,19 @@ export function acknowledgementEmail(input: {
   const when = input.urgent
     ? 'We will contact you as a priority.'
     : `We aim to reply within ${RESPONSE_TARGET_HOURS.standard / 24} days.`;
-  const text = [
-    `Dear ${input.name || 'resident'},`,
-    '',
-    `We have received your enquiry about the cyber incident at ${input.councilName}.`,
-    '',
-    `Your reference is ${input.reference}. Please quote it if you contact us again.`,
-    '',
-    when,
-    '',
-    'If you want to add anything, reply to this email. Keep the reference in the subject line.',
-    '',
-    'For the latest information about the cyber incident, go to:',
-    input.councilPageUrl,
-    '',
-    NEVER_ASKS,
-    '',
-    `Verification reference: ${input.verificationReference}`,
-    '',
-    input.councilName,
-    '',
-  ].join('\n');
+  const text = signedEmailText({
+    greeting: `Dear ${input.name || 'resident'},`,
+    paragraphs: [
+      `We have received your enquiry about the cyber incident at ${input.councilName}.`,
+      `Your reference is ${input.reference}. Please quote it if you contact us again.`,
+      when,
+      'If you want to add anything, reply to this email. Keep the reference in the subject line.',
+      `For the latest information about the cyber incident, go to:\n${input.councilPageUrl}`,
+    ],
+    neverAsks: NEVER_ASKS,
+    verificationReference: input.verificationReference,
+    councilName: input.councilName,
+  });
   return {
     to: input.to,
     subject: `We have received your enquiry (reference ${input.reference})`,

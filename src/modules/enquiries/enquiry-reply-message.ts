@@ -4,6 +4,7 @@
 // greeting and everything after the approved text are added here, so no template can leave them
 // out. Nothing the resident wrote is repeated back.
 import type { OutboundMessage } from '../../platform/mail/outbound-message.ts';
+import { signedEmailText } from '../../platform/mail/signed-email-text.ts';
 import { NEVER_ASKS } from './enquiry-messages.ts';
 
 /** Message-IDs kept in References: the newest, enough to thread, well under the header limit. */
@@ -33,21 +34,17 @@ export function replySubject(reference: string, subject: string): string {
 }
 
 export function replyEmail(input: ReplyEmailInput): OutboundMessage {
-  const text = [
-    `Dear ${input.name || 'resident'},`,
-    '',
-    ...(input.personal ? [input.personal, ''] : []),
-    input.body,
-    '',
-    `Your reference is ${input.reference}. If you reply to this email, keep the reference in the subject line.`,
-    '',
-    NEVER_ASKS,
-    '',
-    `Verification reference: ${input.verificationReference}`,
-    '',
-    input.councilName,
-    '',
-  ].join('\n');
+  const text = signedEmailText({
+    greeting: `Dear ${input.name || 'resident'},`,
+    paragraphs: [
+      ...(input.personal ? [input.personal] : []),
+      input.body,
+      `Your reference is ${input.reference}. If you reply to this email, keep the reference in the subject line.`,
+    ],
+    neverAsks: NEVER_ASKS,
+    verificationReference: input.verificationReference,
+    councilName: input.councilName,
+  });
   const thread = input.thread.slice(-MAX_REFERENCES);
   const parent = thread[thread.length - 1];
   return {

@@ -6,6 +6,7 @@
 // checks are plain word lists: they catch a forgotten section or a careless phrase, and say what
 // they looked for; the DPO's reading is what approves the message. No I/O.
 import { parse as parseDomain } from 'tldts';
+import { URL_SHORTENERS } from '../../platform/url-shorteners.ts';
 
 export type TemplateChannel = 'email' | 'sms' | 'letter';
 
@@ -140,25 +141,6 @@ export interface TemplateCheck {
   warnings: Array<{ channel: TemplateChannel; text: string }>;
   sms: { characters: number; fragments: number; unicode: boolean };
 }
-
-const URL_SHORTENERS = new Set([
-  'bit.ly',
-  'tinyurl.com',
-  't.co',
-  'goo.gl',
-  'ow.ly',
-  'is.gd',
-  'buff.ly',
-  'rebrand.ly',
-  'cutt.ly',
-  'shorturl.at',
-  'tiny.cc',
-  'rb.gy',
-  't.ly',
-  'lnkd.in',
-  's.id',
-  'qrco.de',
-]);
 
 /** Phrasing that asks the reader for something a council's breach notice never asks for. */
 const FORBIDDEN_ASKS: Array<{ pattern: RegExp; text: string }> = [

@@ -263,22 +263,9 @@ export async function lockCampaigns(
   return found;
 }
 
-export interface CampaignWrite {
-  id: string;
-  organisationId: string;
-  title: string;
-  suggestedVerdict: SuspiciousVerdict;
-  analystVerdict: AnalystVerdict | null;
-  analystNote: string;
-  verdictAt: string | null;
-  verdictByLabel: string | null;
-  representativeReportId: string | null;
-  reportCount: number;
-  verdictCounts: Partial<Record<SuspiciousVerdict, number>>;
-  firstReportedAt: string;
-  lastReportedAt: string;
+/** A campaign as the grouping writes it: with when it was first stored, which the pages do not need. */
+export interface CampaignWrite extends Campaign {
   createdAt: string;
-  updatedAt: string;
 }
 
 /** Writes new campaigns and the tallies of existing ones (their verdicts and titles are left as they are). */

@@ -11,7 +11,7 @@ import { listIncidentsFor } from '../incidents/incidents.repository.ts';
 import type { AnalystVerdict, CampaignSort } from './report-campaigns.repository.ts';
 import { reportDays, reportsChartSvg } from './report-chart.ts';
 import { ANALYST_VERDICTS, createReportConsole, NOTE_MAX, type FieldError } from './report-console.service.ts';
-import { indicatorsCsv, stixBundle, type Tlp } from './report-exports.ts';
+import { indicatorsCsv, stixBundle, type ExportCampaign, type Tlp } from './report-exports.ts';
 import type { OnOutcome } from './report-grouping.ts';
 import { defangIndicator, defangText, messageHeaders } from './report-message-view.ts';
 import { requestNcscForward } from './ncsc-forwarding.ts';
@@ -149,52 +149,39 @@ export async function reportCampaignsRoutes(app: FastifyInstance, opts: ReportCa
     return reply.redirect(`/staff/reports/campaigns/${campaignId}?done=verdict`, 303);
   });
 
-  app.get('/staff/reports/campaigns/:campaignId/indicators.json', exportable, async (request, reply) => {
+  /** A campaign's indicators for an export (the console audits the export), with the campaign as the exporters describe it. */
+  const campaignExport = async (request: FastifyRequest, format: 'stix' | 'csv') => {
     const found = await analyst.campaignForExport(
       request.staff!.principal,
       actorOf(request),
       param(request, 'campaignId'),
-      'stix',
+      format,
     );
-    const bundle = stixBundle(
-      {
-        id: found.campaign.id,
-        title: found.campaign.title,
-        firstReportedAt: found.campaign.firstReportedAt,
-        council: { id: found.council.id, name: found.council.name },
-        verdict: found.campaign.analystVerdict,
-      },
-      found.indicators,
-      { tlp, now: new Date().toISOString() },
-    );
+    const campaign: ExportCampaign = {
+      id: found.campaign.id,
+      title: found.campaign.title,
+      firstReportedAt: found.campaign.firstReportedAt,
+      council: { id: found.council.id, name: found.council.name },
+      verdict: found.campaign.analystVerdict,
+    };
+    return { campaign, indicators: found.indicators };
+  };
+
+  app.get('/staff/reports/campaigns/:campaignId/indicators.json', exportable, async (request, reply) => {
+    const { campaign, indicators } = await campaignExport(request, 'stix');
+    const bundle = stixBundle(campaign, indicators, { tlp, now: new Date().toISOString() });
     return reply
       .type('application/stix+json;version=2.1')
-      .header('content-disposition', `attachment; filename="campaign-${found.campaign.id}-stix.json"`)
+      .header('content-disposition', `attachment; filename="campaign-${campaign.id}-stix.json"`)
       .send(JSON.stringify(bundle, null, 2));
   });
 
   app.get('/staff/reports/campaigns/:campaignId/indicators.csv', exportable, async (request, reply) => {
-    const found = await analyst.campaignForExport(
-      request.staff!.principal,
-      actorOf(request),
-      param(request, 'campaignId'),
-      'csv',
-    );
-    const csv = indicatorsCsv(
-      {
-        id: found.campaign.id,
-        title: found.campaign.title,
-        firstReportedAt: found.campaign.firstReportedAt,
-        council: { id: found.council.id, name: found.council.name },
-        verdict: found.campaign.analystVerdict,
-      },
-      found.indicators,
-      tlp,
-    );
+    const { campaign, indicators } = await campaignExport(request, 'csv');
     return reply
       .type('text/csv; charset=utf-8')
-      .header('content-disposition', `attachment; filename="campaign-${found.campaign.id}-indicators.csv"`)
-      .send(csv);
+      .header('content-disposition', `attachment; filename="campaign-${campaign.id}-indicators.csv"`)
+      .send(indicatorsCsv(campaign, indicators, tlp));
   });
 
   // The scam warning form: the warning goes through the scam-warnings module's sign-off.

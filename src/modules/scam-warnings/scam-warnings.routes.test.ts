@@ -163,6 +163,16 @@ describeEachDatabase('scam warnings', (database) => {
     const after = await t.app.inject({ method: 'GET', url: '/api/v1/councils/westminster/scam-warnings' });
     assert.deepEqual((after.json() as { warnings: unknown[] }).warnings, []);
     assert.equal((await auditFor(warningId)).at(-1)?.action, 'scam-warning.withdrawn');
+    const withdrawal = await database()
+      .db.selectFrom('timeline_entries')
+      .select(['body', 'organisation_id', 'details'])
+      .where('incident_id', '=', incidentId)
+      .where('title', 'like', 'Scam warning withdrawn:%')
+      .execute();
+    assert.equal(withdrawal.length, 1);
+    assert.equal(withdrawal[0]?.body, 'The campaign has stopped.');
+    assert.equal(withdrawal[0]?.organisation_id, wcc);
+    assert.equal(JSON.parse(withdrawal[0]?.details ?? '{}').scamWarningId, warningId);
   });
 
   test('comms drafts through the staff pages; the author cannot approve their own; sent back, changed, approved', async () => {

@@ -113,6 +113,47 @@ function affectedCouncils(incident: incidents.Incident): string[] {
 }
 
 /**
+ * What publishing or withdrawing a warning records, in the caller's transaction: an event on the
+ * incident's timeline, a new public content version (so cached public pages show the change) and
+ * the audit entry.
+ */
+async function recordPublicChange(
+  trx: Transaction<DB>,
+  actor: AuditActor,
+  warning: repo.ScamWarning,
+  at: string,
+  change: {
+    title: string;
+    body: string;
+    timelineDetails: Record<string, unknown>;
+    action: string;
+    auditDetails: Record<string, unknown>;
+  },
+): Promise<void> {
+  await incidents.insertTimelineEntry(trx, {
+    id: newId(),
+    incident_id: warning.incidentId,
+    organisation_id: warning.organisationId,
+    kind: 'event',
+    occurred_at: at,
+    title: change.title,
+    body: change.body,
+    details: JSON.stringify(change.timelineDetails),
+    author_user_id: actor.userId,
+    author_label: actor.label,
+    created_at: at,
+  });
+  await bumpPublicContentVersion(trx);
+  await recordAudit(trx, actor, {
+    action: change.action,
+    organisationId: warning.organisationId,
+    targetType: 'scam-warning',
+    targetId: warning.id,
+    details: change.auditDetails,
+  });
+}
+
+/**
  * Drafts a scam warning for one council's incident page and sends it for approval; returns its id.
  * It is not public until an incident manager who did not write it approves it. Pass a transaction
  * to store it with other changes (say, the analyst's verdict on the campaign), or the database.
@@ -319,27 +360,13 @@ export function createScamWarningsService(db: Kysely<DB>) {
         },
       );
       if (!done) throw changedSinceSeen();
-      await incidents.insertTimelineEntry(trx, {
-        id: newId(),
-        incident_id: incidentId,
-        organisation_id: w.organisationId,
-        kind: 'event',
-        occurred_at: at,
+      await recordPublicChange(trx, actor, w, at, {
         title: `Scam warning published: ${w.title}`,
         // The words residents were given, as given: the post-incident review needs them.
         body: [w.summary, `How to spot it: ${w.howToSpot}`, `What to do: ${w.whatToDo}`].join('\n\n'),
-        details: JSON.stringify({ scamWarningId: warningId, campaignId: w.campaignId, approvedBy: actor.label }),
-        author_user_id: actor.userId,
-        author_label: actor.label,
-        created_at: at,
-      });
-      await bumpPublicContentVersion(trx);
-      await recordAudit(trx, actor, {
+        timelineDetails: { scamWarningId: warningId, campaignId: w.campaignId, approvedBy: actor.label },
         action: 'scam-warning.published',
-        organisationId: w.organisationId,
-        targetType: 'scam-warning',
-        targetId: warningId,
-        details: { incidentId, campaignId: w.campaignId, author: w.authorLabel, title: w.title },
+        auditDetails: { incidentId, campaignId: w.campaignId, author: w.authorLabel, title: w.title },
       });
     });
   }
@@ -416,26 +443,12 @@ export function createScamWarningsService(db: Kysely<DB>) {
         },
       );
       if (!done) throw cannotChange();
-      await incidents.insertTimelineEntry(trx, {
-        id: newId(),
-        incident_id: incidentId,
-        organisation_id: w.organisationId,
-        kind: 'event',
-        occurred_at: at,
+      await recordPublicChange(trx, actor, w, at, {
         title: `Scam warning withdrawn: ${w.title}`,
         body: text,
-        details: JSON.stringify({ scamWarningId: warningId, withdrawnBy: actor.label }),
-        author_user_id: actor.userId,
-        author_label: actor.label,
-        created_at: at,
-      });
-      await bumpPublicContentVersion(trx);
-      await recordAudit(trx, actor, {
+        timelineDetails: { scamWarningId: warningId, withdrawnBy: actor.label },
         action: 'scam-warning.withdrawn',
-        organisationId: w.organisationId,
-        targetType: 'scam-warning',
-        targetId: warningId,
-        details: { incidentId, reason: text },
+        auditDetails: { incidentId, reason: text },
       });
     });
     return { ok: true };

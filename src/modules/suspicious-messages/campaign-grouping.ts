@@ -2,8 +2,9 @@
 // path shape, the same sender, the same attachment) and near-duplicate text once personal details
 // are replaced with placeholders (MinHash signatures, banded for LSH, then checked). Campaign ids
 // are c1, c2, … in order of each campaign's first message, so the same input gives the same ids.
+import { URL_SHORTENERS } from '../../platform/url-shorteners.ts';
 import { isUnder } from './lookalike-domains.ts';
-import { URL_SHORTENERS, pathShape } from './message-links.ts';
+import { pathShape } from './message-links.ts';
 import type { MessageFeatures } from './message-analysis.ts';
 
 const HASHES = 64;

@@ -2,10 +2,11 @@
 // reasons for it out. Deterministic and explainable: every point of the score is a reason with its
 // evidence. It never says a message is safe: the best it says is "likely genuine".
 import type { ParsedInboundMail } from '../../platform/mail-in/inbound-mail-parser.ts';
+import { URL_SHORTENERS } from '../../platform/url-shorteners.ts';
 import { CAMPAIGN_TEXT_CHARS } from './campaign-grouping.ts';
 import { findLookalike, hostInfo, isUnder, isVettedPublicSectorDomain, type HostInfo } from './lookalike-domains.ts';
 import { findLures } from './lures.ts';
-import { findLinks, URL_SHORTENERS, type FoundLink } from './message-links.ts';
+import { findLinks, type FoundLink } from './message-links.ts';
 import { normaliseSenderId, type OfficialOrganisation, type RegisterIndex } from './official-register.ts';
 import { findPhoneNumbers, type FoundPhoneNumber } from './phone-numbers.ts';
 

@@ -13,38 +13,6 @@ export interface FoundLink {
   path: string;
 }
 
-export const URL_SHORTENERS = new Set([
-  'bit.ly',
-  'bitly.com',
-  'tinyurl.com',
-  't.co',
-  'goo.gl',
-  'ow.ly',
-  'is.gd',
-  'buff.ly',
-  'rebrand.ly',
-  'cutt.ly',
-  'shorturl.at',
-  'rb.gy',
-  'tiny.cc',
-  'bl.ink',
-  't.ly',
-  'short.io',
-  'v.gd',
-  'qrco.de',
-  's.id',
-  'lnkd.in',
-  'shorturl.com',
-  'urlz.fr',
-  'surl.li',
-  'tiny.one',
-  'x.co',
-  'bit.do',
-  'clck.ru',
-  'u.to',
-  'linktr.ee',
-]);
-
 /** Each whitespace-separated token is tried on its own, so no pattern can backtrack across a long text. */
 const URL_TOKEN =
   /^(?:(?:https?|hxxps?|ftp):\/\/\S+|www\.\S+|[^\s/@]+\.(?:[a-z]{2,24}|xn--[a-z0-9-]{2,30})(?::\d{2,5})?\/\S*)$/iu;

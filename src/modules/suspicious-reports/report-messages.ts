@@ -4,6 +4,7 @@
 // own page, and nothing of what was reported repeated back (a scam's text in our email would look
 // like our text). Never a reply to the suspicious message itself.
 import type { OutboundMessage } from '../../platform/mail/outbound-message.ts';
+import { signedEmailText } from '../../platform/mail/signed-email-text.ts';
 import type { SuspiciousReportsTable } from '../../platform/db/schema.ts';
 
 export type ReportKind = SuspiciousReportsTable['kind'];
@@ -50,31 +51,24 @@ export function reportAcknowledgementEmail(input: {
   councilPageUrl: string;
   verificationReference: string;
 }): OutboundMessage {
-  const text = [
-    'Hello,',
-    '',
-    `Thank you for reporting a suspicious ${WHAT_ARRIVED[input.kind]} to ${input.councilName}.`,
-    '',
-    `Your reference is ${input.reference}.`,
-    '',
-    'What to do now:',
-    '',
-    ...adviceFor(input.kind, input.helpline).map((line) => `- ${line}`),
-    '',
-    input.wantsOutcome
-      ? 'We will email you again when we have looked at what you reported.'
-      : 'We will not contact you again about this report. What you reported helps us warn other residents.',
-    '',
-    'For the latest information about the cyber incident, go to:',
-    input.councilPageUrl,
-    '',
-    NEVER_ASKS,
-    '',
-    `Verification reference: ${input.verificationReference}`,
-    '',
-    input.councilName,
-    '',
-  ].join('\n');
+  const text = signedEmailText({
+    greeting: 'Hello,',
+    paragraphs: [
+      `Thank you for reporting a suspicious ${WHAT_ARRIVED[input.kind]} to ${input.councilName}.`,
+      `Your reference is ${input.reference}.`,
+      'What to do now:',
+      adviceFor(input.kind, input.helpline)
+        .map((line) => `- ${line}`)
+        .join('\n'),
+      input.wantsOutcome
+        ? 'We will email you again when we have looked at what you reported.'
+        : 'We will not contact you again about this report. What you reported helps us warn other residents.',
+      `For the latest information about the cyber incident, go to:\n${input.councilPageUrl}`,
+    ],
+    neverAsks: NEVER_ASKS,
+    verificationReference: input.verificationReference,
+    councilName: input.councilName,
+  });
   return {
     to: input.to,
     subject: `We have received your report (reference ${input.reference})`,
@@ -109,22 +103,17 @@ export function reportOutcomeEmail(input: {
   councilPageUrl: string;
   verificationReference: string;
 }): OutboundMessage {
-  const text = [
-    'Hello,',
-    '',
-    `You reported a suspicious ${WHAT_ARRIVED[input.kind]} to ${input.councilName} (reference ${input.reference}). We have now looked at it.`,
-    '',
-    ...OUTCOME[input.verdict].flatMap((line) => [line, '']),
-    'For the latest information about the cyber incident and the scams we know about, go to:',
-    input.councilPageUrl,
-    '',
-    NEVER_ASKS,
-    '',
-    `Verification reference: ${input.verificationReference}`,
-    '',
-    input.councilName,
-    '',
-  ].join('\n');
+  const text = signedEmailText({
+    greeting: 'Hello,',
+    paragraphs: [
+      `You reported a suspicious ${WHAT_ARRIVED[input.kind]} to ${input.councilName} (reference ${input.reference}). We have now looked at it.`,
+      ...OUTCOME[input.verdict],
+      `For the latest information about the cyber incident and the scams we know about, go to:\n${input.councilPageUrl}`,
+    ],
+    neverAsks: NEVER_ASKS,
+    verificationReference: input.verificationReference,
+    councilName: input.councilName,
+  });
   return {
     to: input.to,
     subject: `What we found about your report (reference ${input.reference})`,
