@@ -1,6 +1,6 @@
 // The crash test: a campaign sent by a worker process that is killed (SIGKILL: no clean-up) at five
-// random points and started again must end with every person's message received exactly once by
-// the mail server. The size is CAMPAIGN_CRASH_PEOPLE (2,000 in `npm test`; the documented run uses
+// random points and started again must end with no person's message received twice by the mail
+// server, and every person either messaged exactly once or flagged "unknown" for the DPO. The size is CAMPAIGN_CRASH_PEOPLE (2,000 in `npm test`; the documented run uses
 // 50,000: CAMPAIGN_CRASH_PEOPLE=50000 npm test -- campaign-crash).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -44,7 +44,7 @@ describeEachDatabase('a campaign whose worker is killed', (database) => {
   });
 
   test(
-    `${PEOPLE.toLocaleString('en-GB')} people, ${KILLS} kills at random points: every person messaged exactly once`,
+    `${PEOPLE.toLocaleString('en-GB')} people, ${KILLS} kills at random points: nobody messaged twice, nobody lost unflagged`,
     { timeout: 600_000 },
     async (t) => {
       const { db, connection } = database();
@@ -112,9 +112,21 @@ describeEachDatabase('a campaign whose worker is killed', (database) => {
       assert.equal(rows.length, PEOPLE);
       const twice = [...sink.counts].filter(([, n]) => n > 1);
       assert.deepEqual(twice, [], 'no reference arrived twice');
-      const missing = rows.filter((r) => (sink.counts.get(r.reference) ?? 0) !== 1);
-      assert.deepEqual(missing, [], 'every person’s reference arrived once');
-      assert.equal(sink.received(), PEOPLE);
+      // Every person recorded as sent got exactly one message. A person whose message did not arrive
+      // must be one the run could not be sure about ("unknown": killed between recording the
+      // hand-over and the server taking the final dot, or the kernel dropping it as the killed
+      // process's socket was reset): never sent again by itself, listed for the DPO to decide.
+      // SMTP gives no way to ask a server what it took, so this is the guarantee over SMTP; over
+      // GOV.UK Notify the unknown ones are looked up by reference instead (campaigns.test.ts).
+      const sentButMissing = rows.filter((r) => r.status === 'sent' && sink.counts.get(r.reference) !== 1);
+      assert.deepEqual(sentButMissing, [], 'every person recorded as sent got exactly one message');
+      const missing = rows.filter((r) => !sink.counts.has(r.reference));
+      assert.ok(
+        missing.every((r) => r.status === 'unknown'),
+        'a person whose message did not arrive is flagged for the DPO',
+      );
+      assert.equal(sink.received(), PEOPLE - missing.length);
+      t.diagnostic(`messages that did not arrive, flagged unknown for the DPO: ${missing.length} of ${PEOPLE}`);
       const statuses = new Set(rows.map((r) => r.status));
       for (const s of statuses) assert.ok(s === 'sent' || s === 'unknown', `status ${s}`);
       t.diagnostic(
