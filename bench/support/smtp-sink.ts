@@ -6,41 +6,14 @@
 // greeting (to catch clients that talk too soon), which a relay such as Postfix does not, and which
 // would make every message Wardroom sends on a new connection look 100 ms slow.
 import { createServer } from 'node:net';
+import { serveSmtpSink } from '../../src/modules/notification-campaigns/test-fixtures/smtp-sink-session.ts';
 
 let received = 0;
-const server = createServer((socket) => {
-  socket.setNoDelay(true);
-  let buffer = '';
-  let inData = false;
-  socket.write('220 relay.bench.example ESMTP\r\n');
-  socket.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString('latin1');
-    for (;;) {
-      if (inData) {
-        const end = buffer.indexOf('\r\n.\r\n');
-        if (end < 0) return;
-        buffer = buffer.slice(end + 5);
-        inData = false;
-        received += 1;
-        socket.write('250 2.0.0 Queued\r\n');
-        continue;
-      }
-      const lineEnd = buffer.indexOf('\r\n');
-      if (lineEnd < 0) return;
-      const command = buffer.slice(0, lineEnd).slice(0, 4).toUpperCase();
-      buffer = buffer.slice(lineEnd + 2);
-      if (command === 'EHLO') socket.write('250-relay.bench.example\r\n250-PIPELINING\r\n250 8BITMIME\r\n');
-      else if (command === 'DATA') {
-        inData = true;
-        // The end of the message may already be in the buffer: "\r\n.\r\n" needs the line break before it.
-        buffer = `\r\n${buffer}`;
-        socket.write('354 Go ahead\r\n');
-      } else if (command === 'QUIT') socket.end('221 Bye\r\n');
-      else socket.write('250 OK\r\n');
-    }
-  });
-  socket.on('error', () => undefined);
-});
+const server = createServer((socket) =>
+  serveSmtpSink(socket, 'relay.bench.example', () => {
+    received += 1;
+  }),
+);
 server.listen(0, '127.0.0.1', () => {
   process.send?.({ port: (server.address() as { port: number }).port });
 });
