@@ -20,7 +20,9 @@
 //
 // Options: --rows N (default 1,000,000), --send N (campaign messages sent, default 20,000), --database-url postgres://… (run the import on PostgreSQL
 // instead, in a schema of its own that is dropped after; reported against the same goal), --keep
-// (keep the temporary folder), --cpu-prof DIR (write a CPU profile of the importing process there).
+// (keep the temporary folder), --cpu-prof DIR (write a CPU profile of the importing process there),
+// --import-only (skip the campaign phases). Environment: BENCH_IMPORT_NODE_OPTIONS adds Node options
+// to the importing process (--trace-gc, say); BENCH_MEMORY_TRACE=1 makes it print its memory every 2 s.
 //
 // The machine may be busy with other work, which stretches the elapsed time: the importing
 // process's own CPU time (user + system) is printed beside it, and the load average.
@@ -130,7 +132,12 @@ export async function generateCsv(dir: string, rows: number): Promise<GeneratedF
 async function runChild(input: ImportChildInput): Promise<ImportChildResult> {
   const profileDir = option('cpu-prof');
   const child = fork(path.join(import.meta.dirname, 'support/affected-import-child.ts'), {
-    execArgv: ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      ...(process.env.BENCH_IMPORT_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let result: ImportChildResult | undefined;
@@ -250,7 +257,8 @@ async function main(): Promise<number> {
   };
   const results: PhaseResult[] = [];
   try {
-    for (const phase of PHASES) results.push(await phase(context));
+    for (const phase of process.argv.includes('--import-only') ? [importPhase] : PHASES)
+      results.push(await phase(context));
   } finally {
     if (!process.argv.includes('--keep')) rmSync(dir, { recursive: true, force: true });
   }

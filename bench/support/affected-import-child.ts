@@ -70,6 +70,16 @@ async function main(input: ImportChildInput): Promise<ImportChildResult> {
   await linkOrganisation(db, incidentId, council.id, 'affected');
   const actor = { userId: null, label: 'bench' };
 
+  // BENCH_MEMORY_TRACE=1: where the memory is, every 2 s (RSS against V8's heap and Buffers).
+  if (process.env.BENCH_MEMORY_TRACE) {
+    const mb = (bytes: number) => (bytes / 1e6).toFixed(0);
+    setInterval(() => {
+      const m = process.memoryUsage();
+      console.log(
+        `memory: RSS ${mb(m.rss)} MB, V8 heap ${mb(m.heapUsed)} of ${mb(m.heapTotal)} MB, external ${mb(m.external)} MB`,
+      );
+    }, 2000).unref();
+  }
   const started = performance.now();
   const before = process.resourceUsage();
   const registered = await registerImport(db, actor, {

@@ -15,10 +15,12 @@ export type ImportRow = Selectable<AffectedImportsTable>;
  * Rows per multi-row statement, largest first. Every statement has one of these sizes, so a batch
  * of any length is cut into a few statements of a few shapes: SQLite keeps each prepared statement
  * (see withStatementCache), and one with thousands of values takes hundreds of kilobytes, so a
- * shape per remainder (one more with every batch) filled the cache and the process's memory. All
- * are well under both databases' limits on bound values.
+ * shape per remainder (one more with every batch) filled the cache and the process's memory. The
+ * largest is 100 rows: a kept 500-row statement held about 450 KB of SQLite memory, and the import's
+ * few dozen of them some 35 MB, for no less CPU than five runs of a 100-row one (bench/breach-import).
+ * All are well under both databases' limits on bound values.
  */
-const STATEMENT_ROWS = [500, 100, 20, 5, 1] as const;
+const STATEMENT_ROWS = [100, 20, 5, 1] as const;
 
 /** Cuts `count` into statement sizes: as many of the largest as fit, then the next, and so on. */
 function statementSizes(count: number): number[] {
