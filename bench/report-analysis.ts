@@ -12,7 +12,7 @@
 //
 // Phases, in this order (each prints its figures; the list is where later phases join):
 // 1. wardroom, 1 core: one process reads every message into memory, warms up on 200, then reads and
-//    analyses all of them as `wardroom analyse` does (parse with parseInboundMail, then
+//    analyses all of them as `wardroom analyse` does (parse with readInboundMail, then
 //    analyseMessage), and groups them into campaigns.
 // 2. wardroom, 2 cores: two such processes, each with half the corpus, started together.
 // 3. rspamd, 1 core and 2 cores: its normal worker with `count = 1`, then `count = 2`, warmed up on
