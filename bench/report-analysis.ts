@@ -28,6 +28,8 @@
 // Goal (issue 5): at least 1,000 messages a second per core.
 //
 // Options: --only wardroom|rspamd|clustering (one phase, for development; the others then read "not judged").
+// --only reader-ab runs no judged phase: the 1-process phase three times with mailparser and three
+// with the MIME reader, alternating, to compare the two readers on a shared machine.
 import { runReportClustering, type ClusteringResult } from './support/report-clustering.ts';
 import { execFileSync, fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -79,7 +81,11 @@ interface Rate {
   cpuSeconds: number;
 }
 
-async function wardroomRate(files: CorpusFile[], processes: number): Promise<Rate & { results: AnalysisResult[] }> {
+async function wardroomRate(
+  files: CorpusFile[],
+  processes: number,
+  reader?: AnalysisJob['reader'],
+): Promise<Rate & { results: AnalysisResult[] }> {
   const children: ChildProcess[] = [];
   const results: AnalysisResult[] = [];
   try {
@@ -89,7 +95,7 @@ async function wardroomRate(files: CorpusFile[], processes: number): Promise<Rat
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
       children.push(child);
-      const job: AnalysisJob = { files: files.filter((_, i) => i % processes === p), warmup: WARMUP };
+      const job: AnalysisJob = { files: files.filter((_, i) => i % processes === p), warmup: WARMUP, reader };
       child.send(job);
     }
     await Promise.all(children.map((child) => once(child, 'message')));
@@ -315,6 +321,8 @@ console.log(
 interface Phase {
   name: string;
   run: () => Promise<void>;
+  /** Run only when named with --only. */
+  optional?: boolean;
 }
 const measured: {
   wardroom1?: Rate;
@@ -371,6 +379,25 @@ const PHASES: Phase[] = [
     },
   },
   {
+    name: 'reader-ab',
+    optional: true,
+    run: async () => {
+      const totals = { mailparser: { messages: 0, cpu: 0 }, 'MIME reader': { messages: 0, cpu: 0 } };
+      for (let round = 0; round < 3; round++) {
+        for (const reader of round % 2
+          ? (['MIME reader', 'mailparser'] as const)
+          : (['mailparser', 'MIME reader'] as const)) {
+          const r = await wardroomRate(files, 1, reader === 'mailparser' ? 'mailparser' : undefined);
+          totals[reader].messages += r.messages;
+          totals[reader].cpu += r.cpuSeconds;
+          console.log(`${describe(`${reader}, 1 process`, r, 1)} (load ${loadAverage()})`);
+        }
+      }
+      for (const [reader, t] of Object.entries(totals))
+        console.log(`  ${reader}: ${fmt(t.messages / t.cpu)} per CPU-second over three runs`);
+    },
+  },
+  {
     name: 'clustering',
     run: async () => {
       const r = await runReportClustering({ log: () => undefined });
@@ -382,7 +409,7 @@ const PHASES: Phase[] = [
   },
 ];
 
-for (const phase of PHASES) if (!only || only === phase.name) await phase.run();
+for (const phase of PHASES) if (only ? only === phase.name : !phase.optional) await phase.run();
 
 const { wardroom1, wardroom2, rspamd1, rspamd2 } = measured;
 if (wardroom1 && rspamd1 && wardroom2 && rspamd2) {
