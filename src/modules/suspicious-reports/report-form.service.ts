@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Organisation } from '../../platform/accounts/accounts.repository.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { nowIso } from '../../platform/ids.ts';
+import { InboundMailParseError } from '../../platform/mail-in/inbound-mail-parser.ts';
 import { readInboundMail } from '../../platform/mail-in/mime-reader.ts';
 import type { UploadedFile } from '../../platform/http/multipart-form.ts';
 import { EMPTY_ANSWERS, validateReport, type FieldError, type ReportAnswers } from './report-form.ts';
@@ -33,9 +34,14 @@ export async function checkEmailUpload(
   const error = (text: string) => ({ ok: false as const, error: { text, href: '#emailFile' } });
   if (file.tooLarge || file.data.length > LIMITS.originalMessageBytes)
     return error('The email must be smaller than 10 MB');
-  const mail = readInboundMail(file.data);
-  if (mail.problems.some((p) => /no header section/.test(p)) || (!mail.from && mail.subject === '')) {
-    return error('The selected file must be an email saved as a .eml file');
+  try {
+    const mail = readInboundMail(file.data);
+    if (mail.problems.some((p) => /no header section/.test(p)) || (!mail.from && mail.subject === '')) {
+      return error('The selected file must be an email saved as a .eml file');
+    }
+  } catch (e) {
+    if (e instanceof InboundMailParseError) return error('The selected file must be an email saved as a .eml file');
+    throw e;
   }
   return { ok: true, value: { name: file.filename || 'message.eml', data: file.data } };
 }

@@ -12,7 +12,11 @@ import { newId, nowIso } from '../../platform/ids.ts';
 import { enqueueEmail } from '../../platform/mail/mail-jobs.ts';
 import { isEmailAddress } from '../../platform/mail/outbound-message.ts';
 import { newVerificationReference } from '../../platform/mail/verification-reference.ts';
-import type { MailAddress, ParsedInboundMail } from '../../platform/mail-in/inbound-mail-parser.ts';
+import {
+  InboundMailParseError,
+  type MailAddress,
+  type ParsedInboundMail,
+} from '../../platform/mail-in/inbound-mail-parser.ts';
 import { readInboundMail } from '../../platform/mail-in/mime-reader.ts';
 import * as genuineContacts from '../genuine-contact/genuine-contact.repository.ts';
 import { analysedReportFields } from '../report-campaigns/report-analysis-fields.ts';
@@ -151,8 +155,14 @@ export async function analyseReport(
   let kind = input.kind;
   let original: Buffer | null = null;
   if (input.originalMessage && input.originalMessage.length > 0) {
-    // The analysis reader: it reads what it can of a broken message and says what it could not.
-    const mail = readInboundMail(input.originalMessage);
+    let mail: ParsedInboundMail;
+    try {
+      // The analysis reader: it reads what it can of a broken message and says what it could not.
+      mail = readInboundMail(input.originalMessage);
+    } catch (error) {
+      if (error instanceof InboundMailParseError) throw new InvalidReportError('emailFile', 'The file is not an email');
+      throw error;
+    }
     if (!mail.from && mail.subject === '' && mail.problems.some((p) => /no header section/.test(p))) {
       throw new InvalidReportError('emailFile', 'The file is not an email: it has no sender, subject or headers');
     }

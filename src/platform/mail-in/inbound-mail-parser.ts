@@ -3,6 +3,10 @@
 // can render it), attachments within size caps, the authentication headers as they arrived, and
 // the full header list. Mail comes from anyone: every string is cleaned of NUL and other control
 // characters (PostgreSQL text cannot hold NUL), and everything has a limit.
+//
+// parseInboundMail reads with mailparser and is what the enquiry mailbox (mail-in) uses; the
+// analysis of suspicious messages reads with mime-reader.ts, which gives the same result without
+// mailparser's streams. Both end in finishInboundMail here.
 import { createHash } from 'node:crypto';
 import { compile } from 'html-to-text';
 import { simpleParser, type AddressObject, type Attachment } from 'mailparser';

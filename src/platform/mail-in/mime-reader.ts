@@ -23,8 +23,10 @@ import { decode as decodeCharset } from 'libmime/lib/charset.js';
 import { domainToUnicode } from 'node:url';
 import addressparser from 'nodemailer/lib/addressparser';
 import {
+  clean,
   DEFAULT_PARSE_LIMITS,
   finishInboundMail,
+  InboundMailParseError,
   prepareRawMessage,
   type MessageAddress,
   type MessageContent,
@@ -75,14 +77,20 @@ interface HeaderLine {
 
 /**
  * Reads a raw message into the same `ParsedInboundMail` that `parseInboundMail` gives, synchronously.
- * Throws nothing for a malformed message: what cannot be read is left out and said in `problems`.
+ * A malformed message is read as far as it goes, what was left out said in `problems`; should reading
+ * fail all the same, the error is an `InboundMailParseError`, as from `parseInboundMail`.
  */
 export function readInboundMail(raw: Buffer, limits: Partial<ParseLimits> = {}): ParsedInboundMail {
   const limit = { ...DEFAULT_PARSE_LIMITS, ...limits };
   const problems: string[] = [];
-  const source = prepareRawMessage(raw, problems);
-  const parts = splitMessage(source, problems);
-  return finishInboundMail(messageContent(source, parts), limit, problems);
+  try {
+    const source = prepareRawMessage(raw, problems);
+    const parts = splitMessage(source, problems);
+    return finishInboundMail(messageContent(source, parts), limit, problems);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InboundMailParseError(`The message could not be read: ${clean(reason).slice(0, 500)}`, { cause: error });
+  }
 }
 
 // Splitting: mailsplit's line state machine, run over offsets into one buffer.
