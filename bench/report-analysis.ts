@@ -30,6 +30,8 @@
 // Options: --only wardroom|rspamd|clustering (one phase, for development; the others then read "not judged").
 // --only reader-ab runs no judged phase: the 1-process phase three times with mailparser and three
 // with the MIME reader, alternating, to compare the two readers on a shared machine.
+// --only reader-diff reads every message with both readers and lists the fields that differ (a
+// Date mailparser could not read, which it gives as the time of reading, aside).
 import { runReportClustering, type ClusteringResult } from './support/report-clustering.ts';
 import { execFileSync, fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -38,6 +40,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { parseInboundMail, type ParsedInboundMail } from '../src/platform/mail-in/inbound-mail-parser.ts';
+import { readInboundMail } from '../src/platform/mail-in/mime-reader.ts';
 import type { AnalysisJob, AnalysisResult } from './support/report-analysis-worker.ts';
 import { freePort, loadAverage, processTreeCpuSeconds } from './support/wardroom-process.ts';
 
@@ -395,6 +399,40 @@ const PHASES: Phase[] = [
       }
       for (const [reader, t] of Object.entries(totals))
         console.log(`  ${reader}: ${fmt(t.messages / t.cpu)} per CPU-second over three runs`);
+    },
+  },
+  {
+    name: 'reader-diff',
+    optional: true,
+    run: async () => {
+      const fields = new Map<string, number>();
+      let differing = 0;
+      const comparable = (mail: ParsedInboundMail | { error: string }) =>
+        JSON.stringify(mail, (key, value: unknown) => (key === 'date' ? undefined : value));
+      for (const file of files) {
+        const raw = readFileSync(file.path);
+        const old = await parseInboundMail(raw).catch((error: Error) => ({ error: error.message }));
+        let now: ParsedInboundMail | { error: string };
+        try {
+          now = readInboundMail(raw);
+        } catch (error) {
+          now = { error: (error as Error).message };
+        }
+        // A date both read must agree; one only mailparser gave is its time of reading.
+        const dates = [old, now].map((mail) => ('date' in mail ? mail.date : undefined));
+        const datesAgree = dates[0] === dates[1] || dates[1] === undefined;
+        if (comparable(old) === comparable(now) && datesAgree) continue;
+        differing++;
+        for (const key of new Set([...Object.keys(old), ...Object.keys(now)])) {
+          const a = (old as Record<string, unknown>)[key];
+          const b = (now as Record<string, unknown>)[key];
+          if (JSON.stringify(a) !== JSON.stringify(b)) fields.set(key, (fields.get(key) ?? 0) + 1);
+        }
+        if (differing <= 10) console.log(`    differs: ${file.path}`);
+      }
+      console.log(
+        `  mailparser and the MIME reader: ${fmt(differing)} of ${fmt(files.length)} messages differ${differing ? ` (${[...fields].map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`,
+      );
     },
   },
   {
