@@ -12,7 +12,7 @@
 //
 // Phases, in this order (each prints its figures; the list is where later phases join):
 // 1. wardroom, 1 core: one process reads every message into memory, warms up on 200, then reads and
-//    analyses all of them as `wardroom analyse` does (parse with parseInboundMail, then
+//    analyses all of them as `wardroom analyse` does (parse with readInboundMail, then
 //    analyseMessage), and groups them into campaigns.
 // 2. wardroom, 2 cores: two such processes, each with half the corpus, started together.
 // 3. rspamd, 1 core and 2 cores: its normal worker with `count = 1`, then `count = 2`, warmed up on
@@ -28,6 +28,10 @@
 // Goal (issue 5): at least 1,000 messages a second per core.
 //
 // Options: --only wardroom|rspamd|clustering (one phase, for development; the others then read "not judged").
+// --only reader-ab runs no judged phase: the 1-process phase three times with mailparser and three
+// with the MIME reader, alternating, to compare the two readers on a shared machine.
+// --only reader-diff reads every message with both readers and lists the fields that differ (a
+// Date mailparser could not read, which it gives as the time of reading, aside).
 import { runReportClustering, type ClusteringResult } from './support/report-clustering.ts';
 import { execFileSync, fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -36,6 +40,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { parseInboundMail, type ParsedInboundMail } from '../src/platform/mail-in/inbound-mail-parser.ts';
+import { readInboundMail } from '../src/platform/mail-in/mime-reader.ts';
 import type { AnalysisJob, AnalysisResult } from './support/report-analysis-worker.ts';
 import { freePort, loadAverage, processTreeCpuSeconds } from './support/wardroom-process.ts';
 
@@ -79,7 +85,11 @@ interface Rate {
   cpuSeconds: number;
 }
 
-async function wardroomRate(files: CorpusFile[], processes: number): Promise<Rate & { results: AnalysisResult[] }> {
+async function wardroomRate(
+  files: CorpusFile[],
+  processes: number,
+  reader?: AnalysisJob['reader'],
+): Promise<Rate & { results: AnalysisResult[] }> {
   const children: ChildProcess[] = [];
   const results: AnalysisResult[] = [];
   try {
@@ -89,7 +99,7 @@ async function wardroomRate(files: CorpusFile[], processes: number): Promise<Rat
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
       children.push(child);
-      const job: AnalysisJob = { files: files.filter((_, i) => i % processes === p), warmup: WARMUP };
+      const job: AnalysisJob = { files: files.filter((_, i) => i % processes === p), warmup: WARMUP, reader };
       child.send(job);
     }
     await Promise.all(children.map((child) => once(child, 'message')));
@@ -315,6 +325,8 @@ console.log(
 interface Phase {
   name: string;
   run: () => Promise<void>;
+  /** Run only when named with --only. */
+  optional?: boolean;
 }
 const measured: {
   wardroom1?: Rate;
@@ -371,6 +383,59 @@ const PHASES: Phase[] = [
     },
   },
   {
+    name: 'reader-ab',
+    optional: true,
+    run: async () => {
+      const totals = { mailparser: { messages: 0, cpu: 0 }, 'MIME reader': { messages: 0, cpu: 0 } };
+      for (let round = 0; round < 3; round++) {
+        for (const reader of round % 2
+          ? (['MIME reader', 'mailparser'] as const)
+          : (['mailparser', 'MIME reader'] as const)) {
+          const r = await wardroomRate(files, 1, reader === 'mailparser' ? 'mailparser' : undefined);
+          totals[reader].messages += r.messages;
+          totals[reader].cpu += r.cpuSeconds;
+          console.log(`${describe(`${reader}, 1 process`, r, 1)} (load ${loadAverage()})`);
+        }
+      }
+      for (const [reader, t] of Object.entries(totals))
+        console.log(`  ${reader}: ${fmt(t.messages / t.cpu)} per CPU-second over three runs`);
+    },
+  },
+  {
+    name: 'reader-diff',
+    optional: true,
+    run: async () => {
+      const fields = new Map<string, number>();
+      let differing = 0;
+      const comparable = (mail: ParsedInboundMail | { error: string }) =>
+        JSON.stringify(mail, (key, value: unknown) => (key === 'date' ? undefined : value));
+      for (const file of files) {
+        const raw = readFileSync(file.path);
+        const old = await parseInboundMail(raw).catch((error: Error) => ({ error: error.message }));
+        let now: ParsedInboundMail | { error: string };
+        try {
+          now = readInboundMail(raw);
+        } catch (error) {
+          now = { error: (error as Error).message };
+        }
+        // A date both read must agree; one only mailparser gave is its time of reading.
+        const dates = [old, now].map((mail) => ('date' in mail ? mail.date : undefined));
+        const datesAgree = dates[0] === dates[1] || dates[1] === undefined;
+        if (comparable(old) === comparable(now) && datesAgree) continue;
+        differing++;
+        for (const key of new Set([...Object.keys(old), ...Object.keys(now)])) {
+          const a = (old as Record<string, unknown>)[key];
+          const b = (now as Record<string, unknown>)[key];
+          if (JSON.stringify(a) !== JSON.stringify(b)) fields.set(key, (fields.get(key) ?? 0) + 1);
+        }
+        if (differing <= 10) console.log(`    differs: ${file.path}`);
+      }
+      console.log(
+        `  mailparser and the MIME reader: ${fmt(differing)} of ${fmt(files.length)} messages differ${differing ? ` (${[...fields].map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`,
+      );
+    },
+  },
+  {
     name: 'clustering',
     run: async () => {
       const r = await runReportClustering({ log: () => undefined });
@@ -382,7 +447,7 @@ const PHASES: Phase[] = [
   },
 ];
 
-for (const phase of PHASES) if (!only || only === phase.name) await phase.run();
+for (const phase of PHASES) if (only ? only === phase.name : !phase.optional) await phase.run();
 
 const { wardroom1, wardroom2, rspamd1, rspamd2 } = measured;
 if (wardroom1 && rspamd1 && wardroom2 && rspamd2) {

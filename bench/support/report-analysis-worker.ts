@@ -4,15 +4,26 @@
 // the wall clock and by its own CPU time, then groups them into campaigns.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { analyseLoaded, readEmail } from '../../src/modules/suspicious-messages/analyse-command.ts';
+import {
+  analyseLoaded,
+  readEmail,
+  type UnreadableMessage,
+} from '../../src/modules/suspicious-messages/analyse-command.ts';
 import { groupCampaigns } from '../../src/modules/suspicious-messages/campaign-grouping.ts';
-import type { MessageFeatures, Verdict } from '../../src/modules/suspicious-messages/message-analysis.ts';
+import type {
+  MessageFeatures,
+  SuspiciousMessage,
+  Verdict,
+} from '../../src/modules/suspicious-messages/message-analysis.ts';
 import { buildOfficialRegister, indexRegister } from '../../src/modules/suspicious-messages/official-register.ts';
 import { DEMO_ORGANISATIONS } from '../../src/platform/demo/seed-demo.ts';
+import { parseInboundMail } from '../../src/platform/mail-in/inbound-mail-parser.ts';
 
 export interface AnalysisJob {
   files: Array<{ path: string; label: string }>;
   warmup: number;
+  /** 'mailparser' reads with parseInboundMail instead of readEmail's reader, for A/B runs. */
+  reader?: 'mailparser';
 }
 
 export interface AnalysisResult {
@@ -27,10 +38,20 @@ export interface AnalysisResult {
 
 const index = indexRegister(buildOfficialRegister(DEMO_ORGANISATIONS));
 
+/** mailparser, as readEmail read mail before the MIME reader. */
+async function readWithMailparser(id: string, raw: Buffer): Promise<SuspiciousMessage | UnreadableMessage> {
+  try {
+    return { kind: 'email', id, mail: await parseInboundMail(raw) };
+  } catch (error) {
+    return { id, problem: (error as Error).message };
+  }
+}
+
 process.once('message', (job: AnalysisJob) => {
+  const read = job.reader === 'mailparser' ? readWithMailparser : readEmail;
   const messages = job.files.map((f) => ({ id: f.path, label: f.label, raw: readFileSync(f.path) }));
   void (async () => {
-    for (const m of messages.slice(0, job.warmup)) analyseLoaded(await readEmail(m.id, m.raw), index);
+    for (const m of messages.slice(0, job.warmup)) analyseLoaded(await read(m.id, m.raw), index);
     process.send!({ ready: true });
     process.once('message', () => {
       void (async () => {
@@ -40,7 +61,7 @@ process.once('message', (job: AnalysisJob) => {
         const cpu = process.cpuUsage();
         const t0 = performance.now();
         for (const m of messages) {
-          const result = analyseLoaded(await readEmail(m.id, m.raw), index);
+          const result = analyseLoaded(await read(m.id, m.raw), index);
           features.push(result.features);
           if (result.reasons.some((r) => r.code === 'unreadable')) unreadable++;
           const byLabel = (verdicts[m.label] ??= {});

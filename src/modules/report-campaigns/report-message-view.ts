@@ -2,7 +2,7 @@
 // turned into text), with every link and linked domain defanged (hxxps://example[.]com) so that
 // nothing in it is a live link, and the original's headers as written. Hostile HTML is never
 // rendered: the original bytes are only parsed for their headers here, and nunjucks escapes the rest.
-import { parseInboundMail } from '../../platform/mail-in/inbound-mail-parser.ts';
+import { readInboundMail } from '../../platform/mail-in/mime-reader.ts';
 import { defang } from '../suspicious-messages/message-analysis.ts';
 import { findLinks } from '../suspicious-messages/message-links.ts';
 
@@ -42,7 +42,7 @@ const SHOWN_HEADERS = new Set([
 export async function messageHeaders(original: Buffer | null): Promise<Array<{ name: string; value: string }>> {
   if (!original) return [];
   try {
-    const mail = await parseInboundMail(original);
+    const mail = readInboundMail(original);
     return mail.headers
       .filter((h) => SHOWN_HEADERS.has(h.name.toLowerCase()))
       .slice(0, 40)

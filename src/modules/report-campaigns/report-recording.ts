@@ -5,7 +5,7 @@ import { randomInt } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { DB, SuspiciousReportsTable } from '../../platform/db/schema.ts';
 import { newId, nowIso } from '../../platform/ids.ts';
-import { parseInboundMail } from '../../platform/mail-in/inbound-mail-parser.ts';
+import { readInboundMail } from '../../platform/mail-in/mime-reader.ts';
 import { REFERENCE_ALPHABET } from '../enquiries/enquiry-reference.ts';
 import type { SuspiciousMessage } from '../suspicious-messages/message-analysis.ts';
 import { buildOfficialRegister, indexRegister, type RegisterIndex } from '../suspicious-messages/official-register.ts';
@@ -51,7 +51,7 @@ export async function reportRow(
   let body: string;
   let original: Buffer | null = null;
   if ('eml' in input.message) {
-    const mail = await parseInboundMail(input.message.eml);
+    const mail = readInboundMail(input.message.eml);
     message = { kind: 'email', id: 'report', mail };
     sender = mail.from?.address ?? '';
     subject = mail.subject;

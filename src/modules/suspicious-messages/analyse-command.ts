@@ -4,7 +4,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseInboundMail } from '../../platform/mail-in/inbound-mail-parser.ts';
+import { readInboundMail } from '../../platform/mail-in/mime-reader.ts';
 import { groupCampaigns } from './campaign-grouping.ts';
 import { analyseMessage, type Analysis, type MessageFeatures, type SuspiciousMessage } from './message-analysis.ts';
 import {
@@ -154,7 +154,7 @@ export interface UnreadableMessage {
 /** One .eml file's bytes as the analyser takes them: parsed, or the reason it could not be. */
 export async function readEmail(id: string, raw: Buffer): Promise<SuspiciousMessage | UnreadableMessage> {
   try {
-    return { kind: 'email', id, mail: await parseInboundMail(raw) };
+    return { kind: 'email', id, mail: readInboundMail(raw) };
   } catch (error) {
     return { id, problem: (error as Error).message };
   }

@@ -46,8 +46,9 @@ describe('mutated messages', () => {
       features.push(result.features);
       seen.add(message.mutation.split('+')[0]!);
     }
-    // Most mutations keep enough of a message to analyse; mailparser's own limits reject some.
-    assert.ok(rejected > 0 && rejected < COUNT / 5, `${rejected} of ${COUNT} rejected`);
+    // The analysis reader reads what it can of any message (mailparser rejected about 6%, over its
+    // header and part limits); a rejection, should one come, still says why (above).
+    assert.ok(rejected < COUNT / 20, `${rejected} of ${COUNT} rejected`);
     const everyKind = MUTATION_NAMES.filter((name) => !name.startsWith('huge-'));
     assert.deepEqual(
       everyKind.filter((name) => !seen.has(name)),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DEMO_ORGANISATIONS } from '../../platform/demo/seed-demo.ts';
-import { parseInboundMail } from '../../platform/mail-in/inbound-mail-parser.ts';
+import { readInboundMail } from '../../platform/mail-in/mime-reader.ts';
 import { groupCampaigns, normaliseForCampaign } from './campaign-grouping.ts';
 import { findLookalike, hostInfo, skeleton } from './lookalike-domains.ts';
 import { findLures } from './lures.ts';
@@ -18,7 +18,7 @@ const official = index.lookalikeTargets;
 
 async function analyseEmail(raw: string, trusted: string[] = []) {
   const idx = trusted.length ? indexRegister({ ...register, trustedAuthServIds: trusted }) : index;
-  return analyseMessage({ kind: 'email', id: 'm', mail: await parseInboundMail(Buffer.from(raw)) }, idx);
+  return analyseMessage({ kind: 'email', id: 'm', mail: readInboundMail(Buffer.from(raw)) }, idx);
 }
 
 describe('the labelled corpus', () => {

@@ -6,7 +6,8 @@ import type { Kysely } from 'kysely';
 import type { Organisation } from '../../platform/accounts/accounts.repository.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { nowIso } from '../../platform/ids.ts';
-import { InboundMailParseError, parseInboundMail } from '../../platform/mail-in/inbound-mail-parser.ts';
+import { InboundMailParseError } from '../../platform/mail-in/inbound-mail-parser.ts';
+import { readInboundMail } from '../../platform/mail-in/mime-reader.ts';
 import type { UploadedFile } from '../../platform/http/multipart-form.ts';
 import { EMPTY_ANSWERS, validateReport, type FieldError, type ReportAnswers } from './report-form.ts';
 import { ScreenshotError, stripScreenshotMetadata, type ScreenshotType } from './screenshot-metadata.ts';
@@ -34,7 +35,7 @@ export async function checkEmailUpload(
   if (file.tooLarge || file.data.length > LIMITS.originalMessageBytes)
     return error('The email must be smaller than 10 MB');
   try {
-    const mail = await parseInboundMail(file.data);
+    const mail = readInboundMail(file.data);
     if (mail.problems.some((p) => /no header section/.test(p)) || (!mail.from && mail.subject === '')) {
       return error('The selected file must be an email saved as a .eml file');
     }

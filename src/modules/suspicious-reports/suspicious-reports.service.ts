@@ -14,10 +14,10 @@ import { isEmailAddress } from '../../platform/mail/outbound-message.ts';
 import { newVerificationReference } from '../../platform/mail/verification-reference.ts';
 import {
   InboundMailParseError,
-  parseInboundMail,
   type MailAddress,
   type ParsedInboundMail,
 } from '../../platform/mail-in/inbound-mail-parser.ts';
+import { readInboundMail } from '../../platform/mail-in/mime-reader.ts';
 import * as genuineContacts from '../genuine-contact/genuine-contact.repository.ts';
 import { analysedReportFields } from '../report-campaigns/report-analysis-fields.ts';
 import { enqueueReportGrouping } from '../report-campaigns/report-grouping-job.ts';
@@ -157,7 +157,8 @@ export async function analyseReport(
   if (input.originalMessage && input.originalMessage.length > 0) {
     let mail: ParsedInboundMail;
     try {
-      mail = await parseInboundMail(input.originalMessage);
+      // The analysis reader: it reads what it can of a broken message and says what it could not.
+      mail = readInboundMail(input.originalMessage);
     } catch (error) {
       if (error instanceof InboundMailParseError) throw new InvalidReportError('emailFile', 'The file is not an email');
       throw error;

@@ -3,6 +3,10 @@
 // can render it), attachments within size caps, the authentication headers as they arrived, and
 // the full header list. Mail comes from anyone: every string is cleaned of NUL and other control
 // characters (PostgreSQL text cannot hold NUL), and everything has a limit.
+//
+// parseInboundMail reads with mailparser and is what the enquiry mailbox (mail-in) uses; the
+// analysis of suspicious messages reads with mime-reader.ts, which gives the same result without
+// mailparser's streams. Both end in finishInboundMail here.
 import { createHash } from 'node:crypto';
 import { compile } from 'html-to-text';
 import { simpleParser, type AddressObject, type Attachment } from 'mailparser';
@@ -104,22 +108,7 @@ const HEADER_LINE = /^[\x21-\x39\x3b-\x7e]+:/;
 export async function parseInboundMail(raw: Buffer, limits: Partial<ParseLimits> = {}): Promise<ParsedInboundMail> {
   const limit = { ...DEFAULT_PARSE_LIMITS, ...limits };
   const problems: string[] = [];
-
-  // A message saved from an mbox starts with its "From sender date" separator line, which is not a
-  // header: left in, it would make the whole message read as text with no headers.
-  // Only when a header follows, so a headerless text that starts "From what I can tell" keeps it.
-  if (raw.subarray(0, 5).toString('latin1') === 'From ') {
-    const end = raw.indexOf(0x0a);
-    const next = raw.subarray(end + 1, end + 1000).toString('latin1');
-    if (end > 0 && end < 1000 && HEADER_LINE.test(next)) raw = raw.subarray(end + 1);
-  }
-  // Text with no header section would otherwise be read as (broken) headers and lose its body.
-  const firstLine = raw.subarray(0, Math.min(raw.length, 1000)).toString('latin1').split(/\r?\n/, 1)[0] ?? '';
-  let source = raw;
-  if (raw.length > 0 && firstLine !== '' && !HEADER_LINE.test(firstLine)) {
-    problems.push('The message has no header section; all of it was read as text');
-    source = Buffer.concat([Buffer.from('\r\n'), raw]);
-  }
+  const source = prepareRawMessage(raw, problems);
 
   let parsed;
   try {
@@ -138,8 +127,98 @@ export async function parseInboundMail(raw: Buffer, limits: Partial<ParseLimits>
     );
   }
 
+  const addressList = (field: AddressObject | AddressObject[] | undefined): MessageAddress[] =>
+    [field ?? []].flat().flatMap((object) => object.value);
+  return finishInboundMail(
+    {
+      headerLines: parsed.headerLines.map(({ line }) => line),
+      subject: parsed.subject,
+      from: addressList(parsed.from),
+      replyTo: addressList(parsed.replyTo),
+      to: addressList(parsed.to),
+      cc: addressList(parsed.cc),
+      date: parsed.date,
+      messageId: parsed.messageId,
+      inReplyTo: parsed.inReplyTo,
+      references: [parsed.references ?? []].flat(),
+      text: typeof parsed.text === 'string' ? parsed.text : undefined,
+      html: typeof parsed.html === 'string' ? parsed.html : undefined,
+      attachments: parsed.attachments.map((attachment: Attachment) => ({
+        filename: attachment.filename,
+        contentType: attachment.contentType,
+        disposition: attachment.contentDisposition,
+        contentId: attachment.contentId,
+        content: Buffer.isBuffer(attachment.content) ? attachment.content : Buffer.alloc(0),
+      })),
+    },
+    limit,
+    problems,
+  );
+}
+
+/**
+ * The message as the MIME parser left it: header lines, the header fields already decoded, the text
+ * and HTML bodies, and the attachments' bytes. Both readers (mailparser here, mime-reader.ts for
+ * analysis) end in this shape, and `finishInboundMail` applies the caps and cleaning they share.
+ */
+export interface MessageContent {
+  /** The top-level header lines as written (latin1, folds kept), in order. */
+  headerLines: string[];
+  /** RFC 2047 words decoded. */
+  subject: string | undefined;
+  from: MessageAddress[];
+  replyTo: MessageAddress[];
+  to: MessageAddress[];
+  cc: MessageAddress[];
+  date: Date | undefined;
+  messageId: string | undefined;
+  inReplyTo: string | undefined;
+  references: string[];
+  /** The text parts, joined; undefined when there are none. */
+  text: string | undefined;
+  html: string | undefined;
+  attachments: Array<{
+    filename: string | undefined;
+    contentType: string | undefined;
+    disposition: string | undefined;
+    contentId: string | undefined;
+    content: Buffer;
+  }>;
+}
+
+/** An address or a group of them, as nodemailer's addressparser gives it, display names decoded. */
+export interface MessageAddress {
+  name?: string;
+  address?: string;
+  group?: MessageAddress[];
+}
+
+/**
+ * Strips a leading mbox separator line, and marks text with no header section so that it is read as
+ * a body: both readers take the message through here first.
+ */
+export function prepareRawMessage(raw: Buffer, problems: string[]): Buffer {
+  // A message saved from an mbox starts with its "From sender date" separator line, which is not a
+  // header: left in, it would make the whole message read as text with no headers.
+  // Only when a header follows, so a headerless text that starts "From what I can tell" keeps it.
+  if (raw.subarray(0, 5).toString('latin1') === 'From ') {
+    const end = raw.indexOf(0x0a);
+    const next = raw.subarray(end + 1, end + 1000).toString('latin1');
+    if (end > 0 && end < 1000 && HEADER_LINE.test(next)) raw = raw.subarray(end + 1);
+  }
+  // Text with no header section would otherwise be read as (broken) headers and lose its body.
+  const firstLine = raw.subarray(0, Math.min(raw.length, 1000)).toString('latin1').split(/\r?\n/, 1)[0] ?? '';
+  if (raw.length > 0 && firstLine !== '' && !HEADER_LINE.test(firstLine)) {
+    problems.push('The message has no header section; all of it was read as text');
+    return Buffer.concat([Buffer.from('\r\n'), raw]);
+  }
+  return raw;
+}
+
+/** The caps, cleaning and derived fields every reader shares: see `ParsedInboundMail`. */
+export function finishInboundMail(content: MessageContent, limit: ParseLimits, problems: string[]): ParsedInboundMail {
   const headers: MailHeader[] = [];
-  for (const { line } of parsed.headerLines) {
+  for (const line of content.headerLines) {
     if (headers.length >= limit.maxHeaders) {
       problems.push(`Only the first ${limit.maxHeaders} headers were kept`);
       break;
@@ -153,16 +232,22 @@ export async function parseInboundMail(raw: Buffer, limits: Partial<ParseLimits>
         .slice(0, limit.maxHeaderValueChars),
     });
   }
-  const values = (name: string) =>
-    headers.filter((h) => h.name.toLowerCase() === name.toLowerCase()).map((h) => h.value);
+  // Names lower-cased once, not once for each header looked up.
+  const names = headers.map((h) => h.name.toLowerCase());
+  const values = (name: string) => {
+    const wanted = name.toLowerCase();
+    const found: string[] = [];
+    for (let i = 0; i < names.length; i++) if (names[i] === wanted) found.push(headers[i]!.value);
+    return found;
+  };
 
   let text = '';
   let textSource: ParsedInboundMail['textSource'] = 'none';
-  if (typeof parsed.text === 'string' && parsed.text.trim() !== '') {
-    text = parsed.text;
+  if (content.text !== undefined && content.text.trim() !== '') {
+    text = content.text;
     textSource = 'text';
-  } else if (typeof parsed.html === 'string' && parsed.html.trim() !== '') {
-    text = htmlToPlainText(parsed.html, limit.maxHtmlChars, problems);
+  } else if (content.html !== undefined && content.html.trim() !== '') {
+    text = htmlToPlainText(content.html, limit.maxHtmlChars, problems);
     textSource = 'html';
   }
   text = clean(text.replace(/\r\n?/g, '\n'), true);
@@ -174,47 +259,47 @@ export async function parseInboundMail(raw: Buffer, limits: Partial<ParseLimits>
 
   const attachments: InboundAttachment[] = [];
   let kept = 0;
-  for (const attachment of parsed.attachments) {
-    const content: Buffer = Buffer.isBuffer(attachment.content) ? attachment.content : Buffer.alloc(0);
+  for (const attachment of content.attachments) {
+    const bytes = attachment.content;
     let omittedReason: string | undefined;
-    if (content.length > limit.maxAttachmentBytes) {
-      omittedReason = `It is ${formatBytes(content.length)}; the limit for one attachment is ${formatBytes(limit.maxAttachmentBytes)}`;
-    } else if (kept + content.length > limit.maxTotalAttachmentBytes) {
+    if (bytes.length > limit.maxAttachmentBytes) {
+      omittedReason = `It is ${formatBytes(bytes.length)}; the limit for one attachment is ${formatBytes(limit.maxAttachmentBytes)}`;
+    } else if (kept + bytes.length > limit.maxTotalAttachmentBytes) {
       omittedReason = `The message's attachments are over the ${formatBytes(limit.maxTotalAttachmentBytes)} limit for one message`;
-    } else kept += content.length;
+    } else kept += bytes.length;
     if (omittedReason) problems.push(`An attachment was left out: ${omittedReason}`);
+    const disposition = attachment.disposition?.toLowerCase();
     attachments.push({
       filename: attachment.filename === undefined ? undefined : clean(attachment.filename).slice(0, 255),
       contentType: clean(attachment.contentType || 'application/octet-stream').slice(0, 255),
-      disposition: dispositionOf(attachment),
+      disposition: disposition === 'attachment' || disposition === 'inline' ? disposition : undefined,
       contentId: attachment.contentId === undefined ? undefined : clean(attachment.contentId).slice(0, 255),
-      size: content.length,
-      sha256: createHash('sha256').update(content).digest('hex'),
-      content: omittedReason === undefined ? content : null,
+      size: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      content: omittedReason === undefined ? bytes : null,
       omittedReason,
     });
   }
 
-  const date = parsed.date instanceof Date && !Number.isNaN(parsed.date.getTime()) ? parsed.date : undefined;
-  const fromAll = addresses(parsed.from);
+  const date = content.date instanceof Date && !Number.isNaN(content.date.getTime()) ? content.date : undefined;
+  const fromAll = addresses(content.from);
   return {
     from: fromAll[0],
     fromAll,
-    replyTo: addresses(parsed.replyTo),
-    to: addresses(parsed.to),
-    cc: addresses(parsed.cc),
+    replyTo: addresses(content.replyTo),
+    to: addresses(content.to),
+    cc: addresses(content.cc),
     returnPath: values('Return-Path')
       .map((v) => v.replace(/^<|>$/g, '').trim().toLowerCase())
       .find((v) => v !== ''),
     deliveredTo: [...values('Delivered-To'), ...values('X-Original-To')]
       .map((v) => v.replace(/^<|>$/g, '').trim().toLowerCase())
       .filter((v) => v !== ''),
-    subject: clean(parsed.subject ?? '').slice(0, 1000),
+    subject: clean(content.subject ?? '').slice(0, 1000),
     date: date?.toISOString(),
-    messageId: optional(parsed.messageId),
-    inReplyTo: optional(parsed.inReplyTo),
-    references: [parsed.references ?? []]
-      .flat()
+    messageId: optional(content.messageId),
+    inReplyTo: optional(content.inReplyTo),
+    references: content.references
       .flatMap((r) => r.split(/\s+/))
       .map((r) => clean(r).slice(0, 998))
       .filter((r) => r !== '')
@@ -242,7 +327,7 @@ export async function parseInboundMail(raw: Buffer, limits: Partial<ParseLimits>
  * embedded objects are dropped; a link keeps its address beside its words, so a mismatch between
  * the two stays visible to whoever reads it.
  */
-function htmlToPlainText(html: string, maxChars: number, problems: string[]): string {
+export function htmlToPlainText(html: string, maxChars: number, problems: string[]): string {
   if (html.length > maxChars) problems.push(`Only the first ${maxChars} characters of the HTML were turned into text`);
   const flattened = flattenDeepHtml(html.slice(0, maxChars), MAX_HTML_DEPTH);
   if (flattened.dropped > 0)
@@ -293,22 +378,17 @@ export function flattenDeepHtml(html: string, maxDepth: number): { html: string;
   return { html: dropped > 0 ? out : html, dropped };
 }
 
-function addresses(field: AddressObject | AddressObject[] | undefined): MailAddress[] {
+function addresses(entries: MessageAddress[]): MailAddress[] {
   const out: MailAddress[] = [];
-  const visit = (entries: AddressObject['value']) => {
-    for (const entry of entries) {
+  const visit = (list: MessageAddress[]) => {
+    for (const entry of list) {
       if (entry.group) visit(entry.group);
       else if (entry.address)
         out.push({ name: clean(entry.name ?? '').slice(0, 500), address: clean(entry.address).toLowerCase() });
     }
   };
-  for (const object of [field ?? []].flat()) visit(object.value);
+  visit(entries);
   return out.slice(0, 500);
-}
-
-function dispositionOf(attachment: Attachment): InboundAttachment['disposition'] {
-  const value = attachment.contentDisposition?.toLowerCase();
-  return value === 'attachment' || value === 'inline' ? value : undefined;
 }
 
 function optional(value: string | undefined): string | undefined {
@@ -322,7 +402,10 @@ function tagOf(signature: string, tag: string): string | undefined {
 }
 
 /** Removes NUL and other control characters; `keepLines` keeps line feeds and tabs. */
-function clean(value: string, keepLines = false): string {
+export function clean(value: string, keepLines = false): string {
+  // Most values have none: testing first spares building a copy of each.
+  // eslint-disable-next-line no-control-regex
+  if (!/[\x00-\x1f\x7f]/.test(value)) return value;
   // eslint-disable-next-line no-control-regex
   return keepLines ? value.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '') : value.replace(/[\x00-\x1f\x7f]/g, ' ');
 }

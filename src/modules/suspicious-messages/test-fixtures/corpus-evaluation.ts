@@ -1,7 +1,7 @@
 // Scores the analyser on a labelled corpus: precision and recall of "likely scam", genuine council
 // messages called scams, and campaign purity (share of each predicted campaign that belongs to its
 // largest true campaign, weighted by size).
-import { parseInboundMail } from '../../../platform/mail-in/inbound-mail-parser.ts';
+import { readInboundMail } from '../../../platform/mail-in/mime-reader.ts';
 import { groupCampaigns } from '../campaign-grouping.ts';
 import { analyseMessage, type Analysis, type MessageFeatures } from '../message-analysis.ts';
 import { indexRegister, type OfficialRegister } from '../official-register.ts';
@@ -26,7 +26,7 @@ export async function evaluateCorpus(items: CorpusItem[], register: OfficialRegi
   const features: MessageFeatures[] = [];
   for (const item of items) {
     const { features: f, ...analysis } = item.email
-      ? analyseMessage({ kind: 'email', id: item.id, mail: await parseInboundMail(Buffer.from(item.email)) }, index)
+      ? analyseMessage({ kind: 'email', id: item.id, mail: readInboundMail(Buffer.from(item.email)) }, index)
       : analyseMessage({ kind: 'sms', ...item.sms! }, index);
     features.push(f);
     results.push({ ...analysis, id: item.id, campaign: '', label: item.label });
