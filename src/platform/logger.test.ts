@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import Fastify from 'fastify';
 import pino from 'pino';
-import { REDACTED_PATHS, redactUrl } from './logger.ts';
+import { AccessLogController, loggerOptions, REDACTED_PATHS, redactUrl } from './logger.ts';
 
 test('secrets and personal data are redacted from log lines', () => {
   const lines: string[] = [];
@@ -29,4 +30,36 @@ test('secrets and personal data are redacted from log lines', () => {
 test('one-time tokens are cut from logged URLs', () => {
   assert.equal(redactUrl('/sign-in/set-up/abcDEF123_-x'), '/sign-in/set-up/[redacted]');
   assert.equal(redactUrl('/x?token=abc&page=2'), '/x?token=[redacted]&page=2');
+});
+
+test('each request is logged once, when answered, with what was asked and how it was answered', async () => {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+      done();
+    },
+  });
+  const app = Fastify({
+    logger: { ...(loggerOptions('info') as object), stream: sink },
+    logController: new AccessLogController(),
+  });
+  app.get('/sign-in/set-up/:token', async (_request, reply) => reply.code(404).send('gone'));
+  await app.inject({
+    method: 'GET',
+    url: '/sign-in/set-up/abcDEF123?page=2',
+    headers: { cookie: 'wardroom_session=abc', 'user-agent': 'test-browser' },
+  });
+  await app.close();
+  const requests = lines.filter((l) => l['reqId'] !== undefined);
+  assert.equal(requests.length, 1, JSON.stringify(lines));
+  const line = requests[0] as { msg: string; req: Record<string, unknown>; res: { statusCode: number } };
+  assert.equal(line.msg, 'request completed');
+  assert.deepEqual(
+    { method: line.req['method'], url: line.req['url'], userAgent: line.req['userAgent'] },
+    { method: 'GET', url: '/sign-in/set-up/[redacted]?page=2', userAgent: 'test-browser' },
+  );
+  assert.equal(line.res.statusCode, 404);
+  assert.equal(typeof (line as unknown as { responseTime: unknown }).responseTime, 'number');
+  assert.ok(!JSON.stringify(lines).includes('wardroom_session=abc'));
 });

@@ -1,6 +1,6 @@
 // Structured logs (pino) that never carry secrets or residents' personal data: cookies, tokens,
 // passwords, codes and contact details are redacted, and one-time links are cut from URLs.
-import type { FastifyServerOptions } from 'fastify';
+import { LogController, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 
 export const REDACTED_PATHS = [
   'req.headers.cookie',
@@ -43,4 +43,25 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
       },
     },
   };
+}
+
+/**
+ * One access log line per request, written when it is answered: what was asked (method, address,
+ * client) and how it was answered (status, time taken). Fastify's default writes two, "incoming
+ * request" and "request completed"; under a surge of residents sending the contact form the second
+ * line cost about as much CPU as the database work of a submission (see docs/benchmarks.md,
+ * enquiry-intake). A request that never completes (the client went away) is logged by Fastify as
+ * aborted, as before.
+ */
+export class AccessLogController extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return;
+    if (error) {
+      reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+    } else {
+      reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    }
+  }
 }

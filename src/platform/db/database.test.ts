@@ -5,7 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { sql } from 'kysely';
 import { isId, newId, nowIso } from '../ids.ts';
-import { openDatabase, toCount, withSmallPageCache } from './database.ts';
+import { openDatabase, sqliteTransaction, toCount, withSmallPageCache } from './database.ts';
 import { migrateToLatest } from './migrate.ts';
 import { describeEachDatabase } from './test-databases.ts';
 
@@ -47,6 +47,44 @@ describeEachDatabase('database', (database) => {
       .select(sql<number>`count(*)`.as('n'))
       .executeTakeFirstOrThrow();
     assert.equal(toCount(count.n), 50);
+  });
+
+  test('hand-prepared statements are offered only inside a transaction on SQLite, and commit or roll back with it', async () => {
+    const { db, dialect } = database();
+    assert.equal(sqliteTransaction(db), undefined, 'never outside a transaction');
+    const insertHandPrepared = (id: string, at: string) =>
+      db.transaction().execute(async (trx) => {
+        const sqlite = sqliteTransaction(trx);
+        assert.equal(sqlite !== undefined, dialect === 'sqlite');
+        if (!sqlite) return false;
+        sqlite.prepare('insert into hand_prepared_probe (id, at) values (?, ?)').run(id, at);
+        return true;
+      });
+    if (dialect !== 'sqlite') {
+      assert.equal(await insertHandPrepared(newId(), nowIso()), false);
+      return;
+    }
+    await sql`create table hand_prepared_probe (id text primary key, at text not null)`.execute(db);
+    const kept = newId();
+    await insertHandPrepared(kept, nowIso());
+    // A transaction that fails after a hand-prepared write leaves nothing behind.
+    const lost = newId();
+    await assert.rejects(
+      db.transaction().execute(async (trx) => {
+        sqliteTransaction(trx)?.prepare('insert into hand_prepared_probe (id, at) values (?, ?)').run(lost, nowIso());
+        // Kysely's own statements in the same transaction see the hand-prepared write.
+        const seen = await sql<{ n: number }>`select count(*) as n from hand_prepared_probe`.execute(trx);
+        assert.equal(seen.rows[0]?.n, 2);
+        throw new Error('rolled back');
+      }),
+      /rolled back/,
+    );
+    const rows = await sql<{ id: string }>`select id from hand_prepared_probe`.execute(db);
+    assert.deepEqual(
+      rows.rows.map((r) => r.id),
+      [kept],
+    );
+    await sql`drop table hand_prepared_probe`.execute(db);
   });
 
   test('foreign keys are enforced', async () => {

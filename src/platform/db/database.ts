@@ -7,14 +7,17 @@ import {
   Kysely,
   PostgresAdapter,
   PostgresDialect,
+  SqliteAdapter,
   SqliteDialect,
   SqliteDriver,
+  type DialectAdapter,
   sql,
   type DatabaseConnection,
   type Driver,
   type QueryResult,
   type SqliteDatabase,
   type SqliteStatement,
+  type Transaction,
 } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.ts';
@@ -102,6 +105,57 @@ class WardroomSqliteDialect extends SqliteDialect {
   override createDriver(): Driver {
     return new WardroomSqliteDriver({ database: withStatementCache(this.#connection) });
   }
+
+  override createAdapter(): DialectAdapter {
+    return new WardroomSqliteAdapter(this.#connection);
+  }
+}
+
+/** Kysely's SQLite adapter, holding the connection for hand-prepared statements (see sqliteTransaction). */
+class WardroomSqliteAdapter extends SqliteAdapter {
+  constructor(readonly connection: SQLite.Database) {
+    super();
+  }
+}
+
+/** A statement prepared by hand on a hot path, kept per connection by its SQL. */
+export interface SqliteTransaction {
+  /** The statement for `text`, prepared once per connection (pass a constant). */
+  prepare(text: string): SQLite.Statement;
+}
+
+const handPrepared = new WeakMap<SQLite.Database, Map<string, SQLite.Statement>>();
+
+/**
+ * On SQLite, inside a transaction: the transaction's connection, for the few hot statements that a
+ * repository prepares by hand instead of building them with Kysely (building and compiling a query
+ * cost more than SQLite running it: see docs/benchmarks.md, enquiry-intake). Undefined on PostgreSQL,
+ * where the repository uses Kysely, and outside a transaction, where only Kysely may take the single
+ * connection from whoever holds it. Statements run through it are part of the transaction: Kysely's
+ * SQLite driver holds its one connection for the whole transaction, and better-sqlite3 runs each
+ * statement to completion before returning.
+ */
+export function sqliteTransaction(executor: Kysely<DB> | Transaction<DB>): SqliteTransaction | undefined {
+  if (!executor.isTransaction) return undefined;
+  const adapter = executor.getExecutor().adapter;
+  if (!(adapter instanceof WardroomSqliteAdapter)) return undefined;
+  const connection = adapter.connection;
+  let statements = handPrepared.get(connection);
+  if (!statements) {
+    statements = new Map();
+    handPrepared.set(connection, statements);
+  }
+  const cache = statements;
+  return {
+    prepare(text) {
+      let statement = cache.get(text);
+      if (!statement) {
+        statement = connection.prepare(text);
+        cache.set(text, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 class WardroomSqliteDriver extends SqliteDriver {
