@@ -1,6 +1,8 @@
 // Opens the database: SQLite (embedded default) or PostgreSQL, behind one Kysely<DB>.
+import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import {
   CompiledQuery,
@@ -37,7 +39,20 @@ export interface OpenOptions {
   /** PostgreSQL only: the schema to use (tests use one schema each). */
   schema?: string;
   poolSize?: number;
+  /**
+   * SQLite only. 'on-commit' (the default): SQLite checkpoints the write-ahead log into the database
+   * file in whichever commit fills it past 1,000 pages, on the event loop. 'background': a thread
+   * with a connection of its own does it every few hundred milliseconds, and the app's connection
+   * only past a far higher threshold (should that thread fall behind). For `serve`.
+   */
+  walCheckpoints?: 'on-commit' | 'background';
+  /** Told when the background checkpointer fails (it keeps trying). */
+  onCheckpointError?: (message: string) => void;
 }
+
+/** Pages in the write-ahead log past which the app's own connection checkpoints anyway (about 40 MB). */
+export const BACKGROUND_CHECKPOINT_BACKSTOP_PAGES = 10_000;
+const BACKGROUND_CHECKPOINT_INTERVAL_MS = 200;
 
 export function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Database {
   if (config.kind === 'sqlite') {
@@ -51,6 +66,10 @@ export function openDatabase(config: DatabaseConfig, options: OpenOptions = {}):
     connection.pragma('synchronous = NORMAL');
     // 64 MiB of pages instead of 2: cases and their indexes stay in memory under a surge.
     connection.pragma('cache_size = -65536');
+    const checkpointer =
+      options.walCheckpoints === 'background' && config.file !== ':memory:'
+        ? startCheckpointer(connection, config.file, options.onCheckpointError)
+        : undefined;
     const db = new Kysely<DB>({ dialect: new WardroomSqliteDialect(connection) });
     return {
       db,
@@ -58,7 +77,10 @@ export function openDatabase(config: DatabaseConfig, options: OpenOptions = {}):
       ping: async () => {
         await sql`select 1`.execute(db);
       },
-      close: () => db.destroy(),
+      close: async () => {
+        await checkpointer?.stop();
+        await db.destroy();
+      },
     };
   }
 
@@ -75,6 +97,36 @@ export function openDatabase(config: DatabaseConfig, options: OpenOptions = {}):
       await sql`select 1`.execute(db);
     },
     close: () => db.destroy(),
+  };
+}
+
+/**
+ * Moves the checkpoints of `connection`'s database to a thread (sqlite-checkpointer.worker.js). The
+ * app's connection keeps a high threshold of its own, so the log stays bounded if the thread stops.
+ */
+function startCheckpointer(
+  connection: SQLite.Database,
+  file: string,
+  onError: ((message: string) => void) | undefined,
+): { stop(): Promise<void> } {
+  connection.pragma(`wal_autocheckpoint = ${BACKGROUND_CHECKPOINT_BACKSTOP_PAGES}`);
+  const worker = new Worker(new URL('./sqlite-checkpointer.worker.js', import.meta.url), {
+    workerData: { file, intervalMs: BACKGROUND_CHECKPOINT_INTERVAL_MS },
+  });
+  worker.unref();
+  worker.on('message', (message: { error?: string }) => {
+    if (message.error) onError?.(message.error);
+  });
+  worker.on('error', (error) => onError?.(String(error)));
+  return {
+    async stop() {
+      if (worker.threadId < 0) return;
+      const exited = once(worker, 'exit');
+      // Unreferenced so that it never keeps a process alive; waited for here, so referenced again.
+      worker.ref();
+      worker.postMessage('stop');
+      await exited;
+    },
   };
 }
 
