@@ -5,6 +5,7 @@ import { sqliteTransaction } from '../../platform/db/database.ts';
 import type {
   DB,
   EnquiryCasesTable,
+  EnquiryDraftsTable,
   EnquiryEntriesTable,
   EnquiryPriority,
   EnquiryStatus,
@@ -177,6 +178,7 @@ const SQLITE_INSERT_ENTRY = `insert into enquiry_entries (id, case_id, kind, cha
 const SQLITE_UPSERT_DRAFT = `insert into enquiry_drafts (token_hash, organisation_id, answers, case_id, created_at, expires_at)
   values (?, ?, ?, null, ?, ?)
   on conflict (token_hash) do update set answers = excluded.answers, case_id = null, expires_at = excluded.expires_at`;
+const SQLITE_FIND_DRAFT = `select * from enquiry_drafts where token_hash = ? and expires_at > ?`;
 const SQLITE_MARK_DRAFT_SENT = `update enquiry_drafts set answers = '{}', case_id = ? where token_hash = ? and case_id is null`;
 
 /**
@@ -367,12 +369,15 @@ export async function upsertDraft(
 }
 
 export async function findDraft(db: Executor, tokenHash: string, now: string): Promise<Draft | undefined> {
-  const row = await db
-    .selectFrom('enquiry_drafts')
-    .selectAll()
-    .where('token_hash', '=', tokenHash)
-    .where('expires_at', '>', now)
-    .executeTakeFirst();
+  const sqlite = sqliteTransaction(db);
+  const row = sqlite
+    ? (sqlite.prepare(SQLITE_FIND_DRAFT).get(tokenHash, now) as Selectable<EnquiryDraftsTable> | undefined)
+    : await db
+        .selectFrom('enquiry_drafts')
+        .selectAll()
+        .where('token_hash', '=', tokenHash)
+        .where('expires_at', '>', now)
+        .executeTakeFirst();
   return (
     row && { organisationId: row.organisation_id, answers: row.answers, caseId: row.case_id, expiresAt: row.expires_at }
   );
