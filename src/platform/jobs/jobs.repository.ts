@@ -74,25 +74,21 @@ const SQLITE_INSERT_JOB = `insert into jobs (id, kind, payload, idempotency_key,
  */
 export async function insertJob(db: Executor, job: NewJob): Promise<{ id: string; created: boolean }> {
   const sqlite = sqliteTransaction(db);
-  if (sqlite) {
-    const { changes } = sqlite
-      .prepare(SQLITE_INSERT_JOB)
-      .run(
-        job.id,
-        job.kind,
-        job.payloadJson,
-        job.idempotencyKey,
-        job.organisationId,
-        job.maxAttempts,
-        job.runAt,
-        job.now,
-        job.now,
-      );
-    if (changes > 0) return { id: job.id, created: true };
-  }
-  const inserted = sqlite
-    ? undefined
-    : await db
+  const created = sqlite
+    ? sqlite
+        .prepare(SQLITE_INSERT_JOB)
+        .run(
+          job.id,
+          job.kind,
+          job.payloadJson,
+          job.idempotencyKey,
+          job.organisationId,
+          job.maxAttempts,
+          job.runAt,
+          job.now,
+          job.now,
+        ).changes > 0
+    : (await db
         .insertInto('jobs')
         .values({
           id: job.id,
@@ -115,8 +111,8 @@ export async function insertJob(db: Executor, job: NewJob): Promise<{ id: string
         })
         .onConflict((conflict) => conflict.column('idempotency_key').doNothing())
         .returning('id')
-        .executeTakeFirst();
-  if (inserted) return { id: inserted.id, created: true };
+        .executeTakeFirst()) !== undefined;
+  if (created) return { id: job.id, created: true };
 
   // Only an idempotency key can conflict (ids are fresh UUIDv7s), so the key is set here.
   const existing = await db
