@@ -73,6 +73,12 @@ describeEachDatabase('database', (database) => {
     await sql`create table hand_prepared_probe (id text primary key, at text not null)`.execute(db);
     const kept = newId();
     await insertHandPrepared(kept, nowIso());
+    // A transaction kept past its end offers none.
+    let ended: Parameters<typeof sqliteTransaction>[0] | undefined;
+    await db.transaction().execute(async (trx) => {
+      ended = trx;
+    });
+    assert.equal(sqliteTransaction(ended!), undefined);
     // A transaction that fails after a hand-prepared write leaves nothing behind.
     const lost = newId();
     await assert.rejects(

@@ -192,6 +192,8 @@ export function sqliteTransaction(executor: Kysely<DB> | Transaction<DB>): Sqlit
   const adapter = executor.getExecutor().adapter;
   if (!(adapter instanceof WardroomSqliteAdapter)) return undefined;
   const connection = adapter.connection;
+  // A transaction object kept past its end must not write outside any transaction: Kysely decides.
+  if (!connection.inTransaction) return undefined;
   let statements = handPrepared.get(connection);
   if (!statements) {
     statements = new Map();
