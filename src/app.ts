@@ -49,7 +49,7 @@ import { rateLimits, type RateLimitPolicy } from './platform/http/rate-limit.ts'
 import { renderPlugin } from './platform/http/render.ts';
 import { securityHeaderList, securityHeaders } from './platform/http/security-headers.ts';
 import { smsConfigured } from './platform/sms/sms-sender.ts';
-import { loggerOptions } from './platform/logger.ts';
+import { AccessLogController, loggerOptions } from './platform/logger.ts';
 import { registerJobMetrics } from './platform/jobs/job-metrics.ts';
 import { metricsPlugin } from './platform/metrics.ts';
 import { createPublicPageCache, type PublicPageCache } from './platform/public-cache/public-page-cache.ts';
@@ -115,6 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
   const app: FastifyInstance = Fastify({
     logger: loggerOptions(config.logLevel),
+    logController: new AccessLogController(),
     // A hop count becomes the function form: believe the first n addresses from the nearest proxy.
     trustProxy:
       typeof config.trustProxy === 'number'

@@ -11,7 +11,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { buildApp } from './app.ts';
 import type { Config } from './platform/config.ts';
-import { openDatabase, type Database } from './platform/db/database.ts';
+import { openDatabase, type Database, type OpenOptions } from './platform/db/database.ts';
 import { migrateToLatest } from './platform/db/migrate.ts';
 import { formatDemoCredentials, loadDemoCredentials, saveDemoCredentials } from './platform/demo/demo-credentials.ts';
 import { seedDemo } from './platform/demo/seed-demo.ts';
@@ -33,9 +33,22 @@ export async function startServer(config: Config): Promise<void> {
   return startSingleProcess(config);
 }
 
+/**
+ * How `serve` opens the database: on SQLite, write-ahead log checkpoints in a thread of their own,
+ * off the event loop (each process has its own; two at once cost nothing, one simply finds the
+ * other's work done).
+ */
+function serveDatabaseOptions(config: Config): OpenOptions {
+  return {
+    walCheckpoints: 'background',
+    onCheckpointError: (message) =>
+      pino({ level: config.logLevel }).error({ error: message }, 'the background SQLite checkpoint failed'),
+  };
+}
+
 /** One process does everything: the default outside production, and WEB_CONCURRENCY=1. */
 async function startSingleProcess(config: Config): Promise<void> {
-  const database = openDatabase(config.database);
+  const database = openDatabase(config.database, serveDatabaseOptions(config));
   await migrateToLatest(database);
   const app = await buildApp({ config, database });
   await seedDemoIfEmpty(config, database, app.log);
@@ -58,7 +71,7 @@ async function startSingleProcess(config: Config): Promise<void> {
 /** The cluster's primary: migrations, the demo, the job worker, and the HTTP workers' lives. */
 async function startPrimary(config: Config): Promise<void> {
   const log = pino({ level: config.logLevel });
-  const database = openDatabase(config.database);
+  const database = openDatabase(config.database, serveDatabaseOptions(config));
   await migrateToLatest(database);
   await seedDemoIfEmpty(config, database, log);
   const background = await startBackgroundWork(config, database, log);
@@ -154,7 +167,7 @@ async function startPrimary(config: Config): Promise<void> {
 
 /** An HTTP worker of the cluster: serves, and nothing else (the primary migrated and runs jobs). */
 async function startHttpWorker(config: Config): Promise<void> {
-  const database = openDatabase(config.database);
+  const database = openDatabase(config.database, serveDatabaseOptions(config));
   const app = await buildApp({ config, database });
 
   let closing = false;

@@ -33,13 +33,27 @@ export interface RunningWardroom {
   stop(): Promise<void>;
 }
 
-/** Starts `wardroom serve` with `env` and waits until every HTTP process listens. */
+/**
+ * Starts `wardroom serve` with `env` and waits until every HTTP process listens. BENCH_APP_NODE_ARGS
+ * adds options for Node in Wardroom's processes, such as `--cpu-prof --cpu-prof-dir=/tmp/prof` to
+ * profile them (Node refuses --cpu-prof in NODE_OPTIONS).
+ */
 export async function startWardroom(env: NodeJS.ProcessEnv, logFile: string): Promise<RunningWardroom> {
   const log = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
-    env,
-    stdio: ['ignore', log, log],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env['BENCH_APP_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
+      '--import',
+      'tsx',
+      'src/cli.ts',
+      'serve',
+    ],
+    {
+      env,
+      stdio: ['ignore', log, log],
+    },
+  );
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');

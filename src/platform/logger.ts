@@ -1,6 +1,13 @@
 // Structured logs (pino) that never carry secrets or residents' personal data: cookies, tokens,
 // passwords, codes and contact details are redacted, and one-time links are cut from URLs.
-import type { FastifyServerOptions } from 'fastify';
+import {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
+import pino from 'pino';
 
 export const REDACTED_PATHS = [
   'req.headers.cookie',
@@ -43,4 +50,54 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
       },
     },
   };
+}
+
+/** Loggers for access lines, one per destination (an app's logger and its children share one). */
+const accessLoggers = new WeakMap<object, pino.Logger>();
+
+function accessLoggerFor(log: FastifyBaseLogger): pino.Logger {
+  const stream = (log as unknown as Record<symbol, pino.DestinationStream>)[pino.symbols.streamSym];
+  if (!stream) return log as pino.Logger;
+  let access = accessLoggers.get(stream);
+  if (!access) {
+    access = pino({ level: 'info' }, stream);
+    accessLoggers.set(stream, access);
+  }
+  return access;
+}
+
+/**
+ * One access log line per request, written when it is answered: what was asked (method, address
+ * with one-time tokens cut, client) and how it was answered (status, time taken). Fastify's default
+ * writes two, "incoming request" and "request completed", each through the redaction of every path
+ * in REDACTED_PATHS, which cost more CPU than a web-form submission's database work under a surge
+ * (see docs/benchmarks.md, enquiry-intake). This line holds only those few plain values, which no
+ * redacted path can match (they are not nested, and none is a cookie, a body or a form field), so it
+ * is written by a logger without the redaction pass, to the same destination. An error keeps the
+ * redacted logger, since its details are not ours to vouch for.
+ */
+export class AccessLogController extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return;
+    if (error) {
+      reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+      return;
+    }
+    if ((pino.levels.values[reply.log.level] ?? Infinity) > (pino.levels.values['info'] as number)) return;
+    const userAgent = request.headers['user-agent'];
+    accessLoggerFor(reply.log).info(
+      {
+        reqId: request.id,
+        method: request.method,
+        url: redactUrl(request.url),
+        statusCode: reply.statusCode,
+        responseTime: reply.elapsedTime,
+        remoteAddress: request.ip,
+        ...(typeof userAgent === 'string' ? { userAgent: userAgent.slice(0, 300) } : {}),
+      },
+      'request completed',
+    );
+  }
 }

@@ -1,9 +1,11 @@
 // The only SQL for resident enquiries: cases, their entries, each council's enquiry settings, and
 // web-form answers waiting to be sent.
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import { sqliteTransaction } from '../../platform/db/database.ts';
 import type {
   DB,
   EnquiryCasesTable,
+  EnquiryDraftsTable,
   EnquiryEntriesTable,
   EnquiryPriority,
   EnquiryStatus,
@@ -152,26 +154,52 @@ export type NewCase = Omit<
   'assigned_user_id' | 'first_response_at' | 'callback_due_at' | 'merged_into_case_id' | 'closed_at' | 'anonymised_at'
 >;
 
+const CASE_COLUMNS_UNSET = {
+  assigned_user_id: null,
+  first_response_at: null,
+  callback_due_at: null,
+  merged_into_case_id: null,
+  closed_at: null,
+  anonymised_at: null,
+} as const;
+
+// Hand-prepared on SQLite: the statements every web-form submission runs (see sqliteTransaction).
+const SQLITE_INSERT_CASE = `insert into enquiry_cases (id, organisation_id, incident_id, reference, topic, status,
+  priority, priority_reasons, opened_via, summary, resident_name, resident_email, resident_phone, resident_address,
+  reply_by, support_needs, aged_75_or_over, social_care, due_at, created_at, updated_at)
+  values (@id, @organisation_id, @incident_id, @reference, @topic, @status, @priority, @priority_reasons, @opened_via,
+  @summary, @resident_name, @resident_email, @resident_phone, @resident_address, @reply_by, @support_needs,
+  @aged_75_or_over, @social_care, @due_at, @created_at, @updated_at)
+  on conflict (reference) do nothing`;
+const SQLITE_INSERT_ENTRY = `insert into enquiry_entries (id, case_id, kind, channel, subject, body, email_message_id,
+  author_user_id, author_label, details, created_at)
+  values (@id, @case_id, @kind, @channel, @subject, @body, @email_message_id, @author_user_id, @author_label, @details,
+  @created_at)`;
+const SQLITE_UPSERT_DRAFT = `insert into enquiry_drafts (token_hash, organisation_id, answers, case_id, created_at, expires_at)
+  values (?, ?, ?, null, ?, ?)
+  on conflict (token_hash) do update set answers = excluded.answers, case_id = null, expires_at = excluded.expires_at`;
+const SQLITE_FIND_DRAFT = `select * from enquiry_drafts where token_hash = ? and expires_at > ?`;
+const SQLITE_MARK_DRAFT_SENT = `update enquiry_drafts set answers = '{}', case_id = ? where token_hash = ? and case_id is null`;
+
 /**
  * Stores a new case, unless its reference is taken already (then undefined: pick another). One
- * statement, which also gives back the case as stored.
+ * statement; the case as stored is the row given, with nothing assigned, answered or closed yet.
  */
 export async function insertCase(db: Executor, row: NewCase): Promise<EnquiryCase | undefined> {
-  const inserted = await db
-    .insertInto('enquiry_cases')
-    .values({
-      ...row,
-      assigned_user_id: null,
-      first_response_at: null,
-      callback_due_at: null,
-      merged_into_case_id: null,
-      closed_at: null,
-      anonymised_at: null,
-    })
-    .onConflict((oc) => oc.column('reference').doNothing())
-    .returningAll()
-    .executeTakeFirst();
-  return inserted && toCase(inserted);
+  const sqlite = sqliteTransaction(db);
+  let inserted: boolean;
+  if (sqlite) {
+    inserted = sqlite.prepare(SQLITE_INSERT_CASE).run(row).changes > 0;
+  } else {
+    inserted =
+      (await db
+        .insertInto('enquiry_cases')
+        .values({ ...row, ...CASE_COLUMNS_UNSET })
+        .onConflict((oc) => oc.column('reference').doNothing())
+        .returning('id')
+        .executeTakeFirst()) !== undefined;
+  }
+  return inserted ? toCase({ ...row, ...CASE_COLUMNS_UNSET }) : undefined;
 }
 
 function casesWithAssignee(db: Executor) {
@@ -290,7 +318,9 @@ export async function updateCase(
 // Entries.
 
 export async function insertEntry(db: Executor, row: Selectable<EnquiryEntriesTable>): Promise<void> {
-  await db.insertInto('enquiry_entries').values(row).execute();
+  const sqlite = sqliteTransaction(db);
+  if (sqlite) sqlite.prepare(SQLITE_INSERT_ENTRY).run(row);
+  else await db.insertInto('enquiry_entries').values(row).execute();
 }
 
 export async function listEntries(db: Executor, caseId: string): Promise<EnquiryEntry[]> {
@@ -317,6 +347,11 @@ export async function upsertDraft(
   db: Executor,
   row: { tokenHash: string; organisationId: string; answers: string; now: string; expiresAt: string },
 ): Promise<void> {
+  const sqlite = sqliteTransaction(db);
+  if (sqlite) {
+    sqlite.prepare(SQLITE_UPSERT_DRAFT).run(row.tokenHash, row.organisationId, row.answers, row.now, row.expiresAt);
+    return;
+  }
   await db
     .insertInto('enquiry_drafts')
     .values({
@@ -334,12 +369,15 @@ export async function upsertDraft(
 }
 
 export async function findDraft(db: Executor, tokenHash: string, now: string): Promise<Draft | undefined> {
-  const row = await db
-    .selectFrom('enquiry_drafts')
-    .selectAll()
-    .where('token_hash', '=', tokenHash)
-    .where('expires_at', '>', now)
-    .executeTakeFirst();
+  const sqlite = sqliteTransaction(db);
+  const row = sqlite
+    ? (sqlite.prepare(SQLITE_FIND_DRAFT).get(tokenHash, now) as Selectable<EnquiryDraftsTable> | undefined)
+    : await db
+        .selectFrom('enquiry_drafts')
+        .selectAll()
+        .where('token_hash', '=', tokenHash)
+        .where('expires_at', '>', now)
+        .executeTakeFirst();
   return (
     row && { organisationId: row.organisation_id, answers: row.answers, caseId: row.case_id, expiresAt: row.expires_at }
   );
@@ -350,6 +388,8 @@ export async function findDraft(db: Executor, tokenHash: string, now: string): P
  * already, so a form sent twice makes one case.
  */
 export async function markDraftSent(db: Executor, tokenHash: string, caseId: string): Promise<boolean> {
+  const sqlite = sqliteTransaction(db);
+  if (sqlite) return sqlite.prepare(SQLITE_MARK_DRAFT_SENT).run(caseId, tokenHash).changes > 0;
   const result = await db
     .updateTable('enquiry_drafts')
     .set({ answers: '{}', case_id: caseId })

@@ -297,28 +297,31 @@ export function createEnquiriesService(
 
   /**
    * Sends the kept answers as a case, in one transaction with the acknowledgement email (shared with
-   * other residents' submissions under load); resolves once that has committed. Sending twice (a
-   * double click, the back button) makes one case.
+   * other residents' submissions under load); resolves once that has committed. The answers are read
+   * in that transaction too. Sending twice (a double click, the back button) makes one case.
    */
-  async function submit(
-    council: Organisation,
-    token: string | undefined,
-    consent: boolean,
-  ): Promise<{ ok: true; reference: string } | { ok: false; errors: FieldError[] } | { ok: false; expired: true }> {
-    const kept = await draft(council, token);
-    if (!kept || !token) return { ok: false, expired: true };
-    if (kept.sentReference) return { ok: true, reference: kept.sentReference };
-    if (!consent) {
-      return {
-        ok: false,
-        errors: [{ text: 'Select that you agree to us using your details to answer your enquiry', href: '#consent' }],
-      };
-    }
-    const checked = validateEnquiry(kept.answers);
-    if (!checked.ok) return { ok: false, errors: checked.errors };
-    const e = checked.enquiry;
-    const reference = await writes
-      .run(async (trx) => {
+  async function submit(council: Organisation, token: string | undefined, consent: boolean): Promise<SubmitOutcome> {
+    if (!token || !DRAFT_TOKEN.test(token)) return { ok: false, expired: true };
+    const hash = tokenHash(token);
+    return writes
+      .run(async (trx): Promise<SubmitOutcome> => {
+        const found = await repo.findDraft(trx, hash, nowIso());
+        if (!found || found.organisationId !== council.id) return { ok: false, expired: true };
+        if (found.caseId) return { ok: true, reference: (await repo.findCase(trx, found.caseId))?.reference ?? '' };
+        if (!consent) {
+          return {
+            ok: false,
+            errors: [
+              { text: 'Select that you agree to us using your details to answer your enquiry', href: '#consent' },
+            ],
+          };
+        }
+        const checked = validateEnquiry({
+          ...EMPTY_ANSWERS,
+          ...(JSON.parse(found.answers) as Partial<EnquiryAnswers>),
+        });
+        if (!checked.ok) return { ok: false, errors: checked.errors };
+        const e = checked.enquiry;
         const opened = await openCase(trx, {
           organisationId: council.id,
           openedVia: 'web',
@@ -342,19 +345,18 @@ export function createEnquiriesService(
             authorLabel: e.name,
           },
         });
-        if (!(await repo.markDraftSent(trx, tokenHash(token), opened.id))) {
+        if (!(await repo.markDraftSent(trx, hash, opened.id))) {
           // Sent by another request a moment ago: undo this one, and show that one's reference.
           throw new AlreadySent();
         }
         if (e.email) await queueAcknowledgement(trx, council, opened, baseUrl);
-        return opened.reference;
+        return { ok: true, reference: opened.reference };
       })
-      .catch(async (err: unknown) => {
+      .catch(async (err: unknown): Promise<SubmitOutcome> => {
         if (!(err instanceof AlreadySent)) throw err;
         const again = await draft(council, token);
-        return again?.sentReference ?? '';
+        return { ok: true, reference: again?.sentReference ?? '' };
       });
-    return { ok: true, reference };
   }
 
   // Staff.
@@ -907,6 +909,10 @@ export function createEnquiriesService(
 }
 
 class AlreadySent extends Error {}
+
+/** What sending the web form's kept answers came to. */
+type SubmitOutcome =
+  { ok: true; reference: string } | { ok: false; errors: FieldError[] } | { ok: false; expired: true };
 
 /**
  * What a case becomes after triage of something new the resident said: urgent if it was not and now

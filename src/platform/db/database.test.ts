@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { sql } from 'kysely';
 import { isId, newId, nowIso } from '../ids.ts';
-import { openDatabase, toCount, withSmallPageCache } from './database.ts';
+import {
+  BACKGROUND_CHECKPOINT_BACKSTOP_PAGES,
+  openDatabase,
+  sqliteTransaction,
+  toCount,
+  withSmallPageCache,
+} from './database.ts';
 import { migrateToLatest } from './migrate.ts';
 import { describeEachDatabase } from './test-databases.ts';
 
@@ -47,6 +53,50 @@ describeEachDatabase('database', (database) => {
       .select(sql<number>`count(*)`.as('n'))
       .executeTakeFirstOrThrow();
     assert.equal(toCount(count.n), 50);
+  });
+
+  test('hand-prepared statements are offered only inside a transaction on SQLite, and commit or roll back with it', async () => {
+    const { db, dialect } = database();
+    assert.equal(sqliteTransaction(db), undefined, 'never outside a transaction');
+    const insertHandPrepared = (id: string, at: string) =>
+      db.transaction().execute(async (trx) => {
+        const sqlite = sqliteTransaction(trx);
+        assert.equal(sqlite !== undefined, dialect === 'sqlite');
+        if (!sqlite) return false;
+        sqlite.prepare('insert into hand_prepared_probe (id, at) values (?, ?)').run(id, at);
+        return true;
+      });
+    if (dialect !== 'sqlite') {
+      assert.equal(await insertHandPrepared(newId(), nowIso()), false);
+      return;
+    }
+    await sql`create table hand_prepared_probe (id text primary key, at text not null)`.execute(db);
+    const kept = newId();
+    await insertHandPrepared(kept, nowIso());
+    // A transaction kept past its end offers none.
+    let ended: Parameters<typeof sqliteTransaction>[0] | undefined;
+    await db.transaction().execute(async (trx) => {
+      ended = trx;
+    });
+    assert.equal(sqliteTransaction(ended!), undefined);
+    // A transaction that fails after a hand-prepared write leaves nothing behind.
+    const lost = newId();
+    await assert.rejects(
+      db.transaction().execute(async (trx) => {
+        sqliteTransaction(trx)?.prepare('insert into hand_prepared_probe (id, at) values (?, ?)').run(lost, nowIso());
+        // Kysely's own statements in the same transaction see the hand-prepared write.
+        const seen = await sql<{ n: number }>`select count(*) as n from hand_prepared_probe`.execute(trx);
+        assert.equal(seen.rows[0]?.n, 2);
+        throw new Error('rolled back');
+      }),
+      /rolled back/,
+    );
+    const rows = await sql<{ id: string }>`select id from hand_prepared_probe`.execute(db);
+    assert.deepEqual(
+      rows.rows.map((r) => r.id),
+      [kept],
+    );
+    await sql`drop table hand_prepared_probe`.execute(db);
   });
 
   test('foreign keys are enforced', async () => {
@@ -149,6 +199,41 @@ test('SQLite: a bulk job runs with a small page cache, and the platform’s come
       /the job failed/,
     );
     assert.equal(await cacheSize(), -65536);
+  } finally {
+    await database.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SQLite: with background checkpoints, a thread copies the log into the database file; commits checkpoint only past a backstop', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'wardroom-checkpoint-'));
+  const file = path.join(dir, 'checkpoints.sqlite');
+  const errors: string[] = [];
+  const database = openDatabase(
+    { kind: 'sqlite', file },
+    { walCheckpoints: 'background', onCheckpointError: (message) => errors.push(message) },
+  );
+  try {
+    const { db } = database;
+    const threshold = await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(db);
+    assert.equal(threshold.rows[0]?.wal_autocheckpoint, BACKGROUND_CHECKPOINT_BACKSTOP_PAGES);
+    await sql`create table filler (id integer primary key, body text not null)`.execute(db);
+    const sizeBefore = statSync(file).size;
+    // About 2 MB: far past SQLite's usual threshold of 1,000 pages, far below the backstop.
+    for (let batch = 0; batch < 20; batch += 1) {
+      await db.transaction().execute(async (trx) => {
+        for (let i = 0; i < 100; i += 1) await sql`insert into filler (body) values (${'x'.repeat(1000)})`.execute(trx);
+      });
+    }
+    // Only a checkpoint writes pages into the database file; the commits above went to the log.
+    // (SQLite's own threshold, 1,000 pages, is not reached here: without the thread it never grows.)
+    const giveUpAt = Date.now() + 30_000;
+    while (statSync(file).size <= sizeBefore + 1_000_000 && Date.now() < giveUpAt)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.ok(statSync(file).size > sizeBefore + 1_000_000, 'the log was not checkpointed');
+    const count = await sql<{ n: number }>`select count(*) as n from filler`.execute(db);
+    assert.equal(count.rows[0]?.n, 2000);
+    assert.deepEqual(errors, []);
   } finally {
     await database.close();
     rmSync(dir, { recursive: true, force: true });

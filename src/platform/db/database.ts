@@ -1,20 +1,25 @@
 // Opens the database: SQLite (embedded default) or PostgreSQL, behind one Kysely<DB>.
+import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import {
   CompiledQuery,
   Kysely,
   PostgresAdapter,
   PostgresDialect,
+  SqliteAdapter,
   SqliteDialect,
   SqliteDriver,
+  type DialectAdapter,
   sql,
   type DatabaseConnection,
   type Driver,
   type QueryResult,
   type SqliteDatabase,
   type SqliteStatement,
+  type Transaction,
 } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.ts';
@@ -34,7 +39,20 @@ export interface OpenOptions {
   /** PostgreSQL only: the schema to use (tests use one schema each). */
   schema?: string;
   poolSize?: number;
+  /**
+   * SQLite only. 'on-commit' (the default): SQLite checkpoints the write-ahead log into the database
+   * file in whichever commit fills it past 1,000 pages, on the event loop. 'background': a thread
+   * with a connection of its own does it every few hundred milliseconds, and the app's connection
+   * only past a far higher threshold (should that thread fall behind). For `serve`.
+   */
+  walCheckpoints?: 'on-commit' | 'background';
+  /** Told when the background checkpointer fails (it keeps trying). */
+  onCheckpointError?: (message: string) => void;
 }
+
+/** Pages in the write-ahead log past which the app's own connection checkpoints anyway (about 40 MB). */
+export const BACKGROUND_CHECKPOINT_BACKSTOP_PAGES = 10_000;
+const BACKGROUND_CHECKPOINT_INTERVAL_MS = 200;
 
 export function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Database {
   if (config.kind === 'sqlite') {
@@ -48,6 +66,10 @@ export function openDatabase(config: DatabaseConfig, options: OpenOptions = {}):
     connection.pragma('synchronous = NORMAL');
     // 64 MiB of pages instead of 2: cases and their indexes stay in memory under a surge.
     connection.pragma('cache_size = -65536');
+    const checkpointer =
+      options.walCheckpoints === 'background' && config.file !== ':memory:'
+        ? startCheckpointer(connection, config.file, options.onCheckpointError)
+        : undefined;
     const db = new Kysely<DB>({ dialect: new WardroomSqliteDialect(connection) });
     return {
       db,
@@ -55,7 +77,10 @@ export function openDatabase(config: DatabaseConfig, options: OpenOptions = {}):
       ping: async () => {
         await sql`select 1`.execute(db);
       },
-      close: () => db.destroy(),
+      close: async () => {
+        await checkpointer?.stop();
+        await db.destroy();
+      },
     };
   }
 
@@ -72,6 +97,36 @@ export function openDatabase(config: DatabaseConfig, options: OpenOptions = {}):
       await sql`select 1`.execute(db);
     },
     close: () => db.destroy(),
+  };
+}
+
+/**
+ * Moves the checkpoints of `connection`'s database to a thread (sqlite-checkpointer.worker.js). The
+ * app's connection keeps a high threshold of its own, so the log stays bounded if the thread stops.
+ */
+function startCheckpointer(
+  connection: SQLite.Database,
+  file: string,
+  onError: ((message: string) => void) | undefined,
+): { stop(): Promise<void> } {
+  connection.pragma(`wal_autocheckpoint = ${BACKGROUND_CHECKPOINT_BACKSTOP_PAGES}`);
+  const worker = new Worker(new URL('./sqlite-checkpointer.worker.js', import.meta.url), {
+    workerData: { file, intervalMs: BACKGROUND_CHECKPOINT_INTERVAL_MS },
+  });
+  worker.unref();
+  worker.on('message', (message: { error?: string }) => {
+    if (message.error) onError?.(message.error);
+  });
+  worker.on('error', (error) => onError?.(String(error)));
+  return {
+    async stop() {
+      if (worker.threadId < 0) return;
+      const exited = once(worker, 'exit');
+      // Unreferenced so that it never keeps a process alive; waited for here, so referenced again.
+      worker.ref();
+      worker.postMessage('stop');
+      await exited;
+    },
   };
 }
 
@@ -102,6 +157,59 @@ class WardroomSqliteDialect extends SqliteDialect {
   override createDriver(): Driver {
     return new WardroomSqliteDriver({ database: withStatementCache(this.#connection) });
   }
+
+  override createAdapter(): DialectAdapter {
+    return new WardroomSqliteAdapter(this.#connection);
+  }
+}
+
+/** Kysely's SQLite adapter, holding the connection for hand-prepared statements (see sqliteTransaction). */
+class WardroomSqliteAdapter extends SqliteAdapter {
+  constructor(readonly connection: SQLite.Database) {
+    super();
+  }
+}
+
+/** A statement prepared by hand on a hot path, kept per connection by its SQL. */
+export interface SqliteTransaction {
+  /** The statement for `text`, prepared once per connection (pass a constant). */
+  prepare(text: string): SQLite.Statement;
+}
+
+const handPrepared = new WeakMap<SQLite.Database, Map<string, SQLite.Statement>>();
+
+/**
+ * On SQLite, inside a transaction: the transaction's connection, for the few hot statements that a
+ * repository prepares by hand instead of building them with Kysely (building and compiling a query
+ * cost more than SQLite running it: see docs/benchmarks.md, enquiry-intake). Undefined on PostgreSQL,
+ * where the repository uses Kysely, and outside a transaction, where only Kysely may take the single
+ * connection from whoever holds it. Statements run through it are part of the transaction: Kysely's
+ * SQLite driver holds its one connection for the whole transaction, and better-sqlite3 runs each
+ * statement to completion before returning.
+ */
+export function sqliteTransaction(executor: Kysely<DB> | Transaction<DB>): SqliteTransaction | undefined {
+  if (!executor.isTransaction) return undefined;
+  const adapter = executor.getExecutor().adapter;
+  if (!(adapter instanceof WardroomSqliteAdapter)) return undefined;
+  const connection = adapter.connection;
+  // A transaction object kept past its end must not write outside any transaction: Kysely decides.
+  if (!connection.inTransaction) return undefined;
+  let statements = handPrepared.get(connection);
+  if (!statements) {
+    statements = new Map();
+    handPrepared.set(connection, statements);
+  }
+  const cache = statements;
+  return {
+    prepare(text) {
+      let statement = cache.get(text);
+      if (!statement) {
+        statement = connection.prepare(text);
+        cache.set(text, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 class WardroomSqliteDriver extends SqliteDriver {

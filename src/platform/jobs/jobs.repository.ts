@@ -9,7 +9,7 @@ import {
   type Transaction,
   type UpdateQueryBuilder,
 } from 'kysely';
-import { toCount, type Dialect } from '../db/database.ts';
+import { sqliteTransaction, toCount, type Dialect } from '../db/database.ts';
 import type { DB, JobRow, JobsTable } from '../db/schema.ts';
 import { isoPlus } from '../ids.ts';
 
@@ -60,36 +60,59 @@ export interface LeaseHolder {
   now: string;
 }
 
+// Hand-prepared on SQLite, where every web-form submission queues its acknowledgement through it
+// (see sqliteTransaction).
+const SQLITE_INSERT_JOB = `insert into jobs (id, kind, payload, idempotency_key, organisation_id, status, attempts,
+  max_attempts, run_at, lease_owner, lease_expires_at, last_error, progress_done, progress_total, created_at, updated_at,
+  finished_at)
+  values (?, ?, ?, ?, ?, 'queued', 0, ?, ?, null, null, null, 0, null, ?, ?, null)
+  on conflict (idempotency_key) do nothing`;
+
 /**
  * Inserts a job unless one with the same idempotency key exists, and returns the id of the job
  * that now holds the key. `created` is false when the job already existed.
  */
 export async function insertJob(db: Executor, job: NewJob): Promise<{ id: string; created: boolean }> {
-  const inserted = await db
-    .insertInto('jobs')
-    .values({
-      id: job.id,
-      kind: job.kind,
-      payload: job.payloadJson,
-      idempotency_key: job.idempotencyKey,
-      organisation_id: job.organisationId,
-      status: 'queued',
-      attempts: 0,
-      max_attempts: job.maxAttempts,
-      run_at: job.runAt,
-      lease_owner: null,
-      lease_expires_at: null,
-      last_error: null,
-      progress_done: 0,
-      progress_total: null,
-      created_at: job.now,
-      updated_at: job.now,
-      finished_at: null,
-    })
-    .onConflict((conflict) => conflict.column('idempotency_key').doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  if (inserted) return { id: inserted.id, created: true };
+  const sqlite = sqliteTransaction(db);
+  const created = sqlite
+    ? sqlite
+        .prepare(SQLITE_INSERT_JOB)
+        .run(
+          job.id,
+          job.kind,
+          job.payloadJson,
+          job.idempotencyKey,
+          job.organisationId,
+          job.maxAttempts,
+          job.runAt,
+          job.now,
+          job.now,
+        ).changes > 0
+    : (await db
+        .insertInto('jobs')
+        .values({
+          id: job.id,
+          kind: job.kind,
+          payload: job.payloadJson,
+          idempotency_key: job.idempotencyKey,
+          organisation_id: job.organisationId,
+          status: 'queued',
+          attempts: 0,
+          max_attempts: job.maxAttempts,
+          run_at: job.runAt,
+          lease_owner: null,
+          lease_expires_at: null,
+          last_error: null,
+          progress_done: 0,
+          progress_total: null,
+          created_at: job.now,
+          updated_at: job.now,
+          finished_at: null,
+        })
+        .onConflict((conflict) => conflict.column('idempotency_key').doNothing())
+        .returning('id')
+        .executeTakeFirst()) !== undefined;
+  if (created) return { id: job.id, created: true };
 
   // Only an idempotency key can conflict (ids are fresh UUIDv7s), so the key is set here.
   const existing = await db

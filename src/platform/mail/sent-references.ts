@@ -4,9 +4,13 @@
 // anyone. Recorded in the transaction that queues the message, so a message that is rolled back
 // leaves no reference behind to confirm.
 import type { Transaction } from 'kysely';
+import { sqliteTransaction } from '../db/database.ts';
 import type { DB, SentReferencesTable } from '../db/schema.ts';
 import { nowIso } from '../ids.ts';
 import { isVerificationReference } from './verification-reference.ts';
+
+const SQLITE_INSERT = `insert into sent_references (reference, organisation_id, channel, queued_at) values (?, ?, ?, ?)
+  on conflict (reference) do nothing`;
 
 export async function recordSentReference(
   trx: Transaction<DB>,
@@ -14,6 +18,12 @@ export async function recordSentReference(
 ): Promise<void> {
   // Other references (a case reference, say) are not the platform's to confirm.
   if (!isVerificationReference(sent.reference)) return;
+  const sqlite = sqliteTransaction(trx);
+  if (sqlite) {
+    // Hand-prepared on SQLite: every web-form submission's acknowledgement comes here.
+    sqlite.prepare(SQLITE_INSERT).run(sent.reference, sent.organisationId ?? null, sent.channel, nowIso());
+    return;
+  }
   await trx
     .insertInto('sent_references')
     .values({
