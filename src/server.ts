@@ -87,6 +87,7 @@ async function startPrimary(config: Config): Promise<void> {
     failStart = reject;
   });
 
+  cluster.setupPrimary({ execArgv: [...process.execArgv, ...config.httpWorkerNodeOptions] });
   const fork = (): Worker => {
     const worker = cluster.fork();
     worker.on('message', (message: { type?: string; address?: string }) => {

@@ -124,6 +124,22 @@ test('WEB_CONCURRENCY: every core in production, one process elsewhere, or the n
   }
 });
 
+test('HTTP_WORKER_NODE_OPTIONS: Node options for the HTTP workers, none by default, nothing that is not an option', () => {
+  assert.deepEqual(loadConfig({}, dir()).httpWorkerNodeOptions, []);
+  assert.deepEqual(
+    loadConfig({ HTTP_WORKER_NODE_OPTIONS: ' --max-semi-space-size=32  --single-threaded-gc ' }, dir())
+      .httpWorkerNodeOptions,
+    ['--max-semi-space-size=32', '--single-threaded-gc'],
+  );
+  assert.deepEqual(loadConfig({ HTTP_WORKER_NODE_OPTIONS: '' }, dir()).httpWorkerNodeOptions, []);
+  for (const bad of ['max-semi-space-size=32', '--require=/tmp/x.js --x', '--eval="process.exit()"', '-e']) {
+    assert.throws(
+      () => loadConfig({ HTTP_WORKER_NODE_OPTIONS: bad }, dir()),
+      /HTTP_WORKER_NODE_OPTIONS must be Node options/,
+    );
+  }
+});
+
 test('PUBLIC_FAST_PATH: on unless turned off', () => {
   assert.equal(loadConfig({}, dir()).publicFastPath, true);
   assert.equal(loadConfig({ PUBLIC_FAST_PATH: 'false' }, dir()).publicFastPath, false);

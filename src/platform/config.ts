@@ -92,6 +92,11 @@ export interface Config {
    */
   webConcurrency: number;
   /**
+   * Node and V8 options for the HTTP worker processes of a cluster, after the supervisor's own
+   * (HTTP_WORKER_NODE_OPTIONS, space-separated; empty for none). See DEFAULT_HTTP_WORKER_NODE_OPTIONS.
+   */
+  httpWorkerNodeOptions: string[];
+  /**
    * Answer GETs of public pages in memory straight off the socket, before node:http (on unless
    * PUBLIC_FAST_PATH=false): a way to rule the fast path out without a release.
    */
@@ -262,6 +267,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cpus = a
     read('WEB_CONCURRENCY') ?? String(nodeEnv === 'production' ? cpus : 1),
     problems,
   );
+  const httpWorkerNodeOptions = parseNodeOptions(
+    read('HTTP_WORKER_NODE_OPTIONS') ?? DEFAULT_HTTP_WORKER_NODE_OPTIONS.join(' '),
+    problems,
+  );
   const publicFastPath = parseBoolean(read('PUBLIC_FAST_PATH') ?? 'true', 'PUBLIC_FAST_PATH', problems);
   const mailIn = parseMailIn(read, cwd, problems);
   const ncscReportAddress = read('NCSC_REPORT_ADDRESS') ?? 'report@phishing.gov.uk';
@@ -292,6 +301,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cpus = a
     demoMode,
     runWorker,
     webConcurrency,
+    httpWorkerNodeOptions,
     publicFastPath,
     trustProxy,
     publicFormMaxPerMinute,
@@ -438,6 +448,21 @@ function parsePort(value: string, name: string, problems: string[]): number {
     return 0;
   }
   return n;
+}
+
+/** None: Node's defaults. An operator may tune the HTTP workers' heap, say, without a release. */
+export const DEFAULT_HTTP_WORKER_NODE_OPTIONS: readonly string[] = [];
+
+function parseNodeOptions(value: string, problems: string[]): string[] {
+  const options = value.split(/\s+/).filter(Boolean);
+  const wrong = options.filter((option) => !/^--[a-z0-9][a-z0-9-_]*(=[A-Za-z0-9._-]+)?$/.test(option));
+  if (wrong.length > 0) {
+    problems.push(
+      `HTTP_WORKER_NODE_OPTIONS must be Node options such as --max-semi-space-size=32, not "${wrong.join(' ')}"`,
+    );
+    return [];
+  }
+  return options;
 }
 
 function parseWebConcurrency(value: string, problems: string[]): number {
