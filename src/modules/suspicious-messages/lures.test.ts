@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { LURE_RULES } from './lures.ts';
+import { findLures, LURE_RULES } from './lures.ts';
 
 /** At least one phrase for every alternative of every pattern, in mixed case. */
 const PHRASES = [
@@ -202,5 +202,18 @@ describe('lures', () => {
           PHRASES.some((phrase) => pattern.test(phrase)),
           `${rule.code}: ${pattern}`,
         );
+  });
+
+  test('finds every lure whose pattern matches, words overlapping or not', () => {
+    // (Runs of phrases run together too, short enough to be read as one sentence.)
+    const runs = PHRASES.flatMap((_, i) => (i % 20 ? [] : [PHRASES.slice(i, i + 20)]));
+    for (const phrase of [...PHRASES, ...runs.map((r) => r.join(' ')), ...runs.map((r) => r.join('').toUpperCase())]) {
+      const expected = LURE_RULES.filter((rule) => rule.patterns.some(({ pattern }) => pattern.test(phrase)));
+      assert.deepEqual(
+        findLures(phrase).map((l) => l.code),
+        expected.map((rule) => rule.code),
+        phrase,
+      );
+    }
   });
 });

@@ -22,16 +22,16 @@ export interface LurePattern {
   pattern: RegExp;
   /**
    * Words the pattern cannot match without, in lower case: one of each list must be in the text.
-   * Most mail has none of them, and `includes` finds that far sooner than the pattern does.
+   * Most mail lacks them, and one search for all of them is cheaper than trying every pattern.
    */
   needs: string[][];
 }
 
 /**
  * Every pattern is case-insensitive without the `u` flag, so it matches its ASCII letters only
- * against ASCII letters of either case; lower-casing the text keeps those letters where they were
- * (and adds none that could hide a match), so a match always leaves each of its needed words in the
- * lower-cased text. lures.test.ts checks the lists against phrases for every alternative.
+ * against ASCII letters of either case, as the search for needed words does, so a text a pattern
+ * matches holds each of its needed words. lures.test.ts checks the lists against phrases for every
+ * alternative.
  */
 function lure(pattern: RegExp, ...needs: string[][]): LurePattern {
   return { pattern, needs };
@@ -314,6 +314,27 @@ export interface LureFinding {
   evidence: string;
 }
 
+const NEEDED_WORDS = [...new Set(LURE_RULES.flatMap((rule) => rule.patterns.flatMap((p) => p.needs.flat())))].sort(
+  (a, b) => b.length - a.length,
+);
+/** Each needed word with the needed words inside it (itself included). */
+const WORDS_WITHIN = new Map(NEEDED_WORDS.map((word) => [word, NEEDED_WORDS.filter((w) => word.includes(w))]));
+/** Longest first, so the word found where several start is the one holding the others. */
+const NEEDED_WORD = new RegExp(NEEDED_WORDS.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'gi');
+
+/**
+ * The needed words the text holds, in one pass of one pattern: tried at every position (each search
+ * starts one character after the last match began), the longest word starting at each is found and
+ * the shorter ones starting there are inside it. Case-insensitive without `u`, like the lures.
+ */
+function wordsIn(text: string): Set<string> {
+  const present = new Set<string>();
+  NEEDED_WORD.lastIndex = 0;
+  for (let match; (match = NEEDED_WORD.exec(text)); NEEDED_WORD.lastIndex = match.index + 1)
+    for (const word of WORDS_WITHIN.get(match[0].toLowerCase())!) present.add(word);
+  return present;
+}
+
 /** Sentences saying something will never be asked for: ignored for requests. */
 const DENIAL =
   /\b(?:never|will not|won't|would not|wouldn't|do not|don't|does not|doesn't|not ask|not be asked|not need to|no need to|nor)\b/i;
@@ -322,12 +343,12 @@ export function findLures(text: string): LureFinding[] {
   const sample = text.length > 100_000 ? text.slice(0, 100_000) : text;
   // A pattern that matches nowhere in the text matches in none of its sentences (they are split at
   // white space, so \b reads the same at their ends), so most rules end with one test of the whole text.
-  const lower = sample.toLowerCase();
+  const present = wordsIn(sample);
   const rules: Array<{ rule: LureRule; patterns: RegExp[] }> = [];
   for (const rule of LURE_RULES) {
     const patterns: RegExp[] = [];
     for (const { pattern, needs } of rule.patterns)
-      if (needs.every((words) => words.some((word) => lower.includes(word))) && pattern.test(sample))
+      if (needs.every((words) => words.some((word) => present.has(word))) && pattern.test(sample))
         patterns.push(pattern);
     if (patterns.length) rules.push({ rule, patterns });
   }
