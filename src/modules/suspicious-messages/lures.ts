@@ -103,11 +103,14 @@ export const LURE_RULES: readonly LureRule[] = [
         /\b(verify|confirm|validate|re-?activate|update|unlock|restore) (?:your )?(?:identity|account|details|information|personal (?:details|information|data)|records|login|access|profile)\b/i,
         ['verify', 'confirm', 'validate', 'activate', 'update', 'unlock', 'restore'],
       ),
-      lure(
-        /\b(?:identity|account) (?:verification|confirmation|check)\b/i,
-        ['identity ', 'account '],
-        ['verification', 'confirmation', 'check'],
-      ),
+      lure(/\b(?:identity|account) (?:verification|confirmation|check)\b/i, [
+        'identity verification',
+        'identity confirmation',
+        'identity check',
+        'account verification',
+        'account confirmation',
+        'account check',
+      ]),
       lure(/\b(?:date of birth|national insurance(?: number)?|passport number|mother'?s maiden name)\b/i, [
         'date of birth',
         'national insurance',
@@ -122,11 +125,28 @@ export const LURE_RULES: readonly LureRule[] = [
     weight: 20,
     request: true,
     patterns: [
-      lure(
-        /\b(?:bank|card|payment|banking|account) (?:details|information|number|verification)\b/i,
-        ['bank', 'card', 'payment', 'account'],
-        ['details', 'information', 'number', 'verification'],
-      ),
+      lure(/\b(?:bank|card|payment|banking|account) (?:details|information|number|verification)\b/i, [
+        'bank details',
+        'bank information',
+        'bank number',
+        'bank verification',
+        'card details',
+        'card information',
+        'card number',
+        'card verification',
+        'payment details',
+        'payment information',
+        'payment number',
+        'payment verification',
+        'banking details',
+        'banking information',
+        'banking number',
+        'banking verification',
+        'account details',
+        'account information',
+        'account number',
+        'account verification',
+      ]),
       lure(/\b(?:sort code|card number|cvv|cvc|security code on the back|expiry date|long card number|pin)\b/i, [
         'sort code',
         'card number',
@@ -136,7 +156,7 @@ export const LURE_RULES: readonly LureRule[] = [
         'expiry date',
         'pin',
       ]),
-      lure(/\benter (?:your )?(?:card|bank)\b/i, ['enter '], ['card', 'bank']),
+      lure(/\benter (?:your )?(?:card|bank)\b/i, ['enter card', 'enter bank', 'enter your card', 'enter your bank']),
     ],
   },
   {
@@ -169,7 +189,6 @@ export const LURE_RULES: readonly LureRule[] = [
     patterns: [
       lure(
         /\b(?:your|resident'?s?) (?:personal )?(?:data|details|information|records|account)\b.{0,40}\b(?:was|were|has been|have been|may have been) (?:exposed|leaked|stolen|compromised|breached|hacked|taken|copied)/i,
-        ['your', 'resident'],
         ['exposed', 'leaked', 'stolen', 'compromised', 'breached', 'hacked', 'taken', 'copied'],
       ),
       lure(/\b(?:data breach|data leak|cyber ?attack|cyber incident|hack(?:ed|ing)?|compromised)\b/i, [
@@ -248,11 +267,15 @@ export const LURE_RULES: readonly LureRule[] = [
     weight: 14,
     request: true,
     patterns: [
-      lure(
-        /\b(?:pay|payment of|transfer|send|settle)\b.{0,30}(?:£|gbp|\bfee\b|outstanding|arrears|balance|amount)/i,
-        ['pay', 'transfer', 'send', 'settle'],
-        ['£', 'gbp', 'fee', 'outstanding', 'arrears', 'balance', 'amount'],
-      ),
+      lure(/\b(?:pay|payment of|transfer|send|settle)\b.{0,30}(?:£|gbp|\bfee\b|outstanding|arrears|balance|amount)/i, [
+        '£',
+        'gbp',
+        'fee',
+        'outstanding',
+        'arrears',
+        'balance',
+        'amount',
+      ]),
       lure(/\b(?:outstanding|unpaid|overdue) (?:balance|amount|payment|bill|charge|fee|council tax)\b/i, [
         'outstanding',
         'unpaid',
@@ -267,11 +290,12 @@ export const LURE_RULES: readonly LureRule[] = [
     weight: 20,
     request: false,
     patterns: [
-      lure(
-        /\b(?:parcel|package|delivery|redelivery|shipment)\b.{0,60}\b(?:fee|pay|charge|held|missed|reschedule)\b/i,
-        ['parcel', 'package', 'delivery', 'shipment'],
-        ['fee', 'pay', 'charge', 'held', 'missed', 'reschedule'],
-      ),
+      lure(/\b(?:parcel|package|delivery|redelivery|shipment)\b.{0,60}\b(?:fee|pay|charge|held|missed|reschedule)\b/i, [
+        'parcel',
+        'package',
+        'delivery',
+        'shipment',
+      ]),
     ],
   },
   {
