@@ -38,6 +38,11 @@ const FIND_OPTIONS = { defaultCountry: 'GB', v2: true, leniency: 'POSSIBLE' } as
  * upgrade that allows shorter numbers fails a test rather than losing them.
  */
 export const FEWEST_DIGITS_IN_A_POSSIBLE_NUMBER = 6;
+/**
+ * The same without a plus sign: a UK number written nationally (seven digits at least; the UK strips
+ * prefixes but adds no digits), or another country's after the UK's international prefix 00.
+ */
+export const FEWEST_DIGITS_WITHOUT_A_PLUS = 7;
 
 type CandidateCheck = (candidate: string, offset: number, text: string) => unknown;
 
@@ -57,9 +62,11 @@ function findNumbers(text: string): NumberFound[] {
   if (typeof PARSE_AND_VERIFY === 'function') {
     const check = PARSE_AND_VERIFY;
     (matcher as unknown as { parseAndVerify: CandidateCheck }).parseAndVerify = function (candidate, offset, text) {
-      return hasDigits(candidate, FEWEST_DIGITS_IN_A_POSSIBLE_NUMBER)
-        ? check.call(this, candidate, offset, text)
-        : undefined;
+      const fewest =
+        candidate.includes('+') || candidate.includes('＋')
+          ? FEWEST_DIGITS_IN_A_POSSIBLE_NUMBER
+          : FEWEST_DIGITS_WITHOUT_A_PLUS;
+      return hasDigits(candidate, fewest) ? check.call(this, candidate, offset, text) : undefined;
     };
   }
   const found: NumberFound[] = [];
