@@ -2,7 +2,7 @@
 // official numbers. An unofficial number offered as the council's helpline is what the follow-on
 // scams after the attack used; premium-rate and 070 "personal" numbers cost the caller and hide who
 // answers.
-import { PhoneNumberMatcher, type NumberFound } from 'libphonenumber-js';
+import parsePhoneNumber, { PhoneNumberMatcher, type NumberFound } from 'libphonenumber-js';
 
 export interface FoundPhoneNumber {
   /** As written in the message. */
@@ -66,12 +66,38 @@ function findNumbers(text: string): NumberFound[] {
         candidate.includes('+') || candidate.includes('＋')
           ? FEWEST_DIGITS_IN_A_POSSIBLE_NUMBER
           : FEWEST_DIGITS_WITHOUT_A_PLUS;
-      return hasDigits(candidate, fewest) ? check.call(this, candidate, offset, text) : undefined;
+      return hasDigits(candidate, fewest) && couldBePossible(candidate)
+        ? check.call(this, candidate, offset, text)
+        : undefined;
     };
   }
   const found: NumberFound[] = [];
   while (matcher.hasNext()) found.push(matcher.next()!);
   return found;
+}
+
+/** As the matcher parses a candidate (after checking the text around it, which this does not need). */
+const PARSE_OPTIONS = { extended: true, defaultCountry: 'GB' } as const;
+const possibleCandidates = new Map<string, boolean>();
+
+/**
+ * Whether the candidate parses as a possible number, which the matcher requires of it wherever it
+ * stands: one parse per distinct candidate, kept across messages (the same dates, times and
+ * reference numbers recur from mail to mail), and at most 20,000 kept. An unexpected error says
+ * "maybe", so the matcher's own check runs and fails as it would have.
+ */
+function couldBePossible(candidate: string): boolean {
+  let possible = possibleCandidates.get(candidate);
+  if (possible === undefined) {
+    try {
+      possible = parsePhoneNumber(candidate, PARSE_OPTIONS as never)?.isPossible() ?? false;
+    } catch {
+      return true;
+    }
+    if (possibleCandidates.size >= 20_000) possibleCandidates.clear();
+    possibleCandidates.set(candidate, possible);
+  }
+  return possible;
 }
 
 const DIGIT = /\p{Nd}/u;
