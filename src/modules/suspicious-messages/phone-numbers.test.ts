@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { findNumbers, type CountryCode } from 'libphonenumber-js';
+import { findNumbers, type CountryCode, type NumberFound } from 'libphonenumber-js';
 import { Metadata } from 'libphonenumber-js/core';
 import metadata from 'libphonenumber-js/min/metadata';
 import { FEWEST_DIGITS_IN_A_POSSIBLE_NUMBER, FEWEST_DIGITS_WITHOUT_A_PLUS, findPhoneNumbers } from './phone-numbers.ts';
@@ -41,11 +41,12 @@ describe('phone numbers', () => {
       'Dates 2002-08-22 14:02:33 +0100, IP 192.168.1.20, serial 1234567 890, 123456, 1234567, 00 43 1234.',
       'Local 641 1919, (020) 7641-1919, ＋44 20 7641 1921, 0044 20 7641 1922, 44 20 7641 1923.',
     ].join('\n');
-    const expected = findNumbers(text, { defaultCountry: 'GB', v2: true, leniency: 'POSSIBLE' } as never) as Array<{
-      startsAt: number;
-      endsAt: number;
-      number: { number: string };
-    }>;
+    // libphonenumber-js's own finder, as the analyser called it before it skipped any candidate.
+    const expected = findNumbers(text, {
+      defaultCountry: 'GB',
+      v2: true,
+      leniency: 'POSSIBLE',
+    } as never) as unknown as NumberFound[];
     const found = findPhoneNumbers(text, new Map());
     assert.ok(expected.length >= 8, `${expected.length} numbers in the sample`);
     // The finder keeps the first of each number.
