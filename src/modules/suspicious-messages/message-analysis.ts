@@ -558,8 +558,8 @@ function weighNumber(
 export function claimedOrganisations(text: string, index: RegisterIndex): OfficialOrganisation[] {
   if (!text) return [];
   const found: OfficialOrganisation[] = [];
-  for (const { pattern, organisation } of index.aliases)
-    if (!found.includes(organisation) && pattern.test(text)) found.push(organisation);
+  for (const { pattern, hint, organisation } of index.aliases)
+    if (!found.includes(organisation) && (!hint || hint.test(text)) && pattern.test(text)) found.push(organisation);
   return found;
 }
 

@@ -20,13 +20,53 @@ const BARE_DOMAIN =
   /^(?:[a-z0-9-]{1,63}\.)+(?:com|net|org|info|xyz|top|site|online|live|co\.uk|org\.uk|uk|io|me|app|link|click|support|help|icu|shop|buzz|vip|cc|ru|cn)$/i;
 const MAX_TOKEN = 2048;
 
+/**
+ * The text's tokens, split at runs of white space and <>"'` (as `split(/[\s<>"'`]+/)` would), that
+ * hold a dot, trimmed. Found from each dot outwards, so the text is not cut into every word: a
+ * token with no dot keeps none once trimmed, and most tokens have none.
+ */
 function tokens(text: string): string[] {
-  // A token with no dot keeps none once trimmed: dropped before the trimming, which is most of the cost.
-  return text
-    .split(/[\s<>"'`]+/)
-    .filter((t) => t.length >= 4 && t.includes('.'))
-    .map((t) => t.replace(/^[([{'"]+/, '').replace(/[)\]}'".,;:!?]+$/, ''))
-    .filter((t) => t.length >= 4 && t.length <= MAX_TOKEN && t.includes('.'));
+  const found: string[] = [];
+  for (let dot = text.indexOf('.'); dot >= 0;) {
+    let start = dot;
+    while (start > 0 && !isSeparator(text.charCodeAt(start - 1))) start--;
+    let end = dot + 1;
+    while (end < text.length && !isSeparator(text.charCodeAt(end))) end++;
+    if (end - start >= 4) {
+      const token = text
+        .slice(start, end)
+        .replace(/^[([{'"]+/, '')
+        .replace(/[)\]}'".,;:!?]+$/, '');
+      if (token.length >= 4 && token.length <= MAX_TOKEN && token.includes('.')) found.push(token);
+    }
+    dot = text.indexOf('.', end);
+  }
+  return found;
+}
+
+/** `[\s<>"'`]` for one UTF-16 unit: ECMAScript's white space and line terminators, and <>"'`. */
+function isSeparator(code: number): boolean {
+  if (code < 128)
+    return (
+      code === 32 ||
+      (code >= 9 && code <= 13) ||
+      code === 60 ||
+      code === 62 ||
+      code === 34 ||
+      code === 39 ||
+      code === 96
+    );
+  return (
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
+  );
 }
 
 export function findLinks(text: string): FoundLink[] {

@@ -140,8 +140,12 @@ export interface RegisterIndex {
   phoneOwners: Map<string, string>;
   /** Normalised sender ID to organisation. */
   senderIdOwners: Map<string, OfficialOrganisation>;
-  /** Lower-case aliases with their organisation, longest first. */
-  aliases: Array<{ alias: string; pattern: RegExp; organisation: OfficialOrganisation }>;
+  /**
+   * Lower-case aliases with their organisation, longest first. `hint` is the alias's longest plain
+   * word, which any text its pattern matches holds: a quick search for it spares most texts the
+   * pattern, whose leading "not a letter or digit" makes it try every position.
+   */
+  aliases: Array<{ alias: string; pattern: RegExp; hint: RegExp | undefined; organisation: OfficialOrganisation }>;
   trustedAuthServIds: Set<string>;
 }
 
@@ -162,7 +166,7 @@ export function indexRegister(register: OfficialRegister): RegisterIndex {
     for (const id of organisation.smsSenderIds) senderIdOwners.set(normaliseSenderId(id), organisation);
     for (const alias of organisation.aliases) {
       if (alias.trim().length < 3) continue;
-      aliases.push({ alias, pattern: aliasPattern(alias), organisation });
+      aliases.push({ alias, pattern: aliasPattern(alias), hint: aliasHint(alias), organisation });
     }
   }
   for (const number of register.sharedPhoneNumbers) {
@@ -197,6 +201,16 @@ function aliasPattern(alias: string): RegExp {
     .replace(/\s+/g, '\\s+')
     .replace(/\\s\+and\\s\+|\\s\+&\\s\+/g, '\\s*(?:and|&)\\s*');
   return new RegExp(`(?:^|[^a-z0-9])${escaped}(?:$|[^a-z0-9])`, 'i');
+}
+
+/** The longest run of ASCII letters and digits in the alias, other than an "and" the pattern lets be "&". */
+function aliasHint(alias: string): RegExp | undefined {
+  const words = alias
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((word) => word.length >= 3 && word !== 'and')
+    .sort((a, b) => b.length - a.length);
+  return words[0] ? new RegExp(words[0], 'i') : undefined;
 }
 
 function strings(value: unknown, where: string): string[] {
