@@ -1,5 +1,5 @@
 // Bench support for bench/report-analysis: one analysing process. Told its files over IPC, it reads
-// them into memory, warms up on the first few, says it is ready, and on "go" reads and analyses every
+// them into memory, warms up on other messages, says it is ready, and on "go" reads and analyses every
 // message the way `wardroom analyse` does (readEmail, then analyseLoaded), timing the whole pass by
 // the wall clock and by its own CPU time, then groups them into campaigns.
 import { readFileSync } from 'node:fs';
@@ -21,7 +21,8 @@ import { parseInboundMail } from '../../src/platform/mail-in/inbound-mail-parser
 
 export interface AnalysisJob {
   files: Array<{ path: string; label: string }>;
-  warmup: number;
+  /** Messages analysed before the timed pass, none of them among `files`. */
+  warmupFiles: string[];
   /** 'mailparser' reads with parseInboundMail instead of readEmail's reader, for A/B runs. */
   reader?: 'mailparser';
 }
@@ -51,7 +52,7 @@ process.once('message', (job: AnalysisJob) => {
   const read = job.reader === 'mailparser' ? readWithMailparser : readEmail;
   const messages = job.files.map((f) => ({ id: f.path, label: f.label, raw: readFileSync(f.path) }));
   void (async () => {
-    for (const m of messages.slice(0, job.warmup)) analyseLoaded(await read(m.id, m.raw), index);
+    for (const file of job.warmupFiles) analyseLoaded(await read(file, readFileSync(file)), index);
     process.send!({ ready: true });
     process.once('message', () => {
       void (async () => {
