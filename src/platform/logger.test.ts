@@ -32,7 +32,8 @@ test('one-time tokens are cut from logged URLs', () => {
   assert.equal(redactUrl('/x?token=abc&page=2'), '/x?token=[redacted]&page=2');
 });
 
-test('each request is logged once, when answered, with what was asked and how it was answered', async () => {
+/** An app that logs as Wardroom does, into `lines` (one parsed object per line). */
+function appLoggingTo() {
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -44,6 +45,11 @@ test('each request is logged once, when answered, with what was asked and how it
     logger: { ...(loggerOptions('info') as object), stream: sink },
     logController: new AccessLogController(),
   });
+  return { app, lines };
+}
+
+test('each request is logged once, when answered, with what was asked and how it was answered', async () => {
+  const { app, lines } = appLoggingTo();
   app.get('/sign-in/set-up/:token', async (_request, reply) => reply.code(404).send('gone'));
   await app.inject({
     method: 'GET',
@@ -79,17 +85,7 @@ test('each request is logged once, when answered, with what was asked and how it
 });
 
 test('a request that fails is logged once, with the error, through the redacting logger', async () => {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
-      done();
-    },
-  });
-  const app = Fastify({
-    logger: { ...(loggerOptions('info') as object), stream: sink },
-    logController: new AccessLogController(),
-  });
+  const { app, lines } = appLoggingTo();
   app.get('/broken', async () => {
     throw Object.assign(new Error('it broke'), { email: 'jo@example.com' });
   });
