@@ -27,7 +27,14 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openDatabase } from '../src/platform/db/database.ts';
 import { insertAffectedPerson } from '../src/modules/affected-check/affected-people.test-support.ts';
-import { freePort, loadAverage, percentiles, startWardroom, wardroomCommand } from './support/wardroom-process.ts';
+import {
+  freePort,
+  loadAverage,
+  percentiles,
+  productionEnv,
+  startWardroom,
+  wardroomCommand,
+} from './support/wardroom-process.ts';
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -144,14 +151,7 @@ async function main(): Promise<number> {
   try {
     console.log(`Load average before: ${loadAverage()}`);
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      NODE_ENV: 'production',
-      WARDROOM_DATA_DIR: dir,
-      DATABASE_URL: '',
-      SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
-      PUBLIC_BASE_URL: 'https://incident.example.gov.uk',
-      HOST: '127.0.0.1',
-      PORT: String(await freePort()),
+      ...productionEnv(dir, await freePort()),
       WEB_CONCURRENCY: '1',
       // Each request names its own client address, as residents behind the council's proxy would.
       TRUST_PROXY: '1',

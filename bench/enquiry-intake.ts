@@ -46,6 +46,7 @@ import {
   machineCpuSeconds,
   processTreeCpuSeconds,
   percentiles,
+  productionEnv,
   startWardroom,
   wardroomCommand,
   type RunningWardroom,
@@ -457,14 +458,7 @@ async function startMailRelay(): Promise<MailRelay> {
 
 function baseEnv(dir: string, port: number, relay: MailRelay): NodeJS.ProcessEnv {
   return {
-    ...process.env,
-    NODE_ENV: 'production',
-    WARDROOM_DATA_DIR: dir,
-    DATABASE_URL: '',
-    SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
-    PUBLIC_BASE_URL: 'https://incident.example.gov.uk',
-    HOST: '127.0.0.1',
-    PORT: String(port),
+    ...productionEnv(dir, port),
     // Every resident here comes from 127.0.0.1.
     PUBLIC_FORM_MAX_PER_MINUTE: '100000000',
     // Acknowledgements go out through the job worker, as in production, to a relay that takes all.

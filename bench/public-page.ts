@@ -14,12 +14,11 @@
 // answering with the same bytes and headers and doing nothing else): the most any Node server can
 // do here, to tell Wardroom's own cost from Node's. It does not count towards the goal.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { chmodSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort, loadAverage, productionEnv, startWardroom } from './support/wardroom-process.ts';
 import { findOrganisationBySlug } from '../src/platform/accounts/accounts.repository.ts';
 import { openDatabase } from '../src/platform/db/database.ts';
 import { bumpPublicContentVersion } from '../src/platform/public-cache/public-content.repository.ts';
@@ -81,40 +80,6 @@ function getBytes(url: string, headers: Record<string, string> = {}): Promise<{ 
   });
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
-  server.close();
-  return port;
-}
-
-/** Starts `wardroom serve` as production would and waits until every HTTP process listens. */
-async function startWardroom(
-  env: NodeJS.ProcessEnv,
-  logFile: string,
-): Promise<{ child: ChildProcess; url: string; processes: number }> {
-  const log = openSync(logFile, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
-    env,
-    stdio: ['ignore', log, log],
-  });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const line = readFileSync(logFile, 'utf8')
-      .split('\n')
-      .find((l) => l.includes('"msg":"Wardroom is listening"'));
-    if (line) {
-      const started = JSON.parse(line) as { address: string; processes?: number };
-      return { child, url: started.address, processes: started.processes ?? 1 };
-    }
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`Wardroom did not start:\n${readFileSync(logFile, 'utf8')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** A node:http cluster that answers every request with the page's bytes and headers, and nothing else. */
 async function startNodeFloor(
   dir: string,
@@ -160,28 +125,13 @@ if (cluster.isPrimary) {
   }
 }
 
-function load(): string {
-  return loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
-}
-
 async function main(): Promise<number> {
   ensureInstalled('wrk', 'wrk');
   ensureInstalled('nginx', 'nginx-light');
 
   const dir = mkdtempSync(path.join(tmpdir(), 'wardroom-bench-'));
   const databaseFile = path.join(dir, 'wardroom.sqlite');
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: 'production',
-    WARDROOM_DATA_DIR: dir,
-    DATABASE_URL: '',
-    SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
-    PUBLIC_BASE_URL: 'https://incident.example.gov.uk',
-    HOST: '127.0.0.1',
-    PORT: String(await freePort()),
-  };
+  const env = productionEnv(dir, await freePort());
   execFileSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'seed-demo'], { env, stdio: 'ignore' });
   const wardroom = await startWardroom(env, path.join(dir, 'wardroom.log'));
   const appUrl = `${wardroom.url}${PATH}`;
@@ -261,7 +211,7 @@ ${addHeaders}
     console.log(
       `Wardroom: wardroom serve, NODE_ENV=production, ${wardroom.processes} HTTP process(es); nginx: worker_processes ${wardroom.processes}.`,
     );
-    console.log(`Load average before: ${load()}`);
+    console.log(`Load average before: ${loadAverage()}`);
 
     const results: Array<{ name: string; ratio: number; p99Ms: number }> = [];
     let freshnessMs = Number.POSITIVE_INFINITY;
@@ -295,7 +245,7 @@ ${addHeaders}
         floor.child.kill('SIGTERM');
       }
     }
-    console.log(`Load average after: ${load()}`);
+    console.log(`Load average after: ${loadAverage()}`);
     console.log(
       `Change under load visible on every worker after ${Number.isFinite(freshnessMs) ? `${freshnessMs} ms` : 'more than 5 s'}`,
     );
@@ -309,8 +259,7 @@ ${addHeaders}
     return met ? 0 : 1;
   } finally {
     nginx.kill('SIGTERM');
-    wardroom.child.kill('SIGTERM');
-    if (wardroom.child.exitCode === null) await once(wardroom.child, 'exit');
+    await wardroom.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

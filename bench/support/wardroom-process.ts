@@ -21,6 +21,23 @@ export function loadAverage(): string {
     .join(' ');
 }
 
+/**
+ * The environment of `wardroom serve` started as production starts it, on a fresh SQLite database in
+ * `dir`, listening on 127.0.0.1:`port`. Benchmarks add what differs, and say why.
+ */
+export function productionEnv(dir: string, port: number): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NODE_ENV: 'production',
+    WARDROOM_DATA_DIR: dir,
+    DATABASE_URL: '',
+    SESSION_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
+    PUBLIC_BASE_URL: 'https://incident.example.gov.uk',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+  };
+}
+
 /** Runs a `wardroom` command (such as `seed-demo`) to completion. */
 export function wardroomCommand(args: string[], env: NodeJS.ProcessEnv): void {
   execFileSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env, stdio: 'ignore' });
