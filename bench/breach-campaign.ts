@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { findOrganisationBySlug } from '../src/platform/accounts/accounts.repository.ts';
 import { openDatabase } from '../src/platform/db/database.ts';
+import { SERVE_DATABASE_OPTIONS } from './support/wardroom-process.ts';
 import { migrateToLatest } from '../src/platform/db/migrate.ts';
 import { seedDemo } from '../src/platform/demo/seed-demo.ts';
 import { insertEmailPeople } from '../src/modules/notification-campaigns/test-support.ts';
@@ -18,6 +19,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'wardroom-bench-campaign-'));
 const url = process.env['DATABASE_URL'];
 const database = openDatabase(
   url ? { kind: 'postgres', url } : { kind: 'sqlite', file: path.join(dir, 'bench.sqlite') },
+  SERVE_DATABASE_OPTIONS,
 );
 try {
   await migrateToLatest(database);

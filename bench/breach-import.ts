@@ -36,7 +36,7 @@ import pg from 'pg';
 import type { ImportChildInput, ImportChildResult } from './support/affected-import-child.ts';
 import { openDatabase } from '../src/platform/db/database.ts';
 import { runCampaignPhases } from './support/breach-campaign-phases.ts';
-import { loadAverage } from './support/wardroom-process.ts';
+import { loadAverage, SERVE_DATABASE_OPTIONS } from './support/wardroom-process.ts';
 
 const GOAL = { rows: 1_000_000, seconds: 60, rssMb: 300 };
 
@@ -214,7 +214,10 @@ async function campaignPhase(context: BenchContext): Promise<PhaseResult> {
     console.log('Campaign: skipped on PostgreSQL (the import phase drops its schema); run bench/breach-campaign.');
     return { goal: 'campaign: not run on PostgreSQL', met: true };
   }
-  const database = openDatabase({ kind: 'sqlite', file: path.join(context.dir, 'wardroom.sqlite') });
+  const database = openDatabase(
+    { kind: 'sqlite', file: path.join(context.dir, 'wardroom.sqlite') },
+    SERVE_DATABASE_OPTIONS,
+  );
   try {
     const incident = await database.db.selectFrom('incidents').select('id').executeTakeFirstOrThrow();
     const council = await database.db

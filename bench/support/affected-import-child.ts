@@ -15,6 +15,7 @@ import { firstRecords } from '../../src/modules/affected-people/affected-import.
 import { guessColumnMap } from '../../src/modules/affected-people/affected-rows.ts';
 import { registerImport, startImport } from '../../src/modules/affected-people/affected-people.service.ts';
 import type { DatabaseConfig } from '../../src/platform/config.ts';
+import { SERVE_DATABASE_OPTIONS } from './wardroom-process.ts';
 
 export interface ImportChildInput {
   file: string;
@@ -37,7 +38,10 @@ export interface ImportChildResult {
 }
 
 async function main(input: ImportChildInput): Promise<ImportChildResult> {
-  const database = openDatabase(input.database, input.schema ? { schema: input.schema } : {});
+  const database = openDatabase(input.database, {
+    ...SERVE_DATABASE_OPTIONS,
+    ...(input.schema ? { schema: input.schema } : {}),
+  });
   await migrateToLatest(database);
   const { db } = database;
   const council = await upsertOrganisation(db, {

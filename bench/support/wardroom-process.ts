@@ -5,6 +5,13 @@ import { once } from 'node:events';
 import { openSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
+import type { OpenOptions } from '../../src/platform/db/database.ts';
+
+/**
+ * How `wardroom serve` opens its database (src/server.ts), for benches that run a job (an import, a
+ * campaign) in their own process as serve's job worker would: on SQLite, WAL checkpoints in a thread.
+ */
+export const SERVE_DATABASE_OPTIONS: OpenOptions = { walCheckpoints: 'background' };
 
 export async function freePort(): Promise<number> {
   const server = createServer();

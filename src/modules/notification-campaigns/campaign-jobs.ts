@@ -22,8 +22,8 @@ import type { DB } from '../../platform/db/schema.ts';
 import { isId, isoPlus, newId, nowIso } from '../../platform/ids.ts';
 import { PermanentJobError, type JobContext, type JobHandlerRegistry } from '../../platform/jobs/job-handlers.ts';
 import { enqueueJob } from '../../platform/jobs/job-queue.ts';
-import { recordSentReferenceCouncils } from '../../platform/mail/sent-references.ts';
-import { newVerificationReference } from '../../platform/mail/verification-reference.ts';
+import { recordSentReferenceCouncils, recordSentReferences } from '../../platform/mail/sent-references.ts';
+import { newVerificationReferences } from '../../platform/mail/verification-reference.ts';
 import { LETTERS_PER_FILE } from './campaign-letters.ts';
 import { messageFor, personalisationFor } from './campaign-messages.ts';
 import type { CampaignChannelSender, CampaignSenders, SendOutcome } from './campaign-senders.ts';
@@ -116,7 +116,8 @@ async function queueCampaign(ctx: JobContext<unknown>, options: CampaignJobOptio
     const recipients: repo.NewRecipient[] = [];
     const references: Array<{ reference: string; organisationId: string; channel: 'email' | 'sms' | 'letter' }> = [];
     const onBehalf: Array<{ reference: string; organisationId: string }> = [];
-    for (const person of people) {
+    const fresh = newVerificationReferences(people.length);
+    for (const [index, person] of people.entries()) {
       const theirs = councils.get(person.id) ?? [campaign.organisation_id];
       // A person in several councils' data gets one message, from one council's campaign.
       if (sendingCouncilOf(theirs, lead) !== campaign.organisation_id) continue;
@@ -127,7 +128,7 @@ async function queueCampaign(ctx: JobContext<unknown>, options: CampaignJobOptio
           : person.hasAddress
             ? 'letter'
             : 'none';
-      const reference = newVerificationReference();
+      const reference = fresh[index]!;
       recipients.push({ personId: person.id, channel, reference, status: channel === 'none' ? 'no-route' : 'queued' });
       if (channel === 'none') continue;
       references.push({ reference, organisationId: campaign.organisation_id, channel });
@@ -137,7 +138,7 @@ async function queueCampaign(ctx: JobContext<unknown>, options: CampaignJobOptio
     const last = people[people.length - 1]!.id;
     await ctx.once(`queued-after:${last}`, async (trx) => {
       await repo.insertRecipients(trx, campaignId, recipients, now);
-      await repo.insertSentReferences(trx, references, now);
+      await recordSentReferences(trx, references, now);
       await recordSentReferenceCouncils(trx, onBehalf);
       await trx
         .updateTable('notification_campaigns')

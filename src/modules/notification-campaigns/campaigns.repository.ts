@@ -2,7 +2,8 @@
 // person), letter print files, and the people and councils a campaign reads from the affected-people
 // tables.
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import { toCount } from '../../platform/db/database.ts';
+import { insertMany } from '../../platform/db/bulk-statements.ts';
+import { dialectOf, toCount } from '../../platform/db/database.ts';
 import type {
   CampaignChannel,
   CampaignStatus,
@@ -113,7 +114,11 @@ export async function councilsOf(db: Executor, personIds: string[]): Promise<Map
       .select(['person_id', 'organisation_id'])
       .where('person_id', 'in', personIds.slice(i, i + 5000))
       .execute();
-    for (const r of rows) byPerson.set(r.person_id, [...(byPerson.get(r.person_id) ?? []), r.organisation_id]);
+    for (const r of rows) {
+      const theirs = byPerson.get(r.person_id);
+      if (theirs) theirs.push(r.organisation_id);
+      else byPerson.set(r.person_id, [r.organisation_id]);
+    }
   }
   return byPerson;
 }
@@ -128,48 +133,19 @@ export interface NewRecipient {
 export async function insertRecipients(
   trx: Transaction<DB>,
   campaignId: string,
-  rows: NewRecipient[],
+  rows: readonly NewRecipient[],
   now: string,
 ): Promise<void> {
-  // Five columns a row keeps each statement well under SQLite's 32,766 bound values.
-  for (let i = 0; i < rows.length; i += 4000) {
-    await trx
-      .insertInto('campaign_recipients')
-      .values(
-        rows.slice(i, i + 4000).map((r) => ({
-          campaign_id: campaignId,
-          person_id: r.personId,
-          channel: r.channel,
-          reference: r.reference,
-          status: r.status,
-          updated_at: now,
-        })),
-      )
-      // Never twice: a person already queued by an earlier run keeps their row and reference.
-      .onConflict((oc) => oc.columns(['campaign_id', 'person_id']).doNothing())
-      .execute();
-  }
-}
-
-export async function insertSentReferences(
-  trx: Transaction<DB>,
-  rows: Array<{ reference: string; organisationId: string; channel: 'email' | 'sms' | 'letter' }>,
-  now: string,
-): Promise<void> {
-  for (let i = 0; i < rows.length; i += 6000) {
-    await trx
-      .insertInto('sent_references')
-      .values(
-        rows.slice(i, i + 6000).map((r) => ({
-          reference: r.reference,
-          organisation_id: r.organisationId,
-          channel: r.channel,
-          queued_at: now,
-        })),
-      )
-      .onConflict((oc) => oc.column('reference').doNothing())
-      .execute();
-  }
+  await insertMany(
+    trx,
+    dialectOf(trx),
+    'insert into campaign_recipients (campaign_id, person_id, channel, reference, status, updated_at) values',
+    // Never twice: a person already queued by an earlier run keeps their row and reference.
+    'on conflict (campaign_id, person_id) do nothing',
+    6,
+    rows,
+    (r, out) => out.push(campaignId, r.personId, r.channel, r.reference, r.status, now),
+  );
 }
 
 export type StatusCounts = Record<RecipientStatus, number> & { total: number };

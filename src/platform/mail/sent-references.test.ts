@@ -4,8 +4,20 @@ import { describeEachDatabase } from '../db/test-databases.ts';
 import { createOrganisation } from '../testing/test-app.ts';
 import { enqueueSms } from '../sms/sms-jobs.ts';
 import { enqueueEmail } from './mail-jobs.ts';
-import { sentReferenceExists } from './sent-references.ts';
-import { newVerificationReference } from './verification-reference.ts';
+import { recordSentReferenceCouncils, recordSentReferences, sentReferenceExists } from './sent-references.ts';
+import {
+  isVerificationReference,
+  newVerificationReference,
+  newVerificationReferences,
+} from './verification-reference.ts';
+
+test('references made in bulk each have the shape, and none repeats', () => {
+  const references = newVerificationReferences(10_000);
+  assert.equal(references.length, 10_000);
+  assert.ok(references.every(isVerificationReference));
+  assert.equal(new Set(references).size, 10_000);
+  assert.deepEqual(newVerificationReferences(0), []);
+});
 
 describeEachDatabase('sent references', (database) => {
   const db = () => database().db;
@@ -79,5 +91,47 @@ describeEachDatabase('sent references', (database) => {
     assert.equal(await sentReferenceExists(db(), other, reference), false);
     await enqueueEmail(db(), email('WCC-7K2F-9QXD'), { idempotencyKey: 't:case-ref', organisationId: orgId });
     assert.equal(await sentReferenceExists(db(), orgId, 'WCC-7K2F-9QXD'), false);
+  });
+
+  test('references recorded in bulk, with the councils named on their behalf, are confirmed for each and never twice', async () => {
+    const other = (await createOrganisation(database(), 'refcheck-behalf')).id;
+    const third = (await createOrganisation(database(), 'refcheck-third')).id;
+    // 123 rows: statements of 100, 20 and 1 rows, so every fixed shape runs.
+    const references = newVerificationReferences(123);
+    const now = new Date().toISOString();
+    const rows = references.map((reference, i) => ({
+      reference,
+      organisationId: orgId,
+      channel: i % 3 === 0 ? ('letter' as const) : ('email' as const),
+    }));
+    await db()
+      .transaction()
+      .execute(async (trx) => {
+        await recordSentReferences(trx, rows, now);
+        await recordSentReferenceCouncils(
+          trx,
+          references.slice(0, 21).map((reference) => ({ reference, organisationId: other })),
+        );
+        // Recorded again (a resumed campaign): nothing changes and nothing fails.
+        await recordSentReferences(trx, rows.slice(0, 5), now);
+        await recordSentReferenceCouncils(trx, [{ reference: references[0]!, organisationId: other }]);
+      });
+    const stored = await db()
+      .selectFrom('sent_references')
+      .select(['reference', 'channel'])
+      .where('reference', 'in', references)
+      .execute();
+    assert.equal(stored.length, 123);
+    assert.equal(stored.filter((r) => r.channel === 'letter').length, 41);
+    const behalf = await db()
+      .selectFrom('sent_reference_councils')
+      .selectAll()
+      .where('reference', 'in', references)
+      .execute();
+    assert.equal(behalf.length, 21);
+    assert.equal(await sentReferenceExists(db(), orgId, references[122]!), true);
+    assert.equal(await sentReferenceExists(db(), other, references[20]!), true);
+    assert.equal(await sentReferenceExists(db(), other, references[21]!), false);
+    assert.equal(await sentReferenceExists(db(), third, references[0]!), false);
   });
 });

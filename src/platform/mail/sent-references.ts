@@ -4,7 +4,8 @@
 // anyone. Recorded in the transaction that queues the message, so a message that is rolled back
 // leaves no reference behind to confirm.
 import type { Transaction } from 'kysely';
-import { sqliteTransaction } from '../db/database.ts';
+import { insertMany } from '../db/bulk-statements.ts';
+import { dialectOf, sqliteTransaction } from '../db/database.ts';
 import type { DB, SentReferencesTable } from '../db/schema.ts';
 import { nowIso } from '../ids.ts';
 import { isVerificationReference } from './verification-reference.ts';
@@ -37,6 +38,26 @@ export async function recordSentReference(
 }
 
 /**
+ * Records many references at once (a campaign queues thousands in one transaction), in multi-row
+ * statements of a few fixed shapes; a reference already recorded is left as it is.
+ */
+export async function recordSentReferences(
+  trx: Transaction<DB>,
+  rows: ReadonlyArray<{ reference: string; organisationId: string; channel: SentReferencesTable['channel'] }>,
+  queuedAt: string,
+): Promise<void> {
+  await insertMany(
+    trx,
+    dialectOf(trx),
+    'insert into sent_references (reference, organisation_id, channel, queued_at) values',
+    'on conflict (reference) do nothing',
+    4,
+    rows,
+    (r, out) => out.push(r.reference, r.organisationId, r.channel, queuedAt),
+  );
+}
+
+/**
  * Records the other councils a message was sent on behalf of (a breach notice to a person in two
  * councils' data names both), so the check on either council's page confirms it.
  */
@@ -44,12 +65,15 @@ export async function recordSentReferenceCouncils(
   trx: Transaction<DB>,
   rows: ReadonlyArray<{ reference: string; organisationId: string }>,
 ): Promise<void> {
-  if (rows.length === 0) return;
-  await trx
-    .insertInto('sent_reference_councils')
-    .values(rows.map((r) => ({ reference: r.reference, organisation_id: r.organisationId })))
-    .onConflict((oc) => oc.columns(['reference', 'organisation_id']).doNothing())
-    .execute();
+  await insertMany(
+    trx,
+    dialectOf(trx),
+    'insert into sent_reference_councils (reference, organisation_id) values',
+    'on conflict (reference, organisation_id) do nothing',
+    2,
+    rows,
+    (r, out) => out.push(r.reference, r.organisationId),
+  );
 }
 
 /** Whether `reference` was queued for this council, or on its behalf by another. */

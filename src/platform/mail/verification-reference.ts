@@ -8,10 +8,19 @@ const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 /** `WR-` and 8 random base32 characters. */
 export function newVerificationReference(): string {
-  const bytes = randomBytes(8);
-  let code = '';
-  for (const byte of bytes) code += BASE32[byte & 31];
-  return `WR-${code}`;
+  return newVerificationReferences(1)[0]!;
+}
+
+/** `count` references from one draw of random bytes (a campaign makes thousands at a time). */
+export function newVerificationReferences(count: number): string[] {
+  const bytes = randomBytes(8 * count);
+  const references: string[] = [];
+  for (let at = 0; at < bytes.length; at += 8) {
+    let code = 'WR-';
+    for (let i = at; i < at + 8; i += 1) code += BASE32[bytes[i]! & 31];
+    references.push(code);
+  }
+  return references;
 }
 
 const VERIFICATION_REFERENCE = /^WR-[A-Z2-7]{8}$/;
