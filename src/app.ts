@@ -100,6 +100,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     db: database.db,
     headers: securityHeaderList(https),
     onError: (err) => app.log.error({ err }, 'could not check the public content version'),
+    // After a change made elsewhere, the previous copy answers the fast path while this renders.
+    renderStale: (url) => {
+      renderAgain(url)?.catch((err: unknown) => app.log.error({ err, url }, 'could not render a public page again'));
+    },
   });
   let fastPath: PublicPageFastPath | undefined;
   // A page a change dropped is rendered again through its own route, once however many ask.

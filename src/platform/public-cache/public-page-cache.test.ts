@@ -16,7 +16,7 @@ import {
   type TestApp,
 } from '../testing/test-app.ts';
 import { CONTENT_SECURITY_POLICY } from '../http/security-headers.ts';
-import { PUBLIC_CACHE_CONTROL, acceptedCodings } from './public-page-cache.ts';
+import { PUBLIC_CACHE_CONTROL, acceptedCodings, createPublicPageCache } from './public-page-cache.ts';
 
 interface RawResponse {
   status: number;
@@ -301,5 +301,60 @@ describeEachDatabase('public pages answered from memory by the server itself', (
       await new Promise((r) => setTimeout(r, 20));
     }
     assert.ok(seenAfter >= 0 && seenAfter < 1000, `seen after ${seenAfter} ms`);
+  });
+});
+
+describeEachDatabase('a change made elsewhere, while the page renders again', (database) => {
+  test('the previous copy is answered to the fast path only until the page is rendered again, for a moment at most, and never after a change made here', async () => {
+    const asked: string[] = [];
+    const cache = createPublicPageCache({
+      db: database().db,
+      renderStale: (key) => asked.push(key),
+      staleWhileRenderingMs: 300,
+    });
+    const render = (text: string) => async () => ({ body: `<p>${text}</p>`, contentType: 'text/html; charset=utf-8' });
+    const answered = (url = '/page') =>
+      cache.answerFromMemory(url, undefined, undefined)?.representation.body.toString();
+    const changeElsewhere = async () => {
+      await database()
+        .db.transaction()
+        .execute((trx) => bumpPublicContentVersion(trx));
+      await cache.checkVersion();
+    };
+    await cache.checkVersion();
+    await cache.get('/page', render('first'));
+    assert.equal(answered(), '<p>first</p>');
+
+    await changeElsewhere();
+    assert.equal(cache.droppedByChange('/page'), true);
+    assert.equal(answered(), '<p>first</p>', 'the previous copy, while the page renders again');
+    assert.deepEqual(asked, ['/page'], 'and the page was sent to render again');
+    assert.equal(answered('/other'), undefined, 'a page never rendered has no previous copy');
+    await cache.get('/page', render('second'));
+    assert.equal(answered(), '<p>second</p>');
+    assert.equal(cache.droppedByChange('/page'), false);
+
+    // Not rendered again in time: the previous copy is no longer answered.
+    await changeElsewhere();
+    assert.equal(answered(), '<p>second</p>');
+    await new Promise((r) => setTimeout(r, 350));
+    assert.equal(answered(), undefined);
+    assert.equal(asked.length, 2);
+
+    // A render that fails ends the previous copy too.
+    await cache.get('/page', render('third'));
+    await changeElsewhere();
+    await assert.rejects(
+      cache.get('/page', () => Promise.reject(new Error('the database went away'))),
+      /went away/,
+    );
+    assert.equal(answered(), undefined);
+
+    // A change made through this instance is shown at once: no previous copy.
+    await cache.checkVersion();
+    await cache.get('/page', render('fourth'));
+    assert.equal(answered(), '<p>fourth</p>');
+    cache.invalidate();
+    assert.equal(answered(), undefined);
   });
 });

@@ -4,6 +4,12 @@
 // of a cluster) polls one version counter in the database (moved on in the same transaction as any
 // public change), so a change is visible on all of them within one poll interval.
 //
+// When the poll finds a change made elsewhere, a page's previous copy is still answered to the fast
+// path for a moment (at most STALE_WHILE_RENDERING_MS) while the page is rendered again, rather than
+// holding every open connection until it is: a publish during a surge then costs the readers of that
+// instant nothing. A change made by this instance (`invalidate`) drops its pages at once, so whoever
+// made it sees it on their next request.
+//
 // A page already in memory is answered straight on Node's request, before Fastify sees it
 // (`serveFromMemory`, called by the server app.ts builds): no routing, hooks, logging or header
 // building per request, since the response headers were built with the page. That is what lets one
@@ -55,6 +61,13 @@ const MAX_PAGES = 2000;
 /** Below this, compressing saves less than the headers it adds. */
 const MIN_COMPRESS_BYTES = 1024;
 
+/**
+ * How long after a change made elsewhere is seen a page's previous copy may still be answered while
+ * the page renders again: with the poll's 250 ms, a change shows within 750 ms at most even if the
+ * render is slow, and within the poll and one render when it is not.
+ */
+export const STALE_WHILE_RENDERING_MS = 500;
+
 const gzipAsync = promisify(gzip);
 const brotliAsync = promisify(brotliCompress);
 
@@ -64,6 +77,13 @@ export interface PublicPageCacheOptions {
   onError?: (err: unknown) => void;
   /** Headers every response carries (the security headers), added to each stored page's headers. */
   headers?: ReadonlyArray<readonly [string, string]>;
+  /**
+   * Told when a page's previous copy is answered after a change made elsewhere, to have the page
+   * rendered again (once, however often it is told). Without it no previous copy is answered.
+   */
+  renderStale?: (key: string) => void;
+  /** STALE_WHILE_RENDERING_MS unless given (tests). */
+  staleWhileRenderingMs?: number;
 }
 
 /** Pages answered from memory before reaching Fastify, by status and content coding (for metrics). */
@@ -74,6 +94,10 @@ export function createPublicPageCache(opts: PublicPageCacheOptions) {
   const rendering = new Map<string, Promise<CachedPage | null>>();
   /** Pages dropped by a change and not rendered again yet (see `droppedByChange`). */
   const dropped = new Set<string>();
+  /** The copies a change made elsewhere dropped, answered until `staleUntil` while they render again. */
+  let stale = new Map<string, CachedPage>();
+  let staleUntil = 0;
+  const staleMs = opts.staleWhileRenderingMs ?? STALE_WHILE_RENDERING_MS;
   const commonHeaders = opts.headers ?? [];
   const served: ServedCounts = {
     '200': { identity: 0, gzip: 0, br: 0 },
@@ -82,15 +106,24 @@ export function createPublicPageCache(opts: PublicPageCacheOptions) {
   let version: number | undefined;
   let timer: NodeJS.Timeout | undefined;
 
-  function dropAll(): void {
+  /**
+   * Drops every page; `keepStale` keeps their copies to answer while they render again (a change made
+   * elsewhere). Copies kept by an earlier change are two versions old by now, and go.
+   */
+  function dropAll(keepStale: boolean): void {
     for (const key of pages.keys()) if (dropped.size < MAX_PAGES) dropped.add(key);
+    if (keepStale && opts.renderStale && pages.size > 0) {
+      stale = new Map(pages);
+      staleUntil = Date.now() + staleMs;
+    } else stale.clear();
     pages.clear();
   }
 
   async function checkVersion(): Promise<void> {
     const current = await readPublicContentVersion(opts.db);
     if (current !== version) {
-      dropAll();
+      // Unknown version: this instance's own change (`invalidate`), or the first read.
+      dropAll(version !== undefined);
       version = current;
     }
   }
@@ -114,7 +147,7 @@ export function createPublicPageCache(opts: PublicPageCacheOptions) {
 
   /** Drops every cached page now (the instance that made a change need not wait for the poll). */
   function invalidate(): void {
-    dropAll();
+    dropAll(false);
     version = undefined;
     // Pages rendered before the new version is read are not kept: read it now, not at the next poll.
     if (timer) checkVersion().catch((err: unknown) => opts.onError?.(err));
@@ -149,7 +182,12 @@ export function createPublicPageCache(opts: PublicPageCacheOptions) {
         dropped.delete(key);
       }
       return page;
-    })().finally(() => rendering.delete(key));
+    })().finally(() => {
+      rendering.delete(key);
+      // Rendered (and kept, unless yet another change came meanwhile), gone, or failed: either way
+      // the previous copy is answered no more.
+      stale.delete(key);
+    });
     rendering.set(key, promise);
     return promise;
   }
@@ -174,18 +212,32 @@ export function createPublicPageCache(opts: PublicPageCacheOptions) {
 
   /**
    * What to send for a GET or HEAD of exactly `url` with these request headers, counted as served;
-   * undefined when the page is not in memory. For the fast path, which writes the bytes itself.
+   * undefined when the page is not in memory. For the fast path, which writes the bytes itself, and
+   * so also answers a page's previous copy while it renders again after a change made elsewhere.
    */
   function answerFromMemory(
     url: string,
     acceptEncoding: string | undefined,
     ifNoneMatch: string | undefined,
   ): CachedAnswer | undefined {
-    const page = pages.get(url);
+    const page = pages.get(url) ?? previousCopy(url);
     if (!page) return undefined;
     const answer = chooseAnswer(page, acceptEncoding, ifNoneMatch);
     served[answer.status][answer.representation.coding] += 1;
     return answer;
+  }
+
+  /** The copy of `url` a change made elsewhere dropped, while its successor renders (and has it rendered). */
+  function previousCopy(url: string): CachedPage | undefined {
+    if (stale.size === 0) return undefined;
+    const page = stale.get(url);
+    if (!page) return undefined;
+    if (Date.now() >= staleUntil) {
+      stale.clear();
+      return undefined;
+    }
+    opts.renderStale?.(url);
+    return page;
   }
 
   return {
