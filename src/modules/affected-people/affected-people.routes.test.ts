@@ -35,7 +35,7 @@ describeEachDatabase('affected people pages', (database) => {
     );
     assert.equal(refused.statusCode, 400);
     assert.match(refused.body, /Select the kinds of data in the file/);
-    assert.match(refused.body, /Select a CSV file that is not empty/);
+    assert.match(refused.body, /The selected file is empty/);
 
     const content = readFileSync(path.join(fixtures, 'westminster-residents.csv'));
     const uploaded = await dpo.postFile(

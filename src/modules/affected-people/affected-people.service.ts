@@ -197,7 +197,9 @@ export function createAffectedPeopleService(db: Kysely<DB>) {
       if (categories.length === 0 || categories.length !== input.categories.length) {
         errors.push({ field: 'categories', text: 'Select the kinds of data in the file' });
       }
-      if (input.byteSize === 0) errors.push({ field: 'file', text: 'Select a CSV file that is not empty' });
+      // The GOV.UK file upload pattern's messages: nothing chosen, or a file with nothing in it.
+      if (input.byteSize === 0)
+        errors.push({ field: 'file', text: input.fileName ? 'The selected file is empty' : 'Select a CSV file' });
       if (errors.length) {
         await rm(input.storedPath, { force: true });
         return { ok: false, errors };
