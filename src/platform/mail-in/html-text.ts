@@ -55,7 +55,13 @@ const BLOCK_BREAKS = new Map<string, number>([
 ]);
 const HEADINGS = new Set(['h1', 'h2', 'h3', 'h4', 'h5', 'h6']);
 /** html-to-text's white space: zero-width space included, no-break space not. */
-const WORD = /[^ \t\r\n\f\u200b]+/g;
+const WHITESPACE_RUN = /[ \t\r\n\f\u200b]+/g;
+/** White space other than one space between words. */
+const NOT_ONE_SPACE = /[\t\r\n\f\u200b]| {2}/;
+
+function isSpace(code: number): boolean {
+  return code === 32 || code === 10 || code === 9 || code === 13 || code === 12 || code === 0x200b;
+}
 const MAX_LIST_INDENT = 10;
 
 interface OpenList {
@@ -121,33 +127,31 @@ export function htmlToText(html: string, options: HtmlTextOptions): HtmlText {
     }
   };
 
-  const addWord = (word: string) => {
+  /** Words with single spaces between them: written in one piece, not word by word. */
+  const addWords = (words: string) => {
     startText();
-    write(headings > 0 ? word.toUpperCase() : word);
-    if (link !== undefined && link.words.length <= link.href.length) link.words += word;
+    write(headings > 0 ? words.toUpperCase() : words);
+    if (link !== undefined && link.words.length <= link.href.length)
+      link.words += words.includes(' ') ? words.replaceAll(' ', '') : words;
   };
 
   const addText = (text: string) => {
-    if (skipping !== undefined || full) return;
+    if (skipping !== undefined || full || text === '') return;
     if (pre > 0) return addPreformatted(text);
-    WORD.lastIndex = 0;
-    let match = WORD.exec(text);
-    if (match === null) {
-      if (text !== '') pendingSpace = true;
+    // Most text between tags is white space alone, and most words have single spaces between them:
+    // both found by looking, so that only text that needs it is copied.
+    let first = 0;
+    let last = text.length;
+    while (first < last && isSpace(text.charCodeAt(first))) first++;
+    if (first === last) {
+      pendingSpace = true;
       return;
     }
-    if (match.index > 0) pendingSpace = true;
-    for (;;) {
-      addWord(match[0]);
-      if (full) return;
-      const end = match.index + match[0].length;
-      match = WORD.exec(text);
-      if (match === null) {
-        if (end < text.length) pendingSpace = true;
-        return;
-      }
-      pendingSpace = true;
-    }
+    while (isSpace(text.charCodeAt(last - 1))) last--;
+    if (first > 0) pendingSpace = true;
+    const words = first === 0 && last === text.length ? text : text.slice(first, last);
+    addWords(NOT_ONE_SPACE.test(words) ? words.replace(WHITESPACE_RUN, ' ') : words);
+    if (last < text.length) pendingSpace = true;
   };
 
   /** Text in <pre> keeps its white space; its closing line breaks wait, so they merge with the block's. */
@@ -244,7 +248,7 @@ export function htmlToText(html: string, options: HtmlTextOptions): HtmlText {
         lineBreak();
         break;
       case 'hr':
-        addWord('-'.repeat(40));
+        addWords('-'.repeat(40));
         block(2);
         break;
       case 'a':
