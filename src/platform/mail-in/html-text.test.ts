@@ -76,6 +76,28 @@ test('a head that is never closed ends where the body starts; a head inside the 
   assert.equal(text('<body><head><title>T</title><div>Shown anyway</div></body>'), 'Shown anyway');
 });
 
+test('a skipped element ends with the element it was opened in, as in a browser', () => {
+  assert.equal(
+    text('<table><tr><td><form><input name="card">Card number<td>Shown cell</table>After'),
+    'Shown cell\n\nAfter',
+  );
+  assert.equal(text('<div><form><p>Hidden</div><p>Shown'), 'Shown');
+  assert.equal(text('<form><div>Hidden</div><p>hidden too</p></form>Shown'), 'Shown');
+  // A form left open in the head ends with it.
+  assert.equal(text('<html><head><title>T</title><form action="x"><input></head><body>Body text'), 'Body text');
+});
+
+test('an address shown for a link with no words stays apart from the words after it', () => {
+  assert.equal(
+    text('<a href="http://a.example/rk"><img src="x.jpg"><br><a href="http://a.example/remove">To be removed</a>'),
+    'http://a.example/rk To be removed [http://a.example/remove]',
+  );
+  assert.equal(
+    text('<pre>Please Click <a href="http://a.example/app">HERE</a>\n</pre>'),
+    'Please Click HERE [http://a.example/app]',
+  );
+});
+
 test('text outside the body is shown, as a browser shows it', () => {
   assert.equal(text('<html><body><p>Offer</p></body></html>\nList footer'), 'Offer\n\nList footer');
 });

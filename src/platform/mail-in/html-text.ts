@@ -54,6 +54,7 @@ const BLOCK_BREAKS = new Map<string, number>([
   ...'p blockquote h1 h2 h3 h4 h5 h6 hr pre table'.split(' ').map((name): [string, number] => [name, 2]),
 ]);
 const HEADINGS = new Set(['h1', 'h2', 'h3', 'h4', 'h5', 'h6']);
+const TABLE_PARTS = new Set(['td', 'th', 'tr']);
 /** html-to-text's white space: zero-width space included, no-break space not. */
 const WHITESPACE_RUN = /[ \t\r\n\f\u200b]+/g;
 /** White space other than one space between words. */
@@ -89,6 +90,8 @@ export function htmlToText(html: string, options: HtmlTextOptions): HtmlText {
   let droppedTags = 0;
   let skipping: string | undefined;
   let skipCount = 0;
+  // Elements opened inside the skipped one and not yet closed, by name (at most 1,000 names).
+  const openedInSkip = new Map<string, number>();
   // Inside a head that is being skipped, a skipped element of its own (a title, a style).
   let headInner: string | undefined;
   let headInnerCount = 0;
@@ -195,6 +198,7 @@ export function htmlToText(html: string, options: HtmlTextOptions): HtmlText {
       // A link with no words (an image, say) is shown by its address.
       pendingSpace = true;
       addText(address);
+      pendingSpace = true;
     } else if (!full) {
       // Beside the last word, even when a block inside the link has ended its line.
       write(` [${address}]`);
@@ -218,25 +222,29 @@ export function htmlToText(html: string, options: HtmlTextOptions): HtmlText {
     }
     if (skipping !== undefined) {
       if (skipping !== 'head') {
-        if (name === skipping) skipCount++;
-        return;
-      }
-      if (headInner !== undefined) {
+        // A cell or row starting outside any table opened in the skipped element ends the cell or row
+        // it was opened in, and the skipped element with it (<td><form>…<td>); a template holds rows
+        // of its own.
+        if (TABLE_PARTS.has(name) && skipping !== 'template' && !openedInSkip.get('table')) skipping = undefined;
+        else if (name === skipping) skipCount++;
+        else if (!selfClosing && !VOID.has(name) && (openedInSkip.size < 1000 || openedInSkip.has(name)))
+          openedInSkip.set(name, (openedInSkip.get(name) ?? 0) + 1);
+        if (skipping !== undefined) return;
+      } else if (headInner !== undefined) {
         if (name === headInner) headInnerCount++;
         return;
-      }
-      if (SKIPPED.has(name) && name !== 'head') {
+      } else if (SKIPPED.has(name) && name !== 'head') {
         headInner = name;
         headInnerCount = 1;
         return;
-      }
-      if (HEAD_CONTENT.has(name)) return;
-      skipping = undefined;
+      } else if (HEAD_CONTENT.has(name)) return;
+      else skipping = undefined;
     }
     if (SKIPPED.has(name) && !VOID.has(name)) {
       // Even past the depth limit: what a skipped element holds is never shown.
       skipping = name;
       skipCount = 1;
+      openedInSkip.clear();
       return;
     }
     if (!kept) return;
@@ -299,9 +307,24 @@ export function htmlToText(html: string, options: HtmlTextOptions): HtmlText {
     }
     if (skipping !== undefined) {
       if (skipping === 'head' && headInner !== undefined) {
-        if (name === headInner && --headInnerCount === 0) headInner = undefined;
-      } else if (name === skipping && --skipCount === 0) skipping = undefined;
-      return;
+        if (name === headInner) {
+          if (--headInnerCount === 0) headInner = undefined;
+          return;
+        }
+        if (name !== 'head') return;
+        // </head> ends whatever was left open in the head (a <form> there, say).
+        headInner = undefined;
+      }
+      if (name === skipping) {
+        if (--skipCount === 0) skipping = undefined;
+        return;
+      }
+      const opened = openedInSkip.get(name) ?? 0;
+      if (opened > 0) openedInSkip.set(name, opened - 1);
+      if (opened > 0 || skipping === 'head' || VOID.has(name)) return;
+      // It closes an element that was open before the skipped one began, and so the skipped one
+      // too, as in a browser: <td><form>…</td> ends the form with the cell.
+      skipping = undefined;
     }
     if (!kept) return;
 
