@@ -105,7 +105,7 @@ export function htmlToText(html: string, options: HtmlTextOptions): HtmlText {
 
   const write = (text: string) => {
     if (full) return;
-    if (out.length + text.length >= maxChars) {
+    if (out.length + text.length > maxChars) {
       out += text.slice(0, maxChars - out.length);
       full = true;
       tokenizer.pause();
