@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DEMO_ORGANISATIONS } from '../../platform/demo/seed-demo.ts';
-import { flattenDeepHtml, parseInboundMail } from '../../platform/mail-in/inbound-mail-parser.ts';
+import { htmlToText } from '../../platform/mail-in/html-text.ts';
+import { parseInboundMail } from '../../platform/mail-in/inbound-mail-parser.ts';
 import { analyseLoaded, readEmail } from './analyse-command.ts';
 import { CAMPAIGN_TEXT_CHARS, groupCampaigns } from './campaign-grouping.ts';
 import type { MessageFeatures } from './message-analysis.ts';
@@ -76,16 +77,21 @@ describe('defects the mutated messages found', () => {
     assert.match(mail.problems.join('\n'), /nested deeper than 100 levels: 998\d\d tags were left out/);
   });
 
-  test('flattening keeps shallow HTML as it is and pairs the tags it drops', () => {
+  test('tags past the depth limit are left out in pairs, and shallow HTML loses none', () => {
     const shallow = '<p>One<p>Two <b>bold</b> <a href="x">link</a><br><img src=y>';
-    assert.deepEqual(flattenDeepHtml(shallow, 3), { html: shallow, dropped: 0 });
-    assert.deepEqual(flattenDeepHtml('<i><b><u>x</u></b></i><i>y</i>', 2), {
-      html: '<i><b>x</b></i><i>y</i>',
-      dropped: 2,
+    assert.deepEqual(htmlToText(shallow, { maxDepth: 3, maxChars: 1000 }), {
+      text: 'One\n\nTwo bold link [x]',
+      droppedTags: 0,
+      truncated: false,
+    });
+    assert.deepEqual(htmlToText('<i><b><u>x</u></b></i><i>y</i>', { maxDepth: 2, maxChars: 1000 }), {
+      text: 'xy',
+      droppedTags: 2,
+      truncated: false,
     });
     // A run of "<a" with no ">" is not a tag: the pass stays linear instead of scanning to the end each time.
     const noClose = '<a'.repeat(200_000);
-    assert.deepEqual(flattenDeepHtml(noClose, 5), { html: noClose, dropped: 0 });
+    assert.equal(htmlToText(noClose, { maxDepth: 5, maxChars: 1000 }).droppedTags, 0);
   });
 
   test('a message saved from an mbox keeps its headers; a text starting "From " keeps its first line', async () => {

@@ -1,5 +1,6 @@
-// Links in a message's text (and in text made from its HTML, where html-to-text writes a link as
-// "words [address]"): where each goes, and whether the words show a different address.
+// Links in a message's text (and in text made from its HTML, where platform/mail-in/html-text.ts
+// writes a link as "words [address]", as html-to-text did before it): where each goes, and whether
+// the words show a different address.
 import { hostInfo, type HostInfo } from './lookalike-domains.ts';
 
 export interface FoundLink {
@@ -73,7 +74,7 @@ export function findLinks(text: string): FoundLink[] {
   const sample = (text.length > 300_000 ? text.slice(0, 300_000) : text).replace(/\[\.\]/g, '.');
   const links: FoundLink[] = [];
   const seen = new Set<string>();
-  // html-to-text writes a link as "words [address]": where the words are an address on another
+  // A link in HTML is written "words [address]" (html-text.ts): where the words are an address on another
   // registrable domain, the reader is being shown one place and sent to another.
   const shownFor = new Map<string, string>();
   for (let at = sample.indexOf(' [http'); at >= 0 && shownFor.size < 50; at = sample.indexOf(' [http', at + 6)) {

@@ -8,8 +8,8 @@
 // analysis of suspicious messages reads with mime-reader.ts, which gives the same result without
 // mailparser's streams. Both end in finishInboundMail here.
 import { createHash } from 'node:crypto';
-import { compile } from 'html-to-text';
 import { simpleParser, type AddressObject, type Attachment } from 'mailparser';
+import { htmlToText } from './html-text.ts';
 
 export interface MailAddress {
   /** The display name, '' when there is none. */
@@ -247,7 +247,7 @@ export function finishInboundMail(content: MessageContent, limit: ParseLimits, p
     text = content.text;
     textSource = 'text';
   } else if (content.html !== undefined && content.html.trim() !== '') {
-    text = htmlToPlainText(content.html, limit.maxHtmlChars, problems);
+    text = htmlToPlainText(content.html, limit.maxHtmlChars, problems, limit.maxTextChars);
     textSource = 'html';
   }
   text = clean(text.replace(/\r\n?/g, '\n'), true);
@@ -325,58 +325,25 @@ export function finishInboundMail(content: MessageContent, limit: ParseLimits, p
 /**
  * HTML to text with no trace of what a browser would run or fetch: scripts, styles, forms and
  * embedded objects are dropped; a link keeps its address beside its words, so a mismatch between
- * the two stays visible to whoever reads it.
+ * the two stays visible to whoever reads it. See html-text.ts.
  */
-export function htmlToPlainText(html: string, maxChars: number, problems: string[]): string {
+export function htmlToPlainText(
+  html: string,
+  maxChars: number,
+  problems: string[],
+  maxTextChars: number = maxChars,
+): string {
   if (html.length > maxChars) problems.push(`Only the first ${maxChars} characters of the HTML were turned into text`);
-  const flattened = flattenDeepHtml(html.slice(0, maxChars), MAX_HTML_DEPTH);
-  if (flattened.dropped > 0)
-    problems.push(`The HTML was nested deeper than ${MAX_HTML_DEPTH} levels: ${flattened.dropped} tags were left out`);
-  return htmlConverter()(flattened.html);
+  // One character over the text limit, so that the caller sees the text was longer and says so.
+  const converted = htmlToText(html.slice(0, maxChars), { maxDepth: MAX_HTML_DEPTH, maxChars: maxTextChars + 1 });
+  if (converted.droppedTags > 0)
+    problems.push(
+      `The HTML was nested deeper than ${MAX_HTML_DEPTH} levels: ${converted.droppedTags} tags were left out`,
+    );
+  return converted.text;
 }
 
 const MAX_HTML_DEPTH = 100;
-
-let converter: ((html: string) => string) | undefined;
-/** html-to-text's options compiled once: compiling them is a good part of the cost of a short message. */
-function htmlConverter(): (html: string) => string {
-  return (converter ??= compile({
-    wordwrap: false,
-    limits: { maxDepth: MAX_HTML_DEPTH + 10, maxChildNodes: 10_000, maxInputLength: undefined },
-    selectors: [
-      { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
-      { selector: 'img', format: 'skip' },
-      ...['script', 'style', 'noscript', 'template', 'iframe', 'object', 'embed', 'form', 'svg', 'head'].map(
-        (selector) => ({ selector, format: 'skip' }),
-      ),
-    ],
-  }));
-}
-/** Elements that hold no content, and those that the next one like them closes (`<p>`, `<li>`, …). */
-const NOT_NESTING = new Set(
-  'area base br col embed hr img input link meta param source track wbr p li dt dd tr td th option'.split(' '),
-);
-
-/**
- * Drops the tags (never the text) of elements nested deeper than `maxDepth`. The HTML parser under
- * html-to-text slows quadratically with depth (50,000 nested `<div>`s took seconds), and html-to-text
- * would drop the deep text anyway. Tags are found by a pattern that cannot run past the next `<`, so
- * the pass is linear whatever the input.
- */
-export function flattenDeepHtml(html: string, maxDepth: number): { html: string; dropped: number } {
-  let depth = 0;
-  let dropped = 0;
-  const out = html.replace(/<(\/?)([a-z][a-z0-9:-]*)[^<>]*>/gi, (tag: string, close: string, name: string) => {
-    if (NOT_NESTING.has(name.toLowerCase()) || tag.endsWith('/>')) return tag;
-    if (close) {
-      depth = Math.max(0, depth - 1);
-      if (depth < maxDepth) return tag;
-    } else if (++depth <= maxDepth) return tag;
-    dropped++;
-    return '';
-  });
-  return { html: dropped > 0 ? out : html, dropped };
-}
 
 function addresses(entries: MessageAddress[]): MailAddress[] {
   const out: MailAddress[] = [];
