@@ -413,11 +413,13 @@ export async function findRecipient(db: Executor, campaignId: string, personId: 
     .executeTakeFirst();
 }
 
+/** Recipients in these statuses in person order, `limit` of them, after the person `after` if given. */
 export async function listRecipients(
   db: Executor,
   campaignId: string,
   statuses: RecipientStatus[],
   limit: number,
+  after?: string,
 ): Promise<
   Array<{
     personId: string;
@@ -432,6 +434,7 @@ export async function listRecipients(
     .select(['person_id', 'channel', 'reference', 'status', 'last_error'])
     .where('campaign_id', '=', campaignId)
     .where('status', 'in', statuses)
+    .$if(after !== undefined, (q) => q.where('person_id', '>', after!))
     .orderBy('person_id')
     .limit(limit)
     .execute();

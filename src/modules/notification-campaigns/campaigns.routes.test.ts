@@ -224,5 +224,20 @@ describeEachDatabase('breach notice campaign pages', (database) => {
     ]) {
       assert.ok(audited.includes(a), `${a} in ${audited.join(', ')}`);
     }
+
+    // Failures are listed a page at a time, with the way back to the first page.
+    await db
+      .updateTable('campaign_recipients')
+      .set({ status: 'permanent-failure', last_error: 'The address does not exist' })
+      .where('campaign_id', '=', id)
+      .where('person_id', '=', letterPerson!)
+      .execute();
+    const failures = await author.get(`${base}/${id}?failed-after=00000000-0000-7000-8000-000000000000`);
+    assert.equal(failures.statusCode, 200);
+    assert.match(failures.body, /data-qa="failed-people"/);
+    assert.match(failures.body, /The address does not exist/);
+    assert.match(failures.body, /data-qa="failed-shown">1 of 1 shown/);
+    assert.doesNotMatch(failures.body, /data-qa="next-failed"/);
+    assert.equal((await author.get(`${base}/${id}?failed-after=nonsense`)).statusCode, 200);
   });
 });

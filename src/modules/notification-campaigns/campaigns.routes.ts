@@ -163,10 +163,14 @@ export async function campaignsRoutes(
     const principal = request.staff!.principal;
     const progress = (await service.progress(campaign.id))!;
     const checks = checksView(service.checksFor(campaign, council));
+    const after = (request.query as { 'failed-after'?: unknown } | undefined)?.['failed-after'];
+    const failedAfter = typeof after === 'string' && isId(after) ? after : undefined;
     const review =
       campaign.status === 'draft' || campaign.status === 'approved'
-        ? { unknown: [], failed: [] }
-        : await service.peopleToReview(principal, actorOf(request), campaign.id);
+        ? { unknown: [], moreUnknown: false, failed: [], moreFailed: false }
+        : await service.peopleToReview(principal, actorOf(request), campaign.id, {
+            failedAfter,
+          });
     const channels = (['email', 'sms', 'letter', 'none'] as const).map((ch) => ({
       name: CHANNEL_NAMES[ch],
       counts: progress.counts.byChannel[ch],
@@ -181,6 +185,7 @@ export async function campaignsRoutes(
       progress,
       channels,
       review,
+      failedAfter,
       batches: await service.letterBatches(principal, campaign.id),
       viaNotify,
       notifyLimits: NOTIFY_LIMITS,

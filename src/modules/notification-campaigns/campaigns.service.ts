@@ -382,19 +382,34 @@ export function createCampaignsService(db: Kysely<DB>, options: { viaNotify?: bo
       };
     },
 
-    /** The people the DPO must decide about: "unknown" (a run stopped mid-send) and permanent failures. */
-    async peopleToReview(principal: Principal, actor: AuditActor, campaignId: string, limit = 200) {
+    /**
+     * The people the DPO must decide about: "unknown" (a run stopped mid-send), the first `limit`
+     * (deciding about them brings the next), and permanent failures, `limit` at a time after the
+     * person `failedAfter`; each list says whether more follow.
+     */
+    async peopleToReview(
+      principal: Principal,
+      actor: AuditActor,
+      campaignId: string,
+      options: { failedAfter?: string; limit?: number } = {},
+    ) {
       const { campaign } = await load(principal, campaignId);
-      const rows = await repo.listRecipients(db, campaign.id, ['unknown', 'permanent-failure'], limit * 2);
+      const limit = options.limit ?? 200;
+      const unknown = await repo.listRecipients(db, campaign.id, ['unknown'], limit + 1);
+      const failed = await repo.listRecipients(db, campaign.id, ['permanent-failure'], limit + 1, options.failedAfter);
+      const shown = [...unknown.slice(0, limit), ...failed.slice(0, limit)];
       const people = await repo.peopleForMessages(
         db,
-        rows.map((r) => r.personId),
+        shown.map((r) => r.personId),
       );
-      const withNames = rows.map((r) => ({ ...r, name: people.get(r.personId)?.fullName ?? '' }));
-      if (rows.length > 0) await audit(actor, campaign, 'campaign.review-list-read', { people: rows.length });
+      const named = (rows: typeof unknown) =>
+        rows.slice(0, limit).map((r) => ({ ...r, name: people.get(r.personId)?.fullName ?? '' }));
+      if (shown.length > 0) await audit(actor, campaign, 'campaign.review-list-read', { people: shown.length });
       return {
-        unknown: withNames.filter((r) => r.status === 'unknown').slice(0, limit),
-        failed: withNames.filter((r) => r.status === 'permanent-failure').slice(0, limit),
+        unknown: named(unknown),
+        moreUnknown: unknown.length > limit,
+        failed: named(failed),
+        moreFailed: failed.length > limit,
       };
     },
 

@@ -24,7 +24,7 @@ import { createNotifyCampaignSender, type CampaignSenders } from './campaign-sen
 import { createCampaignSmtpSender } from './campaign-smtp.ts';
 import * as repo from './campaigns.repository.ts';
 import { CampaignRuleError, createCampaignsService, estimateFinish } from './campaigns.service.ts';
-import { insertAffectedPeople, PASSING_TEMPLATE, withoutDemoPeople } from './test-support.ts';
+import { insertAffectedPeople, insertEmailPeople, PASSING_TEMPLATE, withoutDemoPeople } from './test-support.ts';
 
 let smtp: SmtpTestServer;
 let notify: FakeNotify;
@@ -350,6 +350,72 @@ describeEachDatabase('notification campaigns', (database) => {
     assert.equal((posts[0]?.body as { email_address: string }).email_address, 'never@example.org.uk');
     const after = await repo.listRecipients(db, id, repo.RECIPIENT_STATUSES, 10);
     assert.deepEqual(after.map((r) => r.status).sort(), ['delivered', 'sent']);
+  });
+
+  test('the people to review come a page at a time: unknown ones until decided, failures page by page, none lost', async () => {
+    const { db } = database();
+    await db.deleteFrom('affected_people').execute();
+    await insertEmailPeople(db, incidentId, sender, 9);
+    const id = await approvedCampaign('Review notice');
+    const service = createCampaignsService(db);
+    await service.queue(approver, actor(approver), id);
+    const registry = new JobHandlerRegistry();
+    registerCampaignJobs(registry, { senders: { email: undefined, sms: undefined } }, ['campaign.queue']);
+    const queueOnly = startJobWorker({
+      database: database(),
+      handlers: registry,
+      logger: createMemoryLogger(),
+      pollIntervalMs: 20,
+    });
+    await waitFor('the campaign to be queued', async () => (await repo.findCampaign(db, id))?.status === 'sending', {
+      timeoutMs: 10_000,
+    });
+    await queueOnly.stop();
+    // Four left "unknown" by a crash, five refused for good, in person order.
+    const rows = await repo.listRecipients(db, id, repo.RECIPIENT_STATUSES, 10);
+    assert.equal(rows.length, 9);
+    const ids = rows.map((r) => r.personId);
+    await db
+      .updateTable('campaign_recipients')
+      .set({ status: 'unknown' })
+      .where('person_id', 'in', ids.slice(0, 4))
+      .execute();
+    await db
+      .updateTable('campaign_recipients')
+      .set({ status: 'permanent-failure', last_error: 'no such mailbox' })
+      .where('person_id', 'in', ids.slice(4))
+      .execute();
+
+    const first = await service.peopleToReview(author, actor(author), id, { limit: 2 });
+    assert.deepEqual(
+      first.unknown.map((r) => r.personId),
+      ids.slice(0, 2),
+    );
+    assert.equal(first.moreUnknown, true);
+    assert.deepEqual(
+      first.failed.map((r) => r.personId),
+      ids.slice(4, 6),
+    );
+    assert.equal(first.moreFailed, true);
+    assert.match(first.unknown[0]!.name, /^Person \d$/);
+    // Failures page by page after the last one shown.
+    const seen = [...first.failed.map((r) => r.personId)];
+    let page = first;
+    while (page.moreFailed) {
+      page = await service.peopleToReview(author, actor(author), id, { limit: 2, failedAfter: seen.at(-1) });
+      seen.push(...page.failed.map((r) => r.personId));
+    }
+    assert.deepEqual(seen, ids.slice(4));
+    // Deciding about the unknown ones shown brings the next.
+    await service.decideUnknown(author, actor(author), id, ids.slice(0, 2), 'sent');
+    const next = await service.peopleToReview(author, actor(author), id, { limit: 2 });
+    assert.deepEqual(
+      next.unknown.map((r) => r.personId),
+      ids.slice(2, 4),
+    );
+    assert.equal(next.moreUnknown, false);
+    // Another council's DPO sees none of it.
+    await assert.rejects(service.peopleToReview(otherDpo, actor(otherDpo), id));
   });
 });
 
