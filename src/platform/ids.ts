@@ -1,27 +1,12 @@
 // One convention for ids and timestamps on both databases: ids are UUIDv7 made by the app (time
 // ordered, so indexes stay compact and ids sort by creation), timestamps are UTC ISO-8601 text
 // with milliseconds made by the app, which sort and compare the same in SQLite and PostgreSQL.
-import { randomBytes } from 'node:crypto';
+// Random bytes come from a pool (random-pool.ts): one call to the system's generator per 256 ids
+// instead of one per id, which dominated making ids in bulk (an import of a million people).
+import { pooledRandomBytes } from './random-pool.ts';
 
 let lastMs = 0;
 let counter = 0;
-
-// Random bytes are taken from a pool filled 4 KiB at a time: one call to the system's generator
-// per 256 ids instead of one per id, which dominated making ids in bulk (an import of a million
-// people). The bytes are the same cryptographically secure random bytes either way.
-const POOL_BYTES = 4096;
-let pool = Buffer.alloc(0);
-let poolAt = POOL_BYTES;
-
-function random16(): Buffer {
-  if (poolAt + 16 > pool.length) {
-    pool = randomBytes(POOL_BYTES);
-    poolAt = 0;
-  }
-  const bytes = Buffer.from(pool.subarray(poolAt, poolAt + 16));
-  poolAt += 16;
-  return bytes;
-}
 
 export function newId(): string {
   let ms = Date.now();
@@ -37,7 +22,7 @@ export function newId(): string {
     lastMs = ms;
     counter = 0;
   }
-  const bytes = random16();
+  const bytes = pooledRandomBytes(16);
   bytes.writeUIntBE(ms, 0, 6);
   bytes[6] = 0x70 | ((counter >> 8) & 0x0f);
   bytes[7] = counter & 0xff;

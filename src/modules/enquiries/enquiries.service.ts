@@ -2,7 +2,7 @@
 // openCase), triage and response targets, the staff queue and case handling. No HTTP and no SQL.
 // Every staff read of a case and every staff action is audited; a resident sending the form is not
 // (they act for themselves), and nothing here logs what a resident wrote.
-import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import {
   listOrganisations,
@@ -18,6 +18,7 @@ import { enqueueEmail } from '../../platform/mail/mail-jobs.ts';
 import { parseInboundMail } from '../../platform/mail-in/inbound-mail-parser.ts';
 import { findInboundMail } from '../../platform/mail-in/inbound-mail.repository.ts';
 import { newVerificationReference } from '../../platform/mail/verification-reference.ts';
+import { pooledRandomBytes } from '../../platform/random-pool.ts';
 import { can, organisationsWhere, type Principal, type ResourceScope } from '../../platform/policy/policy.ts';
 import * as shares from '../incidents/incident-shares.repository.ts';
 import { findCurrentIncidentForCouncil } from '../incidents/incidents.repository.ts';
@@ -264,7 +265,7 @@ export function createEnquiriesService(
   /** Keeps the form's answers for the check-your-answers page; returns the token for the cookie. */
   async function saveDraft(council: Organisation, answers: EnquiryAnswers, token: string | undefined): Promise<string> {
     const now = new Date();
-    const useToken = token && DRAFT_TOKEN.test(token) ? token : randomBytes(32).toString('base64url');
+    const useToken = token && DRAFT_TOKEN.test(token) ? token : pooledRandomBytes(32).toString('base64url');
     await writes.run((trx) =>
       repo.upsertDraft(trx, {
         tokenHash: tokenHash(useToken),

@@ -1,7 +1,7 @@
 // The verification reference every message Wardroom sends carries, which the public "Is this
 // really from the council?" check confirms. Made here from random bytes, never from anything a
 // person gave us, so it holds no personal data.
-import { randomBytes } from 'node:crypto';
+import { pooledRandomBytes } from '../random-pool.ts';
 
 /** RFC 4648 base32: no 0, 1, 8 or 9, so a reference read aloud is not mistaken. */
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -13,7 +13,7 @@ export function newVerificationReference(): string {
 
 /** `count` references from one draw of random bytes (a campaign makes thousands at a time). */
 export function newVerificationReferences(count: number): string[] {
-  const bytes = randomBytes(8 * count);
+  const bytes = pooledRandomBytes(8 * count);
   const references: string[] = [];
   for (let at = 0; at < bytes.length; at += 8) {
     let code = 'WR-';
