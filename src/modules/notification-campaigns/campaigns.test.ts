@@ -84,6 +84,29 @@ describeEachDatabase('notification campaigns', (database) => {
     return id;
   }
 
+  /** Queues an approved campaign and makes its recipients, with no sender running: nobody is sent anything. */
+  async function queueWithoutSending(campaignId: string): Promise<void> {
+    const { db } = database();
+    await createCampaignsService(db).queue(approver, actor(approver), campaignId);
+    const registry = new JobHandlerRegistry();
+    registerCampaignJobs(registry, { senders: { email: undefined, sms: undefined } }, ['campaign.queue']);
+    const queueOnly = startJobWorker({
+      database: database(),
+      handlers: registry,
+      logger: createMemoryLogger(),
+      pollIntervalMs: 20,
+    });
+    try {
+      await waitFor(
+        'the campaign to be queued',
+        async () => (await repo.findCampaign(db, campaignId))?.status === 'sending',
+        { timeoutMs: 10_000 },
+      );
+    } finally {
+      await queueOnly.stop();
+    }
+  }
+
   async function runUntilDone(campaignId: string, senders: CampaignSenders): Promise<void> {
     const { db } = database();
     const registry = new JobHandlerRegistry();
@@ -313,19 +336,7 @@ describeEachDatabase('notification campaigns', (database) => {
     const id = await approvedCampaign('Crash notice');
     // Made by hand as a run would leave them: both "sending", one of them already at Notify.
     const service = createCampaignsService(db);
-    await service.queue(approver, actor(approver), id);
-    const registry = new JobHandlerRegistry();
-    registerCampaignJobs(registry, { senders: { email: undefined, sms: undefined } }, ['campaign.queue']);
-    const queueOnly = startJobWorker({
-      database: database(),
-      handlers: registry,
-      logger: createMemoryLogger(),
-      pollIntervalMs: 20,
-    });
-    await waitFor('the campaign to be queued', async () => (await repo.findCampaign(db, id))?.status === 'sending', {
-      timeoutMs: 10_000,
-    });
-    await queueOnly.stop();
+    await queueWithoutSending(id);
     const rows = await repo.listRecipients(db, id, repo.RECIPIENT_STATUSES, 10);
     const people = await repo.peopleForMessages(
       db,
@@ -358,19 +369,7 @@ describeEachDatabase('notification campaigns', (database) => {
     await insertEmailPeople(db, incidentId, sender, 9);
     const id = await approvedCampaign('Review notice');
     const service = createCampaignsService(db);
-    await service.queue(approver, actor(approver), id);
-    const registry = new JobHandlerRegistry();
-    registerCampaignJobs(registry, { senders: { email: undefined, sms: undefined } }, ['campaign.queue']);
-    const queueOnly = startJobWorker({
-      database: database(),
-      handlers: registry,
-      logger: createMemoryLogger(),
-      pollIntervalMs: 20,
-    });
-    await waitFor('the campaign to be queued', async () => (await repo.findCampaign(db, id))?.status === 'sending', {
-      timeoutMs: 10_000,
-    });
-    await queueOnly.stop();
+    await queueWithoutSending(id);
     // Four left "unknown" by a crash, five refused for good, in person order.
     const rows = await repo.listRecipients(db, id, repo.RECIPIENT_STATUSES, 10);
     assert.equal(rows.length, 9);
