@@ -84,33 +84,8 @@ describeEachDatabase('notification campaigns', (database) => {
     return id;
   }
 
-  /** Queues an approved campaign and makes its recipients, with no sender running: nobody is sent anything. */
-  async function queueWithoutSending(campaignId: string): Promise<void> {
-    const { db } = database();
-    await createCampaignsService(db).queue(approver, actor(approver), campaignId);
-    const registry = new JobHandlerRegistry();
-    registerCampaignJobs(registry, { senders: { email: undefined, sms: undefined } }, ['campaign.queue']);
-    const queueOnly = startJobWorker({
-      database: database(),
-      handlers: registry,
-      logger: createMemoryLogger(),
-      pollIntervalMs: 20,
-    });
-    try {
-      await waitFor(
-        'the campaign to be queued',
-        async () => (await repo.findCampaign(db, campaignId))?.status === 'sending',
-        { timeoutMs: 10_000 },
-      );
-    } finally {
-      await queueOnly.stop();
-    }
-  }
-
-  async function runUntilDone(campaignId: string, senders: CampaignSenders): Promise<void> {
-    const { db } = database();
-    const registry = new JobHandlerRegistry();
-    registerCampaignJobs(registry, { senders, retryDelayMs: () => 0, rateLimitPauseMs: 10 });
+  /** Runs a job worker with `registry`'s handlers until the campaign's status is `status`. */
+  async function runUntil(campaignId: string, registry: JobHandlerRegistry, status: string, timeoutMs: number) {
     const worker = startJobWorker({
       database: database(),
       handlers: registry,
@@ -119,14 +94,29 @@ describeEachDatabase('notification campaigns', (database) => {
     });
     try {
       await waitFor(
-        'the campaign to finish',
-        async () => (await repo.findCampaign(db, campaignId))?.status === 'done',
-        {
-          timeoutMs: 20_000,
-        },
+        `the campaign to be ${status}`,
+        async () => (await repo.findCampaign(database().db, campaignId))?.status === status,
+        { timeoutMs },
       );
     } finally {
       await worker.stop();
+    }
+  }
+
+  /** Queues an approved campaign and makes its recipients, with no sender running: nobody is sent anything. */
+  async function queueWithoutSending(campaignId: string): Promise<void> {
+    await createCampaignsService(database().db).queue(approver, actor(approver), campaignId);
+    const registry = new JobHandlerRegistry();
+    registerCampaignJobs(registry, { senders: { email: undefined, sms: undefined } }, ['campaign.queue']);
+    await runUntil(campaignId, registry, 'sending', 10_000);
+  }
+
+  async function runUntilDone(campaignId: string, senders: CampaignSenders): Promise<void> {
+    const registry = new JobHandlerRegistry();
+    registerCampaignJobs(registry, { senders, retryDelayMs: () => 0, rateLimitPauseMs: 10 });
+    try {
+      await runUntil(campaignId, registry, 'done', 20_000);
+    } finally {
       await senders.email?.close();
     }
   }
