@@ -34,9 +34,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { ImportChildInput, ImportChildResult } from './support/affected-import-child.ts';
-import { openDatabase } from '../src/platform/db/database.ts';
+import { openDatabase, SERVE_DATABASE_OPTIONS } from '../src/platform/db/database.ts';
 import { runCampaignPhases } from './support/breach-campaign-phases.ts';
-import { loadAverage, SERVE_DATABASE_OPTIONS } from './support/wardroom-process.ts';
+import { loadAverage, nodeOptionsFrom } from './support/wardroom-process.ts';
 
 const GOAL = { rows: 1_000_000, seconds: 60, rssMb: 300 };
 
@@ -136,7 +136,7 @@ async function runChild(input: ImportChildInput): Promise<ImportChildResult> {
       '--import',
       'tsx',
       ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-      ...(process.env.BENCH_IMPORT_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []),
+      ...nodeOptionsFrom('BENCH_IMPORT_NODE_OPTIONS'),
     ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

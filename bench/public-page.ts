@@ -18,7 +18,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { get } from 'node:http';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort, loadAverage, productionEnv, startWardroom } from './support/wardroom-process.ts';
+import { freePort, loadAverage, productionEnv, startWardroom, wardroomCommand } from './support/wardroom-process.ts';
 import { findOrganisationBySlug } from '../src/platform/accounts/accounts.repository.ts';
 import { openDatabase } from '../src/platform/db/database.ts';
 import { bumpPublicContentVersion } from '../src/platform/public-cache/public-content.repository.ts';
@@ -132,7 +132,7 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(path.join(tmpdir(), 'wardroom-bench-'));
   const databaseFile = path.join(dir, 'wardroom.sqlite');
   const env = productionEnv(dir, await freePort());
-  execFileSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'seed-demo'], { env, stdio: 'ignore' });
+  wardroomCommand(['seed-demo'], env);
   const wardroom = await startWardroom(env, path.join(dir, 'wardroom.log'));
   const appUrl = `${wardroom.url}${PATH}`;
 

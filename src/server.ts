@@ -11,7 +11,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { buildApp } from './app.ts';
 import type { Config } from './platform/config.ts';
-import { openDatabase, type Database, type OpenOptions } from './platform/db/database.ts';
+import { openDatabase, SERVE_DATABASE_OPTIONS, type Database, type OpenOptions } from './platform/db/database.ts';
 import { migrateToLatest } from './platform/db/migrate.ts';
 import { formatDemoCredentials, loadDemoCredentials, saveDemoCredentials } from './platform/demo/demo-credentials.ts';
 import { seedDemo } from './platform/demo/seed-demo.ts';
@@ -33,14 +33,10 @@ export async function startServer(config: Config): Promise<void> {
   return startSingleProcess(config);
 }
 
-/**
- * How `serve` opens the database: on SQLite, write-ahead log checkpoints in a thread of their own,
- * off the event loop (each process has its own; two at once cost nothing, one simply finds the
- * other's work done).
- */
+/** How `serve` opens the database (SERVE_DATABASE_OPTIONS), with its checkpoint failures logged. */
 function serveDatabaseOptions(config: Config): OpenOptions {
   return {
-    walCheckpoints: 'background',
+    ...SERVE_DATABASE_OPTIONS,
     onCheckpointError: (message) =>
       pino({ level: config.logLevel }).error({ error: message }, 'the background SQLite checkpoint failed'),
   };

@@ -4,7 +4,7 @@
 // sends its figures, with its own peak memory, to the parent.
 import { performance } from 'node:perf_hooks';
 import { upsertOrganisation } from '../../src/platform/accounts/accounts.repository.ts';
-import { openDatabase } from '../../src/platform/db/database.ts';
+import { openDatabase, SERVE_DATABASE_OPTIONS } from '../../src/platform/db/database.ts';
 import { migrateToLatest } from '../../src/platform/db/migrate.ts';
 import { newId, nowIso } from '../../src/platform/ids.ts';
 import { JobHandlerRegistry } from '../../src/platform/jobs/job-handlers.ts';
@@ -15,7 +15,6 @@ import { firstRecords } from '../../src/modules/affected-people/affected-import.
 import { guessColumnMap } from '../../src/modules/affected-people/affected-rows.ts';
 import { registerImport, startImport } from '../../src/modules/affected-people/affected-people.service.ts';
 import type { DatabaseConfig } from '../../src/platform/config.ts';
-import { SERVE_DATABASE_OPTIONS } from './wardroom-process.ts';
 
 export interface ImportChildInput {
   file: string;

@@ -5,13 +5,11 @@ import { once } from 'node:events';
 import { openSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
-import type { OpenOptions } from '../../src/platform/db/database.ts';
 
-/**
- * How `wardroom serve` opens its database (src/server.ts), for benches that run a job (an import, a
- * campaign) in their own process as serve's job worker would: on SQLite, WAL checkpoints in a thread.
- */
-export const SERVE_DATABASE_OPTIONS: OpenOptions = { walCheckpoints: 'background' };
+/** Node options a bench takes from the environment variable `name` (space-separated), for its processes. */
+export function nodeOptionsFrom(name: string): string[] {
+  return process.env[name]?.split(' ').filter(Boolean) ?? [];
+}
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -66,13 +64,7 @@ export async function startWardroom(env: NodeJS.ProcessEnv, logFile: string): Pr
   const log = openSync(logFile, 'a');
   const child = spawn(
     process.execPath,
-    [
-      ...(process.env['BENCH_APP_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
-      '--import',
-      'tsx',
-      'src/cli.ts',
-      'serve',
-    ],
+    [...nodeOptionsFrom('BENCH_APP_NODE_ARGS'), '--import', 'tsx', 'src/cli.ts', 'serve'],
     {
       env,
       stdio: ['ignore', log, log],

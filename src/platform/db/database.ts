@@ -50,6 +50,14 @@ export interface OpenOptions {
   onCheckpointError?: (message: string) => void;
 }
 
+/**
+ * How a long-running Wardroom process (`wardroom serve`, and the benches that run its jobs as serve
+ * would) opens the database: on SQLite, write-ahead log checkpoints in a thread of their own, off the
+ * event loop (each process has its own; two at once cost nothing, one simply finds the other's work
+ * done).
+ */
+export const SERVE_DATABASE_OPTIONS: OpenOptions = { walCheckpoints: 'background' };
+
 /** Pages in the write-ahead log past which the app's own connection checkpoints anyway (about 40 MB). */
 export const BACKGROUND_CHECKPOINT_BACKSTOP_PAGES = 10_000;
 const BACKGROUND_CHECKPOINT_INTERVAL_MS = 200;
