@@ -278,20 +278,26 @@ export function createEnquiriesService(
     return useToken;
   }
 
-  /** The answers kept for this council under the token, or the reference if they have been sent. */
+  /**
+   * The answers kept for this council under the token, or the reference if they have been sent
+   * (`sent`; the reference is undefined should that case be gone). Read on `executor`: a
+   * submission reads them in its own transaction.
+   */
   async function draft(
     council: Organisation,
     token: string | undefined,
-  ): Promise<{ answers: EnquiryAnswers; sentReference: string | undefined } | undefined> {
+    executor: Kysely<DB> | Transaction<DB> = db,
+  ): Promise<{ answers: EnquiryAnswers; sent: boolean; sentReference: string | undefined } | undefined> {
     if (!token || !DRAFT_TOKEN.test(token)) return undefined;
-    const found = await repo.findDraft(db, tokenHash(token), nowIso());
+    const found = await repo.findDraft(executor, tokenHash(token), nowIso());
     if (!found || found.organisationId !== council.id) return undefined;
     if (found.caseId) {
-      const sent = await repo.findCase(db, found.caseId);
-      return { answers: EMPTY_ANSWERS, sentReference: sent?.reference };
+      const sent = await repo.findCase(executor, found.caseId);
+      return { answers: EMPTY_ANSWERS, sent: true, sentReference: sent?.reference };
     }
     return {
       answers: { ...EMPTY_ANSWERS, ...(JSON.parse(found.answers) as Partial<EnquiryAnswers>) },
+      sent: false,
       sentReference: undefined,
     };
   }
@@ -303,12 +309,11 @@ export function createEnquiriesService(
    */
   async function submit(council: Organisation, token: string | undefined, consent: boolean): Promise<SubmitOutcome> {
     if (!token || !DRAFT_TOKEN.test(token)) return { ok: false, expired: true };
-    const hash = tokenHash(token);
     return writes
       .run(async (trx): Promise<SubmitOutcome> => {
-        const found = await repo.findDraft(trx, hash, nowIso());
-        if (!found || found.organisationId !== council.id) return { ok: false, expired: true };
-        if (found.caseId) return { ok: true, reference: (await repo.findCase(trx, found.caseId))?.reference ?? '' };
+        const kept = await draft(council, token, trx);
+        if (!kept) return { ok: false, expired: true };
+        if (kept.sent) return { ok: true, reference: kept.sentReference ?? '' };
         if (!consent) {
           return {
             ok: false,
@@ -317,10 +322,7 @@ export function createEnquiriesService(
             ],
           };
         }
-        const checked = validateEnquiry({
-          ...EMPTY_ANSWERS,
-          ...(JSON.parse(found.answers) as Partial<EnquiryAnswers>),
-        });
+        const checked = validateEnquiry(kept.answers);
         if (!checked.ok) return { ok: false, errors: checked.errors };
         const e = checked.enquiry;
         const opened = await openCase(trx, {
@@ -346,7 +348,7 @@ export function createEnquiriesService(
             authorLabel: e.name,
           },
         });
-        if (!(await repo.markDraftSent(trx, hash, opened.id))) {
+        if (!(await repo.markDraftSent(trx, tokenHash(token), opened.id))) {
           // Sent by another request a moment ago: undo this one, and show that one's reference.
           throw new AlreadySent();
         }
