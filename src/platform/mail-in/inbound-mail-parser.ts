@@ -327,12 +327,7 @@ export function finishInboundMail(content: MessageContent, limit: ParseLimits, p
  * embedded objects are dropped; a link keeps its address beside its words, so a mismatch between
  * the two stays visible to whoever reads it. See html-text.ts.
  */
-export function htmlToPlainText(
-  html: string,
-  maxChars: number,
-  problems: string[],
-  maxTextChars: number = maxChars,
-): string {
+export function htmlToPlainText(html: string, maxChars: number, problems: string[], maxTextChars: number): string {
   if (html.length > maxChars) problems.push(`Only the first ${maxChars} characters of the HTML were turned into text`);
   // One character over the text limit, so that the caller sees the text was longer and says so.
   const converted = htmlToText(html.slice(0, maxChars), { maxDepth: MAX_HTML_DEPTH, maxChars: maxTextChars + 1 });
