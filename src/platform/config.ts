@@ -93,7 +93,8 @@ export interface Config {
   webConcurrency: number;
   /**
    * Node and V8 options for the HTTP worker processes of a cluster, after the supervisor's own
-   * (HTTP_WORKER_NODE_OPTIONS, space-separated; empty for none). See DEFAULT_HTTP_WORKER_NODE_OPTIONS.
+   * (HTTP_WORKER_NODE_OPTIONS, space-separated; none unless set), so an operator may tune the
+   * workers' heap, say, without a release.
    */
   httpWorkerNodeOptions: string[];
   /**
@@ -267,10 +268,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), cpus = a
     read('WEB_CONCURRENCY') ?? String(nodeEnv === 'production' ? cpus : 1),
     problems,
   );
-  const httpWorkerNodeOptions = parseNodeOptions(
-    read('HTTP_WORKER_NODE_OPTIONS') ?? DEFAULT_HTTP_WORKER_NODE_OPTIONS.join(' '),
-    problems,
-  );
+  const httpWorkerNodeOptions = parseNodeOptions(read('HTTP_WORKER_NODE_OPTIONS') ?? '', problems);
   const publicFastPath = parseBoolean(read('PUBLIC_FAST_PATH') ?? 'true', 'PUBLIC_FAST_PATH', problems);
   const mailIn = parseMailIn(read, cwd, problems);
   const ncscReportAddress = read('NCSC_REPORT_ADDRESS') ?? 'report@phishing.gov.uk';
@@ -449,9 +447,6 @@ function parsePort(value: string, name: string, problems: string[]): number {
   }
   return n;
 }
-
-/** None: Node's defaults. An operator may tune the HTTP workers' heap, say, without a release. */
-export const DEFAULT_HTTP_WORKER_NODE_OPTIONS: readonly string[] = [];
 
 function parseNodeOptions(value: string, problems: string[]): string[] {
   const options = value.split(/\s+/).filter(Boolean);
