@@ -81,12 +81,14 @@ export function registerAffectedCheckJobs(registry: JobHandlerRegistry, options:
       },
       async (trx: Transaction<DB>) => {
         await replaceJobPayloads(trx, { id: ctx.job.id }, REDACTED_JSON);
+        // Not what the answer was: the request's entry, under the same job, holds the asker's IP
+        // address, and the two together would say that whoever was at that address is affected.
         await recordAudit(trx, SYSTEM_ACTOR, {
           action: 'affected-check.answered',
           organisationId: councilId,
           targetType: 'job',
           targetId: ctx.job.id,
-          details: { channel: contact.channel, found: foundIn.length > 0 },
+          details: { channel: contact.channel },
         });
       },
     );

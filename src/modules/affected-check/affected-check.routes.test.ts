@@ -169,6 +169,10 @@ describeEachDatabase('were you affected?', (database) => {
       'affected-check.requested',
       'affected-check.requested',
     ]);
+    // One check was of a listed person, the other not; the audit log, whose entries for a request
+    // carry the asker's IP address, must not tell them apart.
+    const answered = audit.filter((a) => a.action === 'affected-check.answered').map((a) => JSON.parse(a.details));
+    assert.deepEqual(answered[0], answered[1], 'the answered entries say nothing of the answer');
   });
 
   test('the domain is matched in any case', async () => {
