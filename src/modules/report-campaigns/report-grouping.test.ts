@@ -77,6 +77,41 @@ describeEachDatabase('campaign grouping', (database) => {
     assert.deepEqual(grouped, { campaignId: first.campaignId, by: 'text' });
   });
 
+  test('two groupings at once of a new scam’s first reports make one campaign, not two', async () => {
+    const { db } = database();
+    const council = await createOrganisation(database(), `race-${Date.now()}`);
+    const rows = [];
+    for (const eml of ['scam/refund-campaign-1.eml', 'scam/refund-campaign-2.eml']) {
+      const row = await reportRow({ organisationId: council.id, message: { eml: corpusEml(eml) } });
+      await db.insertInto('suspicious_reports').values(row).execute();
+      rows.push(row);
+    }
+    // The first grouping has made the campaign and not committed when the second begins.
+    let commitFirst: () => void = () => {};
+    const firstMayCommit = new Promise<void>((resolve) => (commitFirst = resolve));
+    let firstGrouped: () => void = () => {};
+    const firstHasGrouped = new Promise<void>((resolve) => (firstGrouped = resolve));
+    const first = db.transaction().execute(async (trx) => {
+      const grouped = await assignReportToCampaign(trx, rows[0]!.id);
+      firstGrouped();
+      await firstMayCommit;
+      return grouped;
+    });
+    await firstHasGrouped;
+    const second = db.transaction().execute((trx) => assignReportToCampaign(trx, rows[1]!.id));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    commitFirst();
+    const [a, b] = await Promise.all([first, second]);
+    assert.equal(a?.by, 'new');
+    assert.deepEqual(b, { campaignId: a?.campaignId, by: 'key' });
+    const campaigns = await db
+      .selectFrom('report_campaigns')
+      .select('id')
+      .where('organisation_id', '=', council.id)
+      .execute();
+    assert.equal(campaigns.length, 1);
+  });
+
   test('the grouping job puts a report in its campaign once, however often it runs', async (t) => {
     const { db } = database();
     const council = await createOrganisation(database(), `job-${Date.now()}`);

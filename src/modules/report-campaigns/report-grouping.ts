@@ -115,7 +115,16 @@ export async function groupReports(
   options: GroupingOptions = {},
 ): Promise<Map<string, GroupingResult>> {
   const results = new Map<string, GroupingResult>();
-  const reports = await repo.findReportsForGrouping(trx, reportIds);
+  let reports = await repo.findReportsForGrouping(trx, reportIds);
+  // What this grouping reads must include what a grouping running now for the same councils commits
+  // (where waiting for it was needed, the reports are read again: it may have placed some of them).
+  if (
+    await repo.lockCouncilsGrouping(
+      trx,
+      reports.map((r) => r.organisationId),
+    )
+  )
+    reports = await repo.findReportsForGrouping(trx, reportIds);
   const byCouncil = new Map<string, repo.GroupingReport[]>();
   for (const report of reports) {
     if (report.campaignId) results.set(report.id, { campaignId: report.campaignId, by: 'already' });
