@@ -2,6 +2,7 @@
 // --test). Browser journeys under test/e2e run too. Extra arguments narrow to matching files.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 function find(dir) {
@@ -23,9 +24,12 @@ if (files.length === 0) {
   console.error('No test files matched.');
   process.exit(1);
 }
+// Test files spend much of their time waiting (on Chromium, on databases, on timers), so two per
+// CPU keep the machine busy; TEST_CONCURRENCY overrides.
+const concurrency = Number(process.env.TEST_CONCURRENCY) || Math.min(8, availableParallelism() * 2);
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
+  ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...files],
   { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 );
 process.exit(result.status ?? 1);
