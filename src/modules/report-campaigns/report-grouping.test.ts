@@ -80,7 +80,7 @@ describeEachDatabase('campaign grouping', (database) => {
   test('two groupings at once of a new scam’s first reports make one campaign, not two', async () => {
     const { db } = database();
     const council = await createOrganisation(database(), `race-${Date.now()}`);
-    const rows = [];
+    const rows: Array<Awaited<ReturnType<typeof reportRow>>> = [];
     for (const eml of ['scam/refund-campaign-1.eml', 'scam/refund-campaign-2.eml']) {
       const row = await reportRow({ organisationId: council.id, message: { eml: corpusEml(eml) } });
       await db.insertInto('suspicious_reports').values(row).execute();
