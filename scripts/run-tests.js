@@ -24,9 +24,10 @@ if (files.length === 0) {
   console.error('No test files matched.');
   process.exit(1);
 }
-// Test files spend much of their time waiting (on Chromium, on databases, on timers), so two per
-// CPU keep the machine busy; TEST_CONCURRENCY overrides.
-const concurrency = Number(process.env.TEST_CONCURRENCY) || Math.min(8, availableParallelism() * 2);
+// Test files spend part of their time waiting (on Chromium, on databases, on timers), so one more
+// than there are CPUs keeps the machine busy; more than that made the whole run slower on two CPUs,
+// and left a cluster test too little CPU to start in time. TEST_CONCURRENCY overrides.
+const concurrency = Number(process.env.TEST_CONCURRENCY) || availableParallelism() + 1;
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...files],
