@@ -240,7 +240,7 @@ export async function storeBatch(
     else rejections.push({ line: outcome.line, reason: outcome.reason });
   }
 
-  await repo.lockIncidentPeople(trx, dialect, row.incident_id);
+  await repo.lockIncidentPeople(trx, row.incident_id);
   const batchKeys = new Set<string>();
   for (const person of accepted) for (const key of person.keys) batchKeys.add(key);
   const keyOwners = await repo.personIdsByKey(trx, dialect, row.incident_id, [...batchKeys]);

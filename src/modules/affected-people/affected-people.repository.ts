@@ -2,10 +2,10 @@
 // their keys, the councils that hold each person's data, and the lists and searches of them.
 // An import batch writes thousands of rows at once, so its statements are multi-row and compiled
 // directly (bulk-statements.ts: Kysely's builder costs more than the database for statements this size).
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { insertMany, runStatement as run, selectIn } from '../../platform/db/bulk-statements.ts';
 import type { Dialect } from '../../platform/db/database.ts';
-import { toCount } from '../../platform/db/database.ts';
+import { holdUntilCommit, toCount } from '../../platform/db/database.ts';
 import type { AffectedImportsTable, DB } from '../../platform/db/schema.ts';
 import type { Selectable } from 'kysely';
 
@@ -113,9 +113,8 @@ export async function advanceCheckpoint(
 }
 
 /** One import at a time changes an incident's people (PostgreSQL; SQLite has one writer anyway). */
-export async function lockIncidentPeople(trx: Transaction<DB>, dialect: Dialect, incidentId: string): Promise<void> {
-  if (dialect === 'postgres')
-    await sql`select pg_advisory_xact_lock(hashtext(${`affected:${incidentId}`}))`.execute(trx);
+export async function lockIncidentPeople(trx: Transaction<DB>, incidentId: string): Promise<void> {
+  await holdUntilCommit(trx, `affected:${incidentId}`);
 }
 
 export async function insertRejections(

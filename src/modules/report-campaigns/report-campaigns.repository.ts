@@ -3,7 +3,7 @@
 // moves. The mapper turns rows into domain types and absorbs dialect differences (counts, bytes).
 import type { Kysely, Transaction } from 'kysely';
 import { sql } from 'kysely';
-import { dialectOf, toCount } from '../../platform/db/database.ts';
+import { holdUntilCommit, toCount } from '../../platform/db/database.ts';
 import type { DB, SuspiciousVerdict } from '../../platform/db/schema.ts';
 
 type Executor = Kysely<DB> | Transaction<DB>;
@@ -244,16 +244,16 @@ export async function reportScores(trx: Executor, reportIds: readonly string[]):
 
 /**
  * One grouping at a time for each of these councils' reports (PostgreSQL; SQLite has one writer
- * anyway, and nothing is done): true if locks were taken. Without them, two groupings at once for
- * the first reports of a new scam each find no campaign (the other's is not committed yet) and each
- * make one, splitting the scam in two; row locks cannot help, as there is no row yet to lock.
- * Councils are locked in one order, so two groupings cannot wait for each other.
+ * anyway): true if it had to wait for another. Without it, two groupings at once for the first
+ * reports of a new scam each find no campaign (the other's is not committed yet) and each make one,
+ * splitting the scam in two; row locks cannot help, as there is no row yet to lock. Councils are
+ * locked in one order, so two groupings cannot wait for each other.
  */
 export async function lockCouncilsGrouping(trx: Transaction<DB>, organisationIds: readonly string[]): Promise<boolean> {
-  if (dialectOf(trx) !== 'postgres') return false;
+  let waited = false;
   for (const id of [...new Set(organisationIds)].sort())
-    await sql`select pg_advisory_xact_lock(hashtext(${`report-grouping:${id}`}))`.execute(trx);
-  return true;
+    if (await holdUntilCommit(trx, `report-grouping:${id}`)) waited = true;
+  return waited;
 }
 
 /**

@@ -116,15 +116,13 @@ export async function groupReports(
 ): Promise<Map<string, GroupingResult>> {
   const results = new Map<string, GroupingResult>();
   let reports = await repo.findReportsForGrouping(trx, reportIds);
-  // What this grouping reads must include what a grouping running now for the same councils commits
-  // (where waiting for it was needed, the reports are read again: it may have placed some of them).
-  if (
-    await repo.lockCouncilsGrouping(
-      trx,
-      reports.map((r) => r.organisationId),
-    )
-  )
-    reports = await repo.findReportsForGrouping(trx, reportIds);
+  // What this grouping reads must include what a grouping running now for the same councils commits:
+  // after waiting for one, the reports are read again (it may have placed some of them).
+  const waited = await repo.lockCouncilsGrouping(
+    trx,
+    reports.map((r) => r.organisationId),
+  );
+  if (waited) reports = await repo.findReportsForGrouping(trx, reportIds);
   const byCouncil = new Map<string, repo.GroupingReport[]>();
   for (const report of reports) {
     if (report.campaignId) results.set(report.id, { campaignId: report.campaignId, by: 'already' });

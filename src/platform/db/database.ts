@@ -339,6 +339,19 @@ export function dialectOf(db: Kysely<DB>): Dialect {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 
+/**
+ * On PostgreSQL, holds `key` (any text) until the transaction ends, waiting for whoever holds it;
+ * true if it had to wait, when what they did is committed now and may need reading again. On SQLite
+ * nothing is done and false is answered: a transaction there already holds the one write lock.
+ */
+export async function holdUntilCommit(trx: Transaction<DB>, key: string): Promise<boolean> {
+  if (dialectOf(trx) !== 'postgres') return false;
+  const tried = await sql<{ held: boolean }>`select pg_try_advisory_xact_lock(hashtext(${key})) as held`.execute(trx);
+  if (tried.rows[0]?.held) return false;
+  await sql`select pg_advisory_xact_lock(hashtext(${key}))`.execute(trx);
+  return true;
+}
+
 /** Kysely's result for count(*) is a string on PostgreSQL and a number on SQLite. */
 export function toCount(value: string | number | bigint | null | undefined): number {
   return value === null || value === undefined ? 0 : Number(value);
