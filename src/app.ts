@@ -138,6 +138,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       if (config.publicFastPath) {
         fastPath = attachPublicPageFastPath(server, {
           answerFromMemory: publicCache.answerFromMemory,
+          memoryGeneration: publicCache.generation,
+          countRepeat: publicCache.countServed,
           isClosing: () => closing,
           renderAgain,
           onError: (err) => app.log.error({ err }, 'the public page fast path failed on a connection'),

@@ -105,6 +105,8 @@ export function createPublicPageCache(opts: PublicPageCacheOptions) {
   };
   let version: number | undefined;
   let timer: NodeJS.Timeout | undefined;
+  /** Moves on whenever a page is kept or pages are dropped (see `generation`). */
+  let generation = 0;
 
   /**
    * Drops every page; `keepStale` keeps their copies to answer while they render again (a change made
@@ -117,6 +119,7 @@ export function createPublicPageCache(opts: PublicPageCacheOptions) {
       staleUntil = Date.now() + staleMs;
     } else stale.clear();
     pages.clear();
+    generation += 1;
   }
 
   async function checkVersion(): Promise<void> {
@@ -179,6 +182,7 @@ export function createPublicPageCache(opts: PublicPageCacheOptions) {
       if (startedAt !== undefined && startedAt === version) {
         if (pages.size >= MAX_PAGES) pages.clear();
         pages.set(key, page);
+        generation += 1;
         dropped.delete(key);
       }
       return page;
@@ -220,11 +224,16 @@ export function createPublicPageCache(opts: PublicPageCacheOptions) {
     acceptEncoding: string | undefined,
     ifNoneMatch: string | undefined,
   ): CachedAnswer | undefined {
-    const page = pages.get(url) ?? previousCopy(url);
+    const current = pages.get(url);
+    const page = current ?? previousCopy(url);
     if (!page) return undefined;
     const answer = chooseAnswer(page, acceptEncoding, ifNoneMatch);
+    countServed(answer);
+    return current ? answer : { ...answer, previousCopy: true };
+  }
+
+  function countServed(answer: CachedAnswer): void {
     served[answer.status][answer.representation.coding] += 1;
-    return answer;
   }
 
   /** The copy of `url` a change made elsewhere dropped, while its successor renders (and has it rendered). */
@@ -249,6 +258,12 @@ export function createPublicPageCache(opts: PublicPageCacheOptions) {
     checkVersion,
     serveFromMemory,
     answerFromMemory,
+    countServed,
+    /**
+     * Moves on whenever what `answerFromMemory` answers from the pages in memory may change (a page
+     * kept, pages dropped); previous copies are marked as such and are not covered by it.
+     */
+    generation: (): number => generation,
     droppedByChange,
     served: (): ServedCounts => served,
     size: () => pages.size,
@@ -354,6 +369,8 @@ function etagMatches(ifNoneMatch: string, etag: string): boolean {
 export interface CachedAnswer {
   status: '200' | '304';
   representation: Representation;
+  /** A page's previous copy, answered for a moment while the page renders again after a change. */
+  previousCopy?: boolean;
 }
 
 /** Content negotiation and the conditional request, in one place for every way a page is sent. */

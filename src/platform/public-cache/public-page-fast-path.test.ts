@@ -10,7 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../db/test-databases.ts';
 import { seedDemo } from '../demo/seed-demo.ts';
 import { createTestApp, TEST_SESSION_SECRET, type TestApp } from '../testing/test-app.ts';
 import { bumpPublicContentVersion } from './public-content.repository.ts';
-import { chooseAnswer, preparePage, writeCachedPage } from './public-page-cache.ts';
+import { chooseAnswer, preparePage, writeCachedPage, type CachedPage } from './public-page-cache.ts';
 import { attachPublicPageFastPath, readFastRequest, type HandOverReason } from './public-page-fast-path.ts';
 
 /** A raw connection: bytes in, bytes out, nothing added or interpreted. */
@@ -427,13 +427,27 @@ describe('public pages answered off the socket', () => {
 describe('the fast path on its own', () => {
   const page = preparePage(Buffer.from('<p>'.repeat(2000)), 'text/html; charset=utf-8');
 
-  /**
-   * A server with the fast path and one page, /page. `memory.inMemory` says whether the page is in
-   * memory; `renderAgain`, if given, is the fast path's.
-   */
+  /** What the fast path is told of memory, and what it asked. */
+  interface Memory {
+    /** Whether the page is in memory. */
+    inMemory: boolean;
+    /** The fast path's, if given. */
+    renderAgain?: (url: string) => Promise<unknown> | undefined;
+    /** The page in memory, if not the one above. */
+    page?: CachedPage;
+    /** The pages' generation: given, the fast path may give a repeated head its last answer again. */
+    generation?: number;
+    /** Answers marked as a previous copy (not to be given again without asking). */
+    previousCopy?: boolean;
+    /** How often the fast path asked for an answer, and counted one it gave again. */
+    asked?: number;
+    repeated?: number;
+  }
+
+  /** A server with the fast path and one page, /page, in memory as `memory` says. */
   async function serverWithPage(
     setup: (server: ReturnType<typeof createServer>) => void = () => {},
-    memory: { inMemory: boolean; renderAgain?: (url: string) => Promise<unknown> | undefined } = { inMemory: true },
+    memory: Memory = { inMemory: true },
   ) {
     const cached = await page;
     // node:http answers as the app's server does: the page, or (standing in for Fastify) 404.
@@ -444,16 +458,89 @@ describe('the fast path on its own', () => {
       res.end();
     });
     const fastPath = attachPublicPageFastPath(server, {
-      answerFromMemory: (url, acceptEncoding, ifNoneMatch) =>
-        url === '/page' && memory.inMemory ? chooseAnswer(cached, acceptEncoding, ifNoneMatch) : undefined,
+      answerFromMemory: (url, acceptEncoding, ifNoneMatch) => {
+        memory.asked = (memory.asked ?? 0) + 1;
+        if (url !== '/page' || !memory.inMemory) return undefined;
+        const answer = chooseAnswer(memory.page ?? cached, acceptEncoding, ifNoneMatch);
+        return memory.previousCopy ? { ...answer, previousCopy: true } : answer;
+      },
       isClosing: () => false,
       ...(memory.renderAgain ? { renderAgain: memory.renderAgain } : {}),
+      ...(memory.generation === undefined
+        ? {}
+        : {
+            memoryGeneration: () => memory.generation as number,
+            countRepeat: () => (memory.repeated = (memory.repeated ?? 0) + 1),
+          }),
     });
     setup(server);
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     return { server, fastPath, port: (server.address() as AddressInfo).port };
   }
+
+  test('a connection sending the head it sent last gets its last answer again, until memory or the second changes', async () => {
+    const memory: Memory = { inMemory: true, generation: 1 };
+    const { server, fastPath, port } = await serverWithPage(() => {}, memory);
+    const get = 'GET /page HTTP/1.1\r\nHost: x\r\n\r\n';
+    const gzip = 'GET /page HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n';
+    const bodies = (text: string) =>
+      text
+        .split(/HTTP\/1\.1 200 OK\r\n/)
+        .slice(1)
+        .map(sameSecond);
+    try {
+      const connection = await RawConnection.open(port);
+      // Wait for the start of a second, so the answers below all carry the same Date.
+      await sleep(1000 - (Date.now() % 1000) + 20);
+      const first = await connection.send(get, get + get);
+      assert.equal(bodies(first).length, 3);
+      assert.equal(new Set(bodies(first)).size, 1, 'the same answer three times');
+      assert.equal(memory.asked, 1, 'read and answered once, then given again');
+      assert.equal(memory.repeated, 2);
+      assert.equal(fastPath.stats().answered, 3);
+      // Another head is read; so is the first again after it.
+      const other = await connection.send(gzip, get);
+      assert.match(other, /content-encoding: gzip/);
+      assert.equal(memory.asked, 3);
+      // A change to the pages in memory: the same head is read again, and gets the new page.
+      memory.page = await preparePage(Buffer.from('<p>changed</p>'.repeat(200)), 'text/html; charset=utf-8');
+      memory.generation = 2;
+      const changed = await connection.send(get);
+      assert.match(changed, /<p>changed<\/p>/);
+      assert.equal(memory.asked, 4);
+      assert.equal(memory.repeated, 2);
+      // The next second: the same head is read again, for an answer with the new Date.
+      await sleep(1000 - (Date.now() % 1000) + 20);
+      const later = await connection.send(get);
+      assert.notEqual(/\r\nDate: ([^\r]*)/.exec(later)?.[1], /\r\nDate: ([^\r]*)/.exec(changed)?.[1]);
+      assert.equal(memory.asked, 5);
+      assert.equal(fastPath.stats().answered, 7);
+      connection.close();
+    } finally {
+      server.close();
+    }
+  });
+
+  test('answers that close the connection, or give a previous copy, are not given again without asking', async () => {
+    const memory: Memory = { inMemory: true, generation: 1, previousCopy: true };
+    const { server, port } = await serverWithPage(() => {}, memory);
+    try {
+      const connection = await RawConnection.open(port);
+      const get = 'GET /page HTTP/1.1\r\nHost: x\r\n\r\n';
+      assert.deepEqual(statusLines(await connection.send(get + get)), ['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
+      assert.equal(memory.asked, 2, 'a previous copy is asked for each time');
+      connection.close();
+      memory.previousCopy = false;
+      const { text, closed } = await exchange(port, 'GET /page HTTP/1.0\r\n\r\n');
+      assert.deepEqual(statusLines(text), ['HTTP/1.1 200 OK']);
+      assert.ok(closed);
+      assert.equal(memory.asked, 3);
+      assert.equal(memory.repeated, undefined);
+    } finally {
+      server.close();
+    }
+  });
 
   test('reads only strictly well-formed heads', () => {
     assert.deepEqual(readFastRequest('GET /page HTTP/1.1\r\nHost: x'), {

@@ -12,6 +12,11 @@
 // injecting connections), and node:http keeps it from then on. So a malformed request is never
 // answered here, and is answered by node:http exactly as before.
 //
+// A connection that sends exactly the head it sent last (a CDN's connection, a browser reloading, a
+// load test) gets the same answer again without the head being read again, while the pages in
+// memory and the second (for the Date header) are unchanged: one byte comparison instead of reading
+// the head, choosing the answer and finding its bytes.
+//
 // One wait is allowed: a page that a change has just dropped from memory is rendered again through
 // its route while the request waits (its connection paused), so that publishing an update does not
 // send every open connection to node:http.
@@ -36,6 +41,15 @@ export interface PublicPageFastPathOptions {
   renderAgain?: (url: string) => Promise<unknown> | undefined;
   /** Told of a fault in the fast path itself (the connection it happened on is dropped). */
   onError?: (err: unknown) => void;
+  /**
+   * Moves on whenever what `answerFromMemory` answers may change (a page rendered again, or dropped).
+   * While it stays put (and within the same second, for the Date header), a connection that sends
+   * exactly the request head it sent last gets the same answer again without the head being read
+   * again, as a CDN's connection or a browser reloading does. Without it, every head is read.
+   */
+  memoryGeneration?: () => number;
+  /** Counts an answer given again that way (`answerFromMemory` counts those it gives). */
+  countRepeat?: (answer: CachedAnswer) => void;
 }
 
 /** Why a connection went to node:http. */
@@ -185,8 +199,7 @@ export function attachPublicPageFastPath(server: Server, options: PublicPageFast
   };
 
   /** Exactly what node:http writes for writeHead(status, headers) and end(body) on this request. */
-  function answerBytes(answer: CachedAnswer, request: FastRequest, keepAlive: boolean): Buffer {
-    const date = httpDate();
+  function answerBytes(answer: CachedAnswer, request: FastRequest, keepAlive: boolean, date: string): Buffer {
     const representation = answer.representation;
     let entry = prebuilt.get(representation);
     if (entry === undefined || entry.date !== date) {
@@ -221,6 +234,12 @@ export function attachPublicPageFastPath(server: Server, options: PublicPageFast
     /** Waiting (paused) for a page to be rendered again, with a request to answer. */
     let waiting = false;
     let served = false;
+    /**
+     * The last request head answered on this connection with a page in memory, and its answer, to
+     * give again while nothing has changed (see `memoryGeneration`). Only for answers that keep the
+     * connection open, so the checks on what follows a closing request need not be made again.
+     */
+    let last: { head: Buffer; generation: number; date: string; answer: CachedAnswer; bytes: Buffer } | undefined;
 
     /** Ends the connection after its last answer is written, as node:http's `destroySoon` does. */
     const finish = (): void => {
@@ -267,6 +286,20 @@ export function attachPublicPageFastPath(server: Server, options: PublicPageFast
           const whole = end === -1 && rest.length <= MAX_FAST_HEAD_BYTES;
           return release(rest, whole ? 'incomplete-head' : 'other-request');
         }
+        const date = httpDate();
+        const generation = options.memoryGeneration?.();
+        const sameHead =
+          last !== undefined &&
+          end - offset === last.head.length &&
+          chunk.compare(last.head, 0, last.head.length, offset, end) === 0;
+        if (sameHead && last !== undefined && last.generation === generation && last.date === date) {
+          socket.write(last.bytes);
+          answered += 1;
+          options.countRepeat?.(last.answer);
+          offset = end + HEAD_END.length;
+          waits = 0;
+          continue;
+        }
         const request = readFastRequest(chunk.toString('latin1', offset, end));
         if (request === undefined) return release(rest, 'other-request');
         // Bytes after a request that closes the connection get a 400 from node:http (with Fastify's
@@ -293,8 +326,13 @@ export function attachPublicPageFastPath(server: Server, options: PublicPageFast
         }
         // node:http closes after a 304 to HTTP/1.0 even when asked to keep the connection open.
         const keepAlive = request.keepAlive && !(request.http10 && answer.status === '304');
-        socket.write(answerBytes(answer, request, keepAlive));
+        const bytes = answerBytes(answer, request, keepAlive, date);
+        socket.write(bytes);
         answered += 1;
+        if (generation !== undefined && keepAlive && !request.http10 && !answer.previousCopy) {
+          const head = sameHead && last !== undefined ? last.head : Buffer.from(chunk.subarray(offset, end));
+          last = { head, generation, date, answer, bytes };
+        }
         offset = end + HEAD_END.length;
         waits = 0;
         if (!keepAlive) return finish();
