@@ -17,6 +17,7 @@ import { createCampaignSenders } from './modules/notification-campaigns/campaign
 import { campaignsRoutes } from './modules/notification-campaigns/campaigns.routes.ts';
 import { notifyCallbackRoutes } from './modules/notification-campaigns/notify-callbacks.routes.ts';
 import { genuineContactRoutes } from './modules/genuine-contact/genuine-contact.routes.ts';
+import { reportSettingsRoutes } from './modules/suspicious-reports/report-settings.routes.ts';
 import { suspiciousReportsRoutes } from './modules/suspicious-reports/suspicious-reports.routes.ts';
 import { reportOutcomeNotifier } from './modules/suspicious-reports/suspicious-reports.service.ts';
 import { incidentTimelineRoutes } from './modules/incident-timeline/incident-timeline.routes.ts';
@@ -51,6 +52,7 @@ import { securityHeaderList, securityHeaders } from './platform/http/security-he
 import { smsConfigured } from './platform/sms/sms-sender.ts';
 import { AccessLogController, loggerOptions } from './platform/logger.ts';
 import { registerJobMetrics } from './platform/jobs/job-metrics.ts';
+import { createInboundMailboxes } from './platform/mail-in-runtime.ts';
 import { metricsPlugin } from './platform/metrics.ts';
 import { createPublicPageCache, type PublicPageCache } from './platform/public-cache/public-page-cache.ts';
 import { registerPublicCacheMetrics } from './platform/public-cache/public-cache-metrics.ts';
@@ -242,7 +244,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     smsAvailable: smsConfigured(config),
   });
   await app.register(incidentTimelineRoutes, { database });
-  await app.register(enquiriesRoutes, { database, navigation, publicBaseUrl: config.publicBaseUrl });
+  // Settings that give a mailbox addresses check that no other mailbox takes them already.
+  const mailboxes = () => createInboundMailboxes(config);
+  await app.register(enquiriesRoutes, { database, navigation, publicBaseUrl: config.publicBaseUrl, mailboxes });
   await app.register(enquiryRepliesRoutes, { database, publicBaseUrl: config.publicBaseUrl });
   await app.register(replyTemplatesRoutes, { database, navigation });
   // An analyst's verdict tells the reporters who asked (the reporting module's outcome email).
@@ -253,6 +257,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     onOutcome: reportOutcomeNotifier({ publicBaseUrl: config.publicBaseUrl }),
     ...deps.reportCampaigns,
   });
+  await app.register(reportSettingsRoutes, { database, navigation, mailboxes });
   await app.register(publicContentRoutes, { database });
   await app.register(breachesRoutes, { database, navigation });
   await app.register(affectedPeopleRoutes, { database, navigation, dataDir: config.dataDir });

@@ -449,6 +449,17 @@ describeEachDatabase('resident enquiries', (database) => {
     });
     assert.equal(clash.statusCode, 400);
     assert.match(clash.body, /Another council’s references start with these letters/);
+    // An address that takes reports of suspicious messages cannot also take enquiries.
+    const otherMailbox = await manager.post(path, {
+      referencePrefix: 'WCC',
+      enquiryAddresses: 'report-a-scam@westminster.gov.uk',
+      retentionDays: '365',
+    });
+    assert.equal(otherMailbox.statusCode, 400);
+    assert.match(
+      otherMailbox.body,
+      /<a href="#enquiryAddresses">report-a-scam@westminster.gov.uk already takes mail for suspicious reports: choose another<\/a>/,
+    );
     const saved = await manager.post(path, {
       referencePrefix: 'wcc',
       enquiryAddresses: 'cyberenquiry@westminster.gov.uk\nCyber.Help@Westminster.gov.uk',

@@ -6,6 +6,7 @@ import { listOrganisations, type Organisation } from '../../platform/accounts/ac
 import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
 import type { Database } from '../../platform/db/database.ts';
+import type { InboundMailboxes } from '../../platform/mail-in/inbound-mailboxes.ts';
 import { createGroupCommit, defaultGroupCommitOptions } from '../../platform/db/group-commit.ts';
 import type { EnquiryPriority, EnquiryTopic } from '../../platform/db/schema.ts';
 import { formList, formText } from '../../platform/http/form-fields.ts';
@@ -36,6 +37,8 @@ import { createEnquiriesService, STATUSES, type QueueFilter } from './enquiries.
 
 export interface EnquiriesRoutesOptions {
   database: Database;
+  /** A registry of every mailbox, made afresh for each check (enquiry addresses must be no other mailbox's). */
+  mailboxes: () => InboundMailboxes;
   navigation: StaffNavigation;
   publicBaseUrl: string;
 }
@@ -48,6 +51,7 @@ export async function enquiriesRoutes(app: FastifyInstance, opts: EnquiriesRoute
   const service = createEnquiriesService(db, {
     publicBaseUrl: opts.publicBaseUrl,
     writes: createGroupCommit(db, defaultGroupCommitOptions(opts.database.dialect)),
+    mailboxes: opts.mailboxes,
   });
   const notFound = { status: 404, title: 'Page not found' };
   opts.navigation.add({ href: '/staff/enquiries', text: 'Enquiries', action: 'enquiry.read' });

@@ -13,6 +13,7 @@ import { recordAudit, type AuditActor } from '../../platform/audit/audit.service
 import type { DB, EnquiryPriority, EnquiryStatus, EnquiryTopic } from '../../platform/db/schema.ts';
 import type { GroupCommit } from '../../platform/db/group-commit.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
+import { takenAddressProblem, type InboundMailboxes } from '../../platform/mail-in/inbound-mailboxes.ts';
 import { isId, newId, nowIso } from '../../platform/ids.ts';
 import { enqueueEmail } from '../../platform/mail/mail-jobs.ts';
 import { parseInboundMail } from '../../platform/mail-in/inbound-mail-parser.ts';
@@ -34,7 +35,7 @@ import { newReference, normaliseReference, prefixFromName } from './enquiry-refe
 import { CALL_OUTCOMES, type ValidCall } from './enquiry-calls.ts';
 import { dueAtFor } from './enquiry-targets.ts';
 import { buildDashboard } from './enquiry-dashboard.ts';
-import { validateSettings, type SettingsAnswers } from './enquiry-settings.ts';
+import { ENQUIRY_MAILBOX, validateSettings, type SettingsAnswers } from './enquiry-settings.ts';
 import { triage } from './enquiry-triage.ts';
 import * as repo from './enquiries.repository.ts';
 
@@ -255,6 +256,8 @@ export function createEnquiriesService(
     publicBaseUrl: string;
     /** Writes residents' drafts and submissions, many to a transaction under load. */
     writes: GroupCommit;
+    /** A registry of every mailbox, made for each question (so no mailbox answers from a cache). */
+    mailboxes: () => InboundMailboxes;
   },
 ) {
   const baseUrl = options.publicBaseUrl.replace(/\/+$/, '');
@@ -876,6 +879,9 @@ export function createEnquiriesService(
     const taken = next.enquiryAddresses.filter((a) => others.some((s) => s.enquiryAddresses.includes(a)));
     if (taken.length > 0) {
       errors.push({ text: `Another council already takes mail for ${taken.join(', ')}`, href: '#enquiryAddresses' });
+    }
+    for (const taken of await options.mailboxes().takenByOthers(ENQUIRY_MAILBOX, next.enquiryAddresses, db)) {
+      errors.push({ text: takenAddressProblem(taken), href: '#enquiryAddresses' });
     }
     if (errors.length > 0) return { ok: false, errors };
     const before = await repo.findSettings(db, organisationId);

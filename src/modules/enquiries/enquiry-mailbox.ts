@@ -9,6 +9,7 @@ import { newId } from '../../platform/ids.ts';
 import type { ParsedInboundMail } from '../../platform/mail-in/inbound-mail-parser.ts';
 import type { InboundDelivery, InboundMailbox, InboundMailOutcome } from '../../platform/mail-in/inbound-mailboxes.ts';
 import { referencesIn } from './enquiry-reference.ts';
+import { ENQUIRY_MAILBOX } from './enquiry-settings.ts';
 import { triage } from './enquiry-triage.ts';
 import * as repo from './enquiries.repository.ts';
 import { OPEN_STATUSES, openCase, queueAcknowledgement, raisePriority } from './enquiries.service.ts';
@@ -46,7 +47,7 @@ export function createEnquiryMailbox(options: { publicBaseUrl: string }): Inboun
   };
 
   return {
-    name: 'enquiries',
+    name: ENQUIRY_MAILBOX,
 
     async accepts(address, db) {
       return (await addresses(db)).has(address);

@@ -16,6 +16,9 @@ import * as repo from './suspicious-reports.repository.ts';
 /** The addresses change rarely; RCPT TO must be answered quickly. */
 const ADDRESSES_TTL_MS = 5_000;
 
+/** The mailbox's name, which other capabilities' mail is told apart from. */
+export const REPORT_MAILBOX = 'suspicious-reports';
+
 const NO_REPLY =
   /^(?:no-?reply|do-?not-?reply|donotreply|noreply-[\w-]+|mailer-daemon|postmaster|bounces?)(?:[+.-].*)?@/i;
 
@@ -49,7 +52,7 @@ export function createReportMailbox(options: { publicBaseUrl: string }): Inbound
   };
 
   return {
-    name: 'suspicious-reports',
+    name: REPORT_MAILBOX,
 
     async accepts(address, db) {
       return (await addresses(db)).has(address);

@@ -95,6 +95,34 @@ export class InboundMailboxes {
   names(): string[] {
     return this.#mailboxes.map((m) => m.name);
   }
+
+  /**
+   * Of `addresses` (lower-case), those a mailbox other than `own` takes, each with that mailbox's
+   * name. An address staff set for one purpose must not already take mail for another, or its mail
+   * would go to whichever mailbox was registered first. Mailboxes keep their addresses for a few
+   * seconds: for an exact answer, ask a registry made for the question.
+   */
+  async takenByOthers(
+    own: string,
+    addresses: string[],
+    db: Kysely<DB>,
+  ): Promise<Array<{ address: string; mailbox: string }>> {
+    const taken: Array<{ address: string; mailbox: string }> = [];
+    for (const address of addresses) {
+      for (const mailbox of this.#mailboxes) {
+        if (mailbox.name !== own && (await mailbox.accepts(address, db))) {
+          taken.push({ address, mailbox: mailbox.name });
+          break;
+        }
+      }
+    }
+    return taken;
+  }
+}
+
+/** Why staff cannot give an address another mailbox takes, for an error summary. */
+export function takenAddressProblem(taken: { address: string; mailbox: string }): string {
+  return `${taken.address} already takes mail for ${taken.mailbox.replaceAll('-', ' ')}: choose another`;
 }
 
 /** An email address as mailboxes see it: trimmed, lower-case, or undefined if it is not one. */

@@ -35,6 +35,7 @@ const TABLE: Record<Action, Record<Role, boolean>> = {
   'reply-template.manage': { admin: false, 'incident-manager': false, comms: true,  agent: false, analyst: false, dpo: false, partner: false },
   'report.read':           { admin: false, 'incident-manager': true,  comms: false, agent: false, analyst: true,  dpo: false, partner: false },
   'report.triage':         { admin: false, 'incident-manager': false, comms: false, agent: false, analyst: true,  dpo: false, partner: false },
+  'report.configure':      { admin: true,  'incident-manager': true,  comms: false, agent: false, analyst: false, dpo: false, partner: false },
   'breach.read':           { admin: false, 'incident-manager': true,  comms: false, agent: false, analyst: false, dpo: true,  partner: false },
   'breach.manage':         { admin: false, 'incident-manager': false, comms: false, agent: false, analyst: false, dpo: true,  partner: false },
   'affected-person.read':  { admin: false, 'incident-manager': false, comms: false, agent: false, analyst: false, dpo: true,  partner: false },

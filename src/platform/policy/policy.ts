@@ -66,6 +66,8 @@ export const ACTIONS = {
   'reply-template.manage': ['comms'],
   'report.read': ['analyst', 'incident-manager'],
   'report.triage': ['analyst'],
+  // A council's report addresses: where residents forward suspicious emails.
+  'report.configure': ['admin', 'incident-manager'],
   'breach.read': ['dpo', 'incident-manager'],
   'breach.manage': ['dpo'],
   'affected-person.read': ['dpo'],
