@@ -26,12 +26,8 @@ export function createReportSettingsService(
   async function settingsFor(principal: Principal): Promise<Array<{ council: Organisation; addresses: string[] }>> {
     const mine = organisationsWhere(principal, 'report.configure');
     const councils = (await listOrganisations(db, 'council')).filter((o) => mine.includes(o.id));
-    return Promise.all(
-      councils.map(async (council) => ({
-        council,
-        addresses: (await repo.councilReportAddresses(db, council.id)) ?? [],
-      })),
-    );
+    const byAddress = await repo.reportAddresses(db);
+    return councils.map((council) => ({ council, addresses: addressesOf(byAddress, council.id) }));
   }
 
   async function save(
@@ -57,7 +53,7 @@ export function createReportSettingsService(
       errors.push({ text: takenAddressProblem(taken), href });
     }
     if (errors.length > 0) return { ok: false, errors };
-    const before = (await repo.councilReportAddresses(db, organisationId)) ?? [];
+    const before = addressesOf(byAddress, organisationId);
     await db.transaction().execute(async (trx) => {
       await repo.setReportAddresses(trx, organisationId, addresses, nowIso());
       await recordAudit(trx, actor, {
@@ -72,4 +68,9 @@ export function createReportSettingsService(
   }
 
   return { settingsFor, save };
+}
+
+/** One council's addresses, in the order they were set, from every council's (address to council id). */
+function addressesOf(byAddress: ReadonlyMap<string, string>, organisationId: string): string[] {
+  return [...byAddress].filter(([, id]) => id === organisationId).map(([address]) => address);
 }
