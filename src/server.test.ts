@@ -178,13 +178,18 @@ test(
     const server = await startServe({ WEB_CONCURRENCY: '2' });
     try {
       assert.match(server.output(), /"processes":2[^\n]*"msg":"Wardroom is listening"/);
-      const workerPids = [
+      // Each worker logs its own "listening" line; the primary hears of it over IPC, so a worker's line
+      // can reach the shared output just after the primary's.
+      const listeningPids = () => [
         ...new Set(
           [...server.output().matchAll(/"pid":(\d+)[^\n]*"msg":"Server listening at http:\/\/127\.0\.0\.1:\d+"/g)].map(
             (m) => Number(m[1]),
           ),
         ),
       ];
+      const logDeadline = Date.now() + 5000;
+      while (listeningPids().length < 2 && Date.now() < logDeadline) await new Promise((r) => setTimeout(r, 50));
+      const workerPids = listeningPids();
       assert.equal(workerPids.length, 2, 'two worker processes listen');
 
       const page = `${server.address}/westminster/cyber-incident`;
