@@ -1,13 +1,14 @@
 // The only SQL for resident enquiries: cases, their entries, each council's enquiry settings, and
 // web-form answers waiting to be sent.
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import { sqliteTransaction } from '../../platform/db/database.ts';
+import { sqliteReads, sqliteTransaction } from '../../platform/db/database.ts';
 import type {
   DB,
   EnquiryCasesTable,
   EnquiryDraftsTable,
   EnquiryEntriesTable,
   EnquiryPriority,
+  EnquirySettingsTable,
   EnquiryStatus,
   EnquiryTopic,
 } from '../../platform/db/schema.ts';
@@ -118,11 +119,14 @@ function toEntry(row: Selectable<EnquiryEntriesTable>): EnquiryEntry {
 // Settings.
 
 export async function findSettings(db: Executor, organisationId: string): Promise<EnquirySettings | undefined> {
-  const row = await db
-    .selectFrom('enquiry_settings')
-    .selectAll()
-    .where('organisation_id', '=', organisationId)
-    .executeTakeFirst();
+  const reads = sqliteReads(db);
+  const row = reads
+    ? reads.get<Selectable<EnquirySettingsTable>>(SQLITE_FIND_SETTINGS, organisationId)
+    : await db
+        .selectFrom('enquiry_settings')
+        .selectAll()
+        .where('organisation_id', '=', organisationId)
+        .executeTakeFirst();
   return (
     row && {
       organisationId: row.organisation_id,
@@ -179,7 +183,9 @@ const SQLITE_UPSERT_DRAFT = `insert into enquiry_drafts (token_hash, organisatio
   values (?, ?, ?, null, ?, ?)
   on conflict (token_hash) do update set answers = excluded.answers, case_id = null, expires_at = excluded.expires_at`;
 const SQLITE_FIND_DRAFT = `select * from enquiry_drafts where token_hash = ? and expires_at > ?`;
-const SQLITE_MARK_DRAFT_SENT = `update enquiry_drafts set answers = '{}', case_id = ? where token_hash = ? and case_id is null`;
+const SQLITE_MARK_DRAFT_SENT = `update enquiry_drafts set answers = '{}', case_id = ?
+  where token_hash = ? and case_id is null and answers = ?`;
+const SQLITE_FIND_SETTINGS = `select * from enquiry_settings where organisation_id = ?`;
 
 /**
  * Stores a new case, unless its reference is taken already (then undefined: pick another). One
@@ -317,7 +323,10 @@ export async function updateCase(
 
 // Entries.
 
-export async function insertEntry(db: Executor, row: Selectable<EnquiryEntriesTable>): Promise<void> {
+/** An entry as written: every column. */
+export type NewEntry = Selectable<EnquiryEntriesTable>;
+
+export async function insertEntry(db: Executor, row: NewEntry): Promise<void> {
   const sqlite = sqliteTransaction(db);
   if (sqlite) sqlite.prepare(SQLITE_INSERT_ENTRY).run(row);
   else await db.insertInto('enquiry_entries').values(row).execute();
@@ -370,14 +379,17 @@ export async function upsertDraft(
 
 export async function findDraft(db: Executor, tokenHash: string, now: string): Promise<Draft | undefined> {
   const sqlite = sqliteTransaction(db);
+  const reads = sqlite ? undefined : sqliteReads(db);
   const row = sqlite
     ? (sqlite.prepare(SQLITE_FIND_DRAFT).get(tokenHash, now) as Selectable<EnquiryDraftsTable> | undefined)
-    : await db
-        .selectFrom('enquiry_drafts')
-        .selectAll()
-        .where('token_hash', '=', tokenHash)
-        .where('expires_at', '>', now)
-        .executeTakeFirst();
+    : reads
+      ? reads.get<Selectable<EnquiryDraftsTable>>(SQLITE_FIND_DRAFT, tokenHash, now)
+      : await db
+          .selectFrom('enquiry_drafts')
+          .selectAll()
+          .where('token_hash', '=', tokenHash)
+          .where('expires_at', '>', now)
+          .executeTakeFirst();
   return (
     row && { organisationId: row.organisation_id, answers: row.answers, caseId: row.case_id, expiresAt: row.expires_at }
   );
@@ -385,16 +397,23 @@ export async function findDraft(db: Executor, tokenHash: string, now: string): P
 
 /**
  * Marks a draft as sent, forgetting its answers (they are in the case now). False if it was sent
- * already, so a form sent twice makes one case.
+ * already (so a form sent twice makes one case), or if its answers are no longer `answers` (the
+ * resident changed them in another tab since they were read).
  */
-export async function markDraftSent(db: Executor, tokenHash: string, caseId: string): Promise<boolean> {
+export async function markDraftSent(
+  db: Executor,
+  tokenHash: string,
+  caseId: string,
+  answers: string,
+): Promise<boolean> {
   const sqlite = sqliteTransaction(db);
-  if (sqlite) return sqlite.prepare(SQLITE_MARK_DRAFT_SENT).run(caseId, tokenHash).changes > 0;
+  if (sqlite) return sqlite.prepare(SQLITE_MARK_DRAFT_SENT).run(caseId, tokenHash, answers).changes > 0;
   const result = await db
     .updateTable('enquiry_drafts')
     .set({ answers: '{}', case_id: caseId })
     .where('token_hash', '=', tokenHash)
     .where('case_id', 'is', null)
+    .where('answers', '=', answers)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }

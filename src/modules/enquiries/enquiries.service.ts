@@ -15,14 +15,14 @@ import type { GroupCommit } from '../../platform/db/group-commit.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
 import { takenAddressProblem, type InboundMailboxes } from '../../platform/mail-in/inbound-mailboxes.ts';
 import { isId, newId, nowIso } from '../../platform/ids.ts';
-import { enqueueEmail } from '../../platform/mail/mail-jobs.ts';
+import { enqueuePreparedEmail, prepareEmail, type PreparedEmail } from '../../platform/mail/mail-jobs.ts';
 import { parseInboundMail } from '../../platform/mail-in/inbound-mail-parser.ts';
 import { findInboundMail } from '../../platform/mail-in/inbound-mail.repository.ts';
 import { newVerificationReference } from '../../platform/mail/verification-reference.ts';
 import { pooledRandomBytes } from '../../platform/random-pool.ts';
 import { can, organisationsWhere, type Principal, type ResourceScope } from '../../platform/policy/policy.ts';
 import * as shares from '../incidents/incident-shares.repository.ts';
-import { findCurrentIncidentForCouncil } from '../incidents/incidents.repository.ts';
+import { findCurrentIncidentForCouncil, findCurrentIncidentIdForCouncil } from '../incidents/incidents.repository.ts';
 import { acknowledgementEmail } from './enquiry-messages.ts';
 import {
   EMPTY_ANSWERS,
@@ -128,12 +128,17 @@ function councilContext(trx: Transaction<DB>, organisationId: string): Promise<C
   return context;
 }
 
+/** A case made ready to store (see prepareCase): its row, reference included, and its first entry. */
+interface PreparedCase {
+  row: repo.NewCase;
+  first: repo.NewEntry;
+}
+
 /**
- * Opens a case in the caller's transaction: a fresh reference, triage from everything the
- * resident told us, the response target, and the first entry. Returns the case as stored.
+ * Everything about a new case that needs no database: triage from everything the resident told us,
+ * the response target, ids, a fresh reference, and the first entry.
  */
-export async function openCase(trx: Transaction<DB>, input: NewCaseInput, now = new Date()): Promise<repo.EnquiryCase> {
-  const council = await councilContext(trx, input.organisationId);
+function prepareCase(input: NewCaseInput, council: CouncilContext, now: Date): PreparedCase {
   const { priority, reasons } = triage({
     text: `${input.first.subject ?? ''}\n${input.first.body}`,
     supportNeeds: input.supportNeeds,
@@ -142,61 +147,86 @@ export async function openCase(trx: Transaction<DB>, input: NewCaseInput, now = 
   });
   const at = now.toISOString();
   const id = newId();
-  const row = {
-    id,
-    organisation_id: input.organisationId,
-    incident_id: council.incidentId,
-    topic: input.topic,
-    status: 'new' as const,
-    priority,
-    priority_reasons: JSON.stringify(reasons),
-    opened_via: input.openedVia,
-    summary: input.summary.slice(0, 200),
-    resident_name: input.residentName,
-    resident_email: input.residentEmail,
-    resident_phone: input.residentPhone,
-    resident_address: input.residentAddress,
-    reply_by: input.replyBy,
-    support_needs: input.supportNeeds,
-    aged_75_or_over: input.agedOver75 ? 1 : 0,
-    social_care: input.socialCare ? 1 : 0,
-    due_at: dueAtFor(priority, now),
-    created_at: at,
-    updated_at: at,
+  return {
+    row: {
+      id,
+      organisation_id: input.organisationId,
+      incident_id: council.incidentId,
+      // 78 billion codes per council make a clash all but impossible; if one comes, the insert says so.
+      reference: newReference(council.referencePrefix, randomInt),
+      topic: input.topic,
+      status: 'new',
+      priority,
+      priority_reasons: JSON.stringify(reasons),
+      opened_via: input.openedVia,
+      summary: input.summary.slice(0, 200),
+      resident_name: input.residentName,
+      resident_email: input.residentEmail,
+      resident_phone: input.residentPhone,
+      resident_address: input.residentAddress,
+      reply_by: input.replyBy,
+      support_needs: input.supportNeeds,
+      aged_75_or_over: input.agedOver75 ? 1 : 0,
+      social_care: input.socialCare ? 1 : 0,
+      due_at: dueAtFor(priority, now),
+      created_at: at,
+      updated_at: at,
+    },
+    first: {
+      id: newId(),
+      case_id: id,
+      kind: input.first.kind,
+      channel: input.first.channel,
+      subject: input.first.subject,
+      body: input.first.body,
+      email_message_id: input.first.emailMessageId,
+      author_user_id: input.first.authorUserId,
+      author_label: input.first.authorLabel,
+      details: JSON.stringify(input.first.details ?? {}),
+      created_at: at,
+    },
   };
-  // 78 billion codes per council make a clash all but impossible; if one comes, the insert says so.
-  let stored: repo.EnquiryCase | undefined;
-  while (!stored)
-    stored = await repo.insertCase(trx, { ...row, reference: newReference(council.referencePrefix, randomInt) });
-  await repo.insertEntry(trx, {
-    id: newId(),
-    case_id: id,
-    kind: input.first.kind,
-    channel: input.first.channel,
-    subject: input.first.subject,
-    body: input.first.body,
-    email_message_id: input.first.emailMessageId,
-    author_user_id: input.first.authorUserId,
-    author_label: input.first.authorLabel,
-    details: JSON.stringify(input.first.details ?? {}),
-    created_at: at,
-  });
+}
+
+/** Stores a prepared case and its first entry; undefined (nothing stored) if its reference is taken. */
+async function storeCase(trx: Transaction<DB>, prepared: PreparedCase): Promise<repo.EnquiryCase | undefined> {
+  const stored = await repo.insertCase(trx, prepared.row);
+  if (stored) await repo.insertEntry(trx, prepared.first);
   return stored;
 }
 
 /**
- * The acknowledgement email for a new case, queued in the caller's transaction and recorded on the
- * case (with its Message-ID) so that replies to it thread there.
+ * Opens a case in the caller's transaction: a fresh reference, triage from everything the
+ * resident told us, the response target, and the first entry. Returns the case as stored.
  */
-export async function queueAcknowledgement(
-  trx: Transaction<DB>,
+export async function openCase(trx: Transaction<DB>, input: NewCaseInput, now = new Date()): Promise<repo.EnquiryCase> {
+  const council = await councilContext(trx, input.organisationId);
+  const prepared = prepareCase(input, council, now);
+  for (;;) {
+    const stored = await storeCase(trx, prepared);
+    if (stored) return stored;
+    prepared.row.reference = newReference(council.referencePrefix, randomInt);
+  }
+}
+
+/** The acknowledgement of a new case made ready to store (see prepareAcknowledgement). */
+interface PreparedAcknowledgement {
+  entry: repo.NewEntry;
+  email: PreparedEmail;
+}
+
+/**
+ * The acknowledgement email for a new case and its entry on the case (with its Message-ID, so that
+ * replies to it thread there), made without the database; undefined when there is no address.
+ */
+function prepareAcknowledgement(
   council: Pick<Organisation, 'id' | 'name' | 'slug'>,
-  opened: repo.EnquiryCase,
+  opened: Pick<repo.EnquiryCase, 'id' | 'reference' | 'residentEmail' | 'residentName' | 'priority' | 'createdAt'>,
+  settings: repo.EnquirySettings | undefined,
   publicBaseUrl: string,
-): Promise<void> {
-  if (!opened.residentEmail) return;
+): PreparedAcknowledgement | undefined {
+  if (!opened.residentEmail) return undefined;
   const baseUrl = publicBaseUrl.replace(/\/+$/, '');
-  const { settings } = await councilContext(trx, council.id);
   const entryId = newId();
   const messageId = `<${opened.reference.toLowerCase()}.${entryId}@${new URL(baseUrl).hostname}>`;
   const message = acknowledgementEmail({
@@ -210,20 +240,43 @@ export async function queueAcknowledgement(
     councilPageUrl: `${baseUrl}/${council.slug}/cyber-incident`,
     verificationReference: newVerificationReference(),
   });
-  await repo.insertEntry(trx, {
-    id: entryId,
-    case_id: opened.id,
-    kind: 'reply',
-    channel: 'email',
-    subject: message.subject,
-    body: message.text,
-    email_message_id: messageId,
-    author_user_id: null,
-    author_label: 'Wardroom (automatic acknowledgement)',
-    details: JSON.stringify({ automatic: true, verificationReference: message.reference }),
-    created_at: opened.createdAt,
-  });
-  await enqueueEmail(trx, message, { idempotencyKey: `enquiry-ack:${opened.id}`, organisationId: council.id });
+  return {
+    entry: {
+      id: entryId,
+      case_id: opened.id,
+      kind: 'reply',
+      channel: 'email',
+      subject: message.subject,
+      body: message.text,
+      email_message_id: messageId,
+      author_user_id: null,
+      author_label: 'Wardroom (automatic acknowledgement)',
+      details: JSON.stringify({ automatic: true, verificationReference: message.reference }),
+      created_at: opened.createdAt,
+    },
+    email: prepareEmail(message, { idempotencyKey: `enquiry-ack:${opened.id}`, organisationId: council.id }),
+  };
+}
+
+async function storeAcknowledgement(trx: Transaction<DB>, prepared: PreparedAcknowledgement): Promise<void> {
+  await repo.insertEntry(trx, prepared.entry);
+  await enqueuePreparedEmail(trx, prepared.email);
+}
+
+/**
+ * The acknowledgement email for a new case, queued in the caller's transaction and recorded on the
+ * case (with its Message-ID) so that replies to it thread there.
+ */
+export async function queueAcknowledgement(
+  trx: Transaction<DB>,
+  council: Pick<Organisation, 'id' | 'name' | 'slug'>,
+  opened: repo.EnquiryCase,
+  publicBaseUrl: string,
+): Promise<void> {
+  if (!opened.residentEmail) return;
+  const { settings } = await councilContext(trx, council.id);
+  const prepared = prepareAcknowledgement(council, opened, settings, publicBaseUrl);
+  if (prepared) await storeAcknowledgement(trx, prepared);
 }
 
 export interface QueueFilter {
@@ -283,86 +336,134 @@ export function createEnquiriesService(
 
   /**
    * The answers kept for this council under the token, or the reference if they have been sent
-   * (`sent`; the reference is undefined should that case be gone). Read on `executor`: a
-   * submission reads them in its own transaction.
+   * (`sent`; the reference is undefined should that case be gone).
    */
-  async function draft(
-    council: Organisation,
-    token: string | undefined,
-    executor: Kysely<DB> | Transaction<DB> = db,
-  ): Promise<{ answers: EnquiryAnswers; sent: boolean; sentReference: string | undefined } | undefined> {
+  async function draft(council: Organisation, token: string | undefined): Promise<KeptDraft | undefined> {
     if (!token || !DRAFT_TOKEN.test(token)) return undefined;
-    const found = await repo.findDraft(executor, tokenHash(token), nowIso());
+    const found = await repo.findDraft(db, tokenHash(token), nowIso());
     if (!found || found.organisationId !== council.id) return undefined;
     if (found.caseId) {
-      const sent = await repo.findCase(executor, found.caseId);
-      return { answers: EMPTY_ANSWERS, sent: true, sentReference: sent?.reference };
+      const sent = await repo.findCase(db, found.caseId);
+      return { answers: EMPTY_ANSWERS, stored: found.answers, sent: true, sentReference: sent?.reference };
     }
     return {
       answers: { ...EMPTY_ANSWERS, ...(JSON.parse(found.answers) as Partial<EnquiryAnswers>) },
+      stored: found.answers,
       sent: false,
       sentReference: undefined,
     };
   }
 
   /**
-   * Sends the kept answers as a case, in one transaction with the acknowledgement email (shared with
-   * other residents' submissions under load); resolves once that has committed. The answers are read
-   * in that transaction too. Sending twice (a double click, the back button) makes one case.
+   * The council's enquiry settings and current incident, as a submission reads them before it takes
+   * the write lock. Read once per turn of the event loop for every submission of that turn (a surge
+   * brings dozens), so what a submission sees is never older than the turn it arrived in.
    */
-  async function submit(council: Organisation, token: string | undefined, consent: boolean): Promise<SubmitOutcome> {
-    if (!token || !DRAFT_TOKEN.test(token)) return { ok: false, expired: true };
-    return writes
-      .run(async (trx): Promise<SubmitOutcome> => {
-        const kept = await draft(council, token, trx);
-        if (!kept) return { ok: false, expired: true };
-        if (kept.sent) return { ok: true, reference: kept.sentReference ?? '' };
-        if (!consent) {
-          return {
-            ok: false,
-            errors: [
-              { text: 'Select that you agree to us using your details to answer your enquiry', href: '#consent' },
-            ],
-          };
-        }
-        const checked = validateEnquiry(kept.answers);
-        if (!checked.ok) return { ok: false, errors: checked.errors };
-        const e = checked.enquiry;
-        const opened = await openCase(trx, {
-          organisationId: council.id,
-          openedVia: 'web',
-          topic: e.topic,
-          summary: e.message.split('\n')[0] ?? '',
-          residentName: e.name,
-          residentEmail: e.email,
-          residentPhone: e.phone,
-          residentAddress: e.address,
-          replyBy: e.replyBy,
-          supportNeeds: e.supportNeeds,
-          agedOver75: e.agedOver75,
-          socialCare: e.socialCare,
-          first: {
-            kind: 'message',
-            channel: 'web',
-            subject: null,
-            body: e.message,
-            emailMessageId: null,
-            authorUserId: null,
-            authorLabel: e.name,
-          },
-        });
-        if (!(await repo.markDraftSent(trx, tokenHash(token), opened.id))) {
-          // Sent by another request a moment ago: undo this one, and show that one's reference.
-          throw new AlreadySent();
-        }
-        if (e.email) await queueAcknowledgement(trx, council, opened, baseUrl);
-        return { ok: true, reference: opened.reference };
-      })
-      .catch(async (err: unknown): Promise<SubmitOutcome> => {
-        if (!(err instanceof AlreadySent)) throw err;
-        const again = await draft(council, token);
-        return { ok: true, reference: again?.sentReference ?? '' };
+  const contextsThisTurn = new Map<string, Promise<CouncilContext>>();
+  function currentCouncilContext(council: Organisation): Promise<CouncilContext> {
+    let context = contextsThisTurn.get(council.id);
+    if (!context) {
+      if (contextsThisTurn.size === 0) setImmediate(() => contextsThisTurn.clear());
+      context = (async () => {
+        const settings = await repo.findSettings(db, council.id);
+        const incidentId = await findCurrentIncidentIdForCouncil(db, council.id);
+        return {
+          settings,
+          referencePrefix: settings?.referencePrefix ?? prefixFromName(council.name),
+          incidentId: incidentId ?? null,
+        };
+      })();
+      contextsThisTurn.set(council.id, context);
+    }
+    return context;
+  }
+
+  /**
+   * Sends the kept answers as a case, in one transaction with the acknowledgement email (shared with
+   * other residents' submissions under load); resolves once that has committed. Sending twice (a
+   * double click, the back button) makes one case.
+   *
+   * Everything that needs no lock is done first: reading the answers (from committed data), checking
+   * them, triage, the case's reference and rows, and the acknowledgement email. The transaction only
+   * writes, so the write lock, which every process of the server shares on SQLite, is held for the
+   * writes alone. It stores the case only if the answers are still unsent and unchanged; otherwise
+   * (the same answers sent a moment ago, or changed in another tab) the answers are read again.
+   */
+  async function submit(
+    council: Organisation,
+    token: string | undefined,
+    consent: boolean,
+    attempt = 1,
+  ): Promise<SubmitOutcome> {
+    const kept = await draft(council, token);
+    if (!token || !kept) return { ok: false, expired: true };
+    if (kept.sent) return { ok: true, reference: kept.sentReference ?? '' };
+    if (!consent) {
+      return {
+        ok: false,
+        errors: [{ text: 'Select that you agree to us using your details to answer your enquiry', href: '#consent' }],
+      };
+    }
+    const checked = validateEnquiry(kept.answers);
+    if (!checked.ok) return { ok: false, errors: checked.errors };
+    const e = checked.enquiry;
+    const context = await currentCouncilContext(council);
+    const prepared = prepareCase(
+      {
+        organisationId: council.id,
+        openedVia: 'web',
+        topic: e.topic,
+        summary: e.message.split('\n')[0] ?? '',
+        residentName: e.name,
+        residentEmail: e.email,
+        residentPhone: e.phone,
+        residentAddress: e.address,
+        replyBy: e.replyBy,
+        supportNeeds: e.supportNeeds,
+        agedOver75: e.agedOver75,
+        socialCare: e.socialCare,
+        first: {
+          kind: 'message',
+          channel: 'web',
+          subject: null,
+          body: e.message,
+          emailMessageId: null,
+          authorUserId: null,
+          authorLabel: e.name,
+        },
+      },
+      context,
+      new Date(),
+    );
+    const row = prepared.row;
+    const acknowledgement = prepareAcknowledgement(
+      council,
+      {
+        id: row.id,
+        reference: row.reference,
+        residentEmail: row.resident_email,
+        residentName: row.resident_name,
+        priority: row.priority,
+        createdAt: row.created_at,
+      },
+      context.settings,
+      baseUrl,
+    );
+    try {
+      return await writes.run(async (trx): Promise<SubmitOutcome> => {
+        if (!(await storeCase(trx, prepared))) throw new ReferenceTaken();
+        if (!(await repo.markDraftSent(trx, tokenHash(token), row.id, kept.stored))) throw new DraftMoved();
+        if (acknowledgement) await storeAcknowledgement(trx, acknowledgement);
+        return { ok: true, reference: row.reference };
       });
+    } catch (err) {
+      // Rolled back: start again from the answers as they are now (sent, changed, or as they were
+      // with another reference). A few tries at most, so that nothing can loop.
+      if ((err instanceof DraftMoved || err instanceof ReferenceTaken) && attempt < 5) {
+        return submit(council, token, consent, attempt + 1);
+      }
+      throw err;
+    }
   }
 
   // Staff.
@@ -917,7 +1018,20 @@ export function createEnquiriesService(
   };
 }
 
-class AlreadySent extends Error {}
+/** A submission's answers were sent, or changed, after they were read: read them again. */
+class DraftMoved extends Error {}
+
+/** A new case's reference was taken by another (all but impossible): make another. */
+class ReferenceTaken extends Error {}
+
+/** Answers kept for the check-your-answers page, or the reference they were sent under. */
+interface KeptDraft {
+  answers: EnquiryAnswers;
+  /** The answers as stored, which sending them compares (see markDraftSent). */
+  stored: string;
+  sent: boolean;
+  sentReference: string | undefined;
+}
 
 /** What sending the web form's kept answers came to. */
 type SubmitOutcome =

@@ -1,5 +1,6 @@
 // The only SQL for incidents, their organisations, public contacts, services and timeline.
 import type { Kysely, Transaction } from 'kysely';
+import { sqliteReads } from '../../platform/db/database.ts';
 import type {
   DB,
   IncidentsTable,
@@ -197,6 +198,29 @@ export async function findCurrentIncidentForCouncil(db: Executor, councilId: str
     .limit(1)
     .executeTakeFirst();
   return row ? (await withOrganisations(db, [row]))[0] : undefined;
+}
+
+const SQLITE_CURRENT_INCIDENT_ID = `select id from incidents where id in (select incident_id from incident_organisations
+  where organisation_id = ? and relationship = 'affected') order by detected_at desc limit 1`;
+
+/** The id of the council's current incident (as findCurrentIncidentForCouncil), for a hot path. */
+export async function findCurrentIncidentIdForCouncil(db: Executor, councilId: string): Promise<string | undefined> {
+  const reads = sqliteReads(db);
+  if (reads) return reads.get<{ id: string }>(SQLITE_CURRENT_INCIDENT_ID, councilId)?.id;
+  const row = await db
+    .selectFrom('incidents')
+    .select('id')
+    .where('id', 'in', (qb) =>
+      qb
+        .selectFrom('incident_organisations')
+        .select('incident_id')
+        .where('organisation_id', '=', councilId)
+        .where('relationship', '=', 'affected'),
+    )
+    .orderBy('detected_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.id;
 }
 
 export type IncidentRecordChanges = Pick<

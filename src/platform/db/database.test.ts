@@ -8,6 +8,7 @@ import { isId, newId, nowIso } from '../ids.ts';
 import {
   BACKGROUND_CHECKPOINT_BACKSTOP_PAGES,
   openDatabase,
+  sqliteReads,
   sqliteTransaction,
   toCount,
   withSmallPageCache,
@@ -99,6 +100,40 @@ describeEachDatabase('database', (database) => {
     await sql`drop table hand_prepared_probe`.execute(db);
   });
 
+  test('hand-prepared reads outside a transaction: committed data at once, even while a transaction holds the connection', async () => {
+    const { db, dialect } = database();
+    await db.transaction().execute(async (trx) => {
+      assert.equal(sqliteReads(trx), undefined, 'never inside a transaction, whose reads must see its writes');
+    });
+    const reads = sqliteReads(db);
+    assert.equal(reads !== undefined, dialect === 'sqlite');
+    if (!reads) return;
+    await sql`create table reads_probe (id text primary key, note text not null)`.execute(db);
+    try {
+      await sql`insert into reads_probe (id, note) values ('committed', 'before')`.execute(db);
+      const read = () => reads.get<{ note: string }>('select note from reads_probe where id = ?', 'committed')?.note;
+      assert.equal(read(), 'before');
+      let whileHeld: Array<string | undefined> = [];
+      await db.transaction().execute(async (trx) => {
+        await sql`update reads_probe set note = 'uncommitted' where id = 'committed'`.execute(trx);
+        // The app's one connection is held by this transaction: a Kysely read would wait for it.
+        whileHeld = [
+          read(),
+          reads.get<{ n: number }>('select count(*) as n from reads_probe')?.n === 1 ? 'one' : 'other',
+        ];
+      });
+      assert.deepEqual(whileHeld, ['before', 'one'], 'the last committed state, without waiting');
+      assert.equal(read(), 'uncommitted', 'and the commit as soon as it is made');
+      assert.equal(reads.get('select note from reads_probe where id = ?', 'missing'), undefined);
+      assert.throws(
+        () => reads.get("insert into reads_probe (id, note) values ('x', 'y')"),
+        /readonly|read-only|does not return data/i,
+      );
+    } finally {
+      await sql`drop table reads_probe`.execute(db);
+    }
+  });
+
   test('foreign keys are enforced', async () => {
     const { db } = database();
     await assert.rejects(
@@ -108,6 +143,15 @@ describeEachDatabase('database', (database) => {
         .execute(),
     );
   });
+});
+
+test('SQLite: an in-memory database offers no hand-prepared reads (another connection would see another database)', async () => {
+  const database = openDatabase({ kind: 'sqlite', file: ':memory:' });
+  try {
+    assert.equal(sqliteReads(database.db), undefined);
+  } finally {
+    await database.close();
+  }
 });
 
 test('SQLite: a writer waits for another connection’s write lock without stopping the event loop', async () => {

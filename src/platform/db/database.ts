@@ -78,7 +78,8 @@ export function openDatabase(config: DatabaseConfig, options: OpenOptions = {}):
       options.walCheckpoints === 'background' && config.file !== ':memory:'
         ? startCheckpointer(connection, config.file, options.onCheckpointError)
         : undefined;
-    const db = new Kysely<DB>({ dialect: new WardroomSqliteDialect(connection) });
+    const reader = config.file === ':memory:' ? undefined : new SqliteReader(config.file);
+    const db = new Kysely<DB>({ dialect: new WardroomSqliteDialect(connection, reader) });
     return {
       db,
       dialect: 'sqlite',
@@ -88,6 +89,7 @@ export function openDatabase(config: DatabaseConfig, options: OpenOptions = {}):
       close: async () => {
         await checkpointer?.stop();
         await db.destroy();
+        reader?.close();
       },
     };
   }
@@ -156,10 +158,12 @@ export const SQLITE_LOCK_WAIT_MS = 5_000;
  */
 class WardroomSqliteDialect extends SqliteDialect {
   readonly #connection: SQLite.Database;
+  readonly #reader: SqliteReader | undefined;
 
-  constructor(connection: SQLite.Database) {
+  constructor(connection: SQLite.Database, reader: SqliteReader | undefined) {
     super({ database: connection });
     this.#connection = connection;
+    this.#reader = reader;
   }
 
   override createDriver(): Driver {
@@ -167,14 +171,52 @@ class WardroomSqliteDialect extends SqliteDialect {
   }
 
   override createAdapter(): DialectAdapter {
-    return new WardroomSqliteAdapter(this.#connection);
+    return new WardroomSqliteAdapter(this.#connection, this.#reader);
   }
 }
 
-/** Kysely's SQLite adapter, holding the connection for hand-prepared statements (see sqliteTransaction). */
+/**
+ * Kysely's SQLite adapter, holding the connection for hand-prepared statements (see sqliteTransaction)
+ * and the read-only connection for hand-prepared reads outside any transaction (see sqliteReads).
+ */
 class WardroomSqliteAdapter extends SqliteAdapter {
-  constructor(readonly connection: SQLite.Database) {
+  constructor(
+    readonly connection: SQLite.Database,
+    readonly reader: SqliteReader | undefined,
+  ) {
     super();
+  }
+}
+
+/**
+ * A second, read-only connection to a database file, opened at its first use. In WAL mode a reader
+ * never waits for a writer: a read through it runs at once, on the last committed state, even while
+ * the app's own connection is inside a batch of writes or waiting for another process's write lock
+ * (Kysely queues every query on that one connection behind whatever holds it).
+ */
+class SqliteReader {
+  #connection: SQLite.Database | undefined;
+  readonly #statements = new Map<string, SQLite.Statement>();
+
+  constructor(readonly file: string) {}
+
+  prepare(text: string): SQLite.Statement {
+    let statement = this.#statements.get(text);
+    if (!statement) {
+      if (!this.#connection) {
+        this.#connection = new SQLite(this.file, { readonly: true, fileMustExist: true });
+        this.#connection.pragma('busy_timeout = 0');
+      }
+      statement = this.#connection.prepare(text);
+      this.#statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  close(): void {
+    this.#connection?.close();
+    this.#connection = undefined;
+    this.#statements.clear();
   }
 }
 
@@ -217,6 +259,31 @@ export function sqliteTransaction(executor: Kysely<DB> | Transaction<DB>): Sqlit
       }
       return statement;
     },
+  };
+}
+
+/** Hand-prepared reads of committed data, outside any transaction. */
+export interface SqliteReads {
+  /** Runs `text` (a constant) with `params` and returns its first row, or undefined. */
+  get<R>(text: string, ...params: unknown[]): R | undefined;
+}
+
+/**
+ * On a SQLite database file, outside a transaction: reads for a hot path that must not queue behind
+ * the writes (see SqliteReader), prepared by hand as for sqliteTransaction. Undefined on PostgreSQL
+ * (whose pool does not queue reads behind writes), on an in-memory database (another connection
+ * would see another database), and inside a transaction, whose reads must see its own writes. A
+ * read that finds the file busy (another process recovering the log after a crash) answers
+ * undefined from `get` as not found would be wrong, so it throws; the caller's Kysely path is for
+ * everything else.
+ */
+export function sqliteReads(executor: Kysely<DB> | Transaction<DB>): SqliteReads | undefined {
+  if (executor.isTransaction) return undefined;
+  const adapter = executor.getExecutor().adapter;
+  if (!(adapter instanceof WardroomSqliteAdapter) || !adapter.reader) return undefined;
+  const reader = adapter.reader;
+  return {
+    get: <R>(text: string, ...params: unknown[]) => reader.prepare(text).get(...params) as R | undefined,
   };
 }
 

@@ -4,7 +4,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import { newId, nowIso } from '../ids.ts';
-import { insertJob } from './jobs.repository.ts';
+import { insertJob, type NewJob } from './jobs.repository.ts';
 
 /** Payloads carry ids and small parameters; bulk data belongs in its own table. */
 export const MAX_JOB_PAYLOAD_BYTES = 64 * 1024;
@@ -42,8 +42,16 @@ export class InvalidJobError extends Error {
  * the change it belongs to.
  */
 export async function enqueueJob(executor: Kysely<DB> | Transaction<DB>, input: EnqueueJobInput): Promise<string> {
+  return enqueuePreparedJob(executor, prepareJob(input));
+}
+
+/**
+ * Checks and serialises a job without touching the database (throwing InvalidJobError as
+ * enqueueJob would), so that a hot path can do it before it takes the write lock.
+ */
+export function prepareJob(input: EnqueueJobInput): NewJob {
   const now = nowIso();
-  const { id } = await insertJob(executor, {
+  return {
     id: newId(),
     kind: checkKind(input.kind),
     payloadJson: serialisePayload(input.kind, input.payload),
@@ -52,7 +60,12 @@ export async function enqueueJob(executor: Kysely<DB> | Transaction<DB>, input: 
     runAt: input.runAt === undefined ? now : toIso(input.runAt),
     maxAttempts: checkMaxAttempts(input.maxAttempts),
     now,
-  });
+  };
+}
+
+/** Enqueues a job made by prepareJob, as enqueueJob does; returns the id of the job holding its key. */
+export async function enqueuePreparedJob(executor: Kysely<DB> | Transaction<DB>, job: NewJob): Promise<string> {
+  const { id } = await insertJob(executor, job);
   return id;
 }
 

@@ -5,7 +5,8 @@ import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import type { JobContext, JobHandlerRegistry } from '../jobs/job-handlers.ts';
 import { deliverOnce } from '../jobs/deliver-once.ts';
-import { enqueueJob, InvalidJobError, MAX_JOB_PAYLOAD_BYTES } from '../jobs/job-queue.ts';
+import { enqueuePreparedJob, InvalidJobError, MAX_JOB_PAYLOAD_BYTES, prepareJob } from '../jobs/job-queue.ts';
+import type { NewJob } from '../jobs/jobs.repository.ts';
 import { asJobFailure, type MailSender } from './mail-sender.ts';
 import { InvalidMessageError, parseOutboundMessage, type OutboundMessage } from './outbound-message.ts';
 import { recordSentReference } from './sent-references.ts';
@@ -53,6 +54,26 @@ export async function enqueueEmail(
   message: OutboundMessage,
   options: EnqueueEmailOptions,
 ): Promise<string> {
+  const prepared = prepareEmail(message, options);
+  // The job and its verification reference are stored together or not at all.
+  if (!executor.isTransaction) {
+    return (executor as Kysely<DB>).transaction().execute((trx) => enqueuePreparedEmail(trx, prepared));
+  }
+  return enqueuePreparedEmail(executor as Transaction<DB>, prepared);
+}
+
+/** An email checked and made into its job, not yet stored (see prepareEmail). */
+export interface PreparedEmail {
+  job: NewJob;
+  reference: string;
+  organisationId: string | undefined;
+}
+
+/**
+ * Checks an email and makes its job without touching the database (throwing as enqueueEmail
+ * would), so that a hot path can do it before it takes the write lock; enqueuePreparedEmail stores it.
+ */
+export function prepareEmail(message: OutboundMessage, options: EnqueueEmailOptions): PreparedEmail {
   const maxKeyLength = MAX_IDEMPOTENCY_KEY_LENGTH - KEY_PREFIX.length;
   if (options.idempotencyKey.length === 0 || options.idempotencyKey.length > maxKeyLength) {
     throw new InvalidJobError(`An email's idempotency key must be 1 to ${maxKeyLength} characters long`);
@@ -64,12 +85,7 @@ export async function enqueueEmail(
       `the message is ${bytes} bytes as queued; queued email is limited to ${MAX_JOB_PAYLOAD_BYTES / 1024} KiB (link to the full text on the council's website instead)`,
     ]);
   }
-  // The job and its verification reference are stored together or not at all.
-  if (!executor.isTransaction) {
-    return (executor as Kysely<DB>).transaction().execute((trx) => enqueueEmail(trx, message, options));
-  }
-  const trx = executor as Transaction<DB>;
-  const jobId = await enqueueJob(trx, {
+  const job = prepareJob({
     kind: MAIL_SEND_JOB,
     payload,
     idempotencyKey: `${KEY_PREFIX}${options.idempotencyKey}`,
@@ -77,9 +93,15 @@ export async function enqueueEmail(
     runAt: options.runAt,
     maxAttempts: options.maxAttempts,
   });
+  return { job, reference: payload.reference, organisationId: options.organisationId };
+}
+
+/** Stores an email made by prepareEmail in the caller's transaction, with its verification reference. */
+export async function enqueuePreparedEmail(trx: Transaction<DB>, prepared: PreparedEmail): Promise<string> {
+  const jobId = await enqueuePreparedJob(trx, prepared.job);
   await recordSentReference(trx, {
-    reference: payload.reference,
-    organisationId: options.organisationId,
+    reference: prepared.reference,
+    organisationId: prepared.organisationId,
     channel: 'email',
   });
   return jobId;
