@@ -322,15 +322,15 @@ export function createEnquiriesService(
   async function saveDraft(council: Organisation, answers: EnquiryAnswers, token: string | undefined): Promise<string> {
     const now = new Date();
     const useToken = token && DRAFT_TOKEN.test(token) ? token : pooledRandomBytes(32).toString('base64url');
-    await writes.run((trx) =>
-      repo.upsertDraft(trx, {
-        tokenHash: tokenHash(useToken),
-        organisationId: council.id,
-        answers: JSON.stringify(answers),
-        now: now.toISOString(),
-        expiresAt: new Date(now.getTime() + DRAFT_HOURS * HOUR).toISOString(),
-      }),
-    );
+    // Made before the write lock is taken, which the transaction holds for the write alone.
+    const row = {
+      tokenHash: tokenHash(useToken),
+      organisationId: council.id,
+      answers: JSON.stringify(answers),
+      now: now.toISOString(),
+      expiresAt: new Date(now.getTime() + DRAFT_HOURS * HOUR).toISOString(),
+    };
+    await writes.run((trx) => repo.upsertDraft(trx, row));
     return useToken;
   }
 
