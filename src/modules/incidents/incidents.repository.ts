@@ -182,11 +182,10 @@ export async function listIncidentsFor(db: Executor, organisationIds: string[]):
   return withOrganisations(db, rows);
 }
 
-/** The incident a council's public page shows: the newest one that affects it. */
-export async function findCurrentIncidentForCouncil(db: Executor, councilId: string): Promise<Incident | undefined> {
-  const row = await db
+/** The newest incident that affects a council, as a query to choose columns of. */
+function incidentsAffecting(db: Executor, councilId: string) {
+  return db
     .selectFrom('incidents')
-    .selectAll()
     .where('id', 'in', (qb) =>
       qb
         .selectFrom('incident_organisations')
@@ -195,8 +194,12 @@ export async function findCurrentIncidentForCouncil(db: Executor, councilId: str
         .where('relationship', '=', 'affected'),
     )
     .orderBy('detected_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+    .limit(1);
+}
+
+/** The incident a council's public page shows: the newest one that affects it. */
+export async function findCurrentIncidentForCouncil(db: Executor, councilId: string): Promise<Incident | undefined> {
+  const row = await incidentsAffecting(db, councilId).selectAll().executeTakeFirst();
   return row ? (await withOrganisations(db, [row]))[0] : undefined;
 }
 
@@ -207,20 +210,7 @@ const SQLITE_CURRENT_INCIDENT_ID = `select id from incidents where id in (select
 export async function findCurrentIncidentIdForCouncil(db: Executor, councilId: string): Promise<string | undefined> {
   const reads = sqliteReads(db);
   if (reads) return reads.get<{ id: string }>(SQLITE_CURRENT_INCIDENT_ID, councilId)?.id;
-  const row = await db
-    .selectFrom('incidents')
-    .select('id')
-    .where('id', 'in', (qb) =>
-      qb
-        .selectFrom('incident_organisations')
-        .select('incident_id')
-        .where('organisation_id', '=', councilId)
-        .where('relationship', '=', 'affected'),
-    )
-    .orderBy('detected_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return row?.id;
+  return (await incidentsAffecting(db, councilId).select('id').executeTakeFirst())?.id;
 }
 
 export type IncidentRecordChanges = Pick<
