@@ -30,6 +30,9 @@ export abstract class BasePage {
 
   /** The page check: run it on every page a journey reaches. */
   async check(): Promise<this> {
+    // A click that navigates returns once the new page is committed, which may be before it is
+    // parsed: the address is already new while the document is still empty.
+    await this.page.waitForLoadState('load');
     const url = new URL(this.page.url());
     if (typeof this.path === 'string') assert.equal(url.pathname, this.path, `expected to be on ${this.path}`);
     else assert.match(url.pathname, this.path);
