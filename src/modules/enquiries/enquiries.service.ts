@@ -22,7 +22,7 @@ import { newVerificationReference } from '../../platform/mail/verification-refer
 import { pooledRandomBytes } from '../../platform/random-pool.ts';
 import { can, organisationsWhere, type Principal, type ResourceScope } from '../../platform/policy/policy.ts';
 import * as shares from '../incidents/incident-shares.repository.ts';
-import { findCurrentIncidentForCouncil, findCurrentIncidentIdForCouncil } from '../incidents/incidents.repository.ts';
+import { findCurrentIncidentIdForCouncil } from '../incidents/incidents.repository.ts';
 import { acknowledgementEmail } from './enquiry-messages.ts';
 import {
   EMPTY_ANSWERS,
@@ -97,9 +97,34 @@ interface CouncilContext {
 const councilContexts = new WeakMap<Transaction<DB>, Map<string, Promise<CouncilContext>>>();
 
 /**
- * The council's enquiry settings, reference prefix and current incident, looked up once per
- * transaction: web-form submissions are written many to a transaction (see group-commit.ts), and
- * none of these change while it runs.
+ * The council's enquiry settings, reference prefix and current incident. The name, when the caller
+ * has the council already, saves reading it (it is needed only when no prefix has been set).
+ */
+async function readCouncilContext(
+  executor: Kysely<DB> | Transaction<DB>,
+  organisationId: string,
+  name?: string,
+): Promise<CouncilContext> {
+  const settings = await repo.findSettings(executor, organisationId);
+  const incidentId = await findCurrentIncidentIdForCouncil(executor, organisationId);
+  const referencePrefix =
+    settings?.referencePrefix ??
+    prefixFromName(
+      name ??
+        (
+          await executor
+            .selectFrom('organisations')
+            .select('name')
+            .where('id', '=', organisationId)
+            .executeTakeFirstOrThrow()
+        ).name,
+    );
+  return { settings, referencePrefix, incidentId: incidentId ?? null };
+}
+
+/**
+ * The council context (readCouncilContext) looked up once per transaction, for cases opened inside
+ * one (by mail, by phone, the demo): none of it changes while the transaction runs.
  */
 function councilContext(trx: Transaction<DB>, organisationId: string): Promise<CouncilContext> {
   let byCouncil = councilContexts.get(trx);
@@ -109,20 +134,7 @@ function councilContext(trx: Transaction<DB>, organisationId: string): Promise<C
   }
   let context = byCouncil.get(organisationId);
   if (!context) {
-    context = (async () => {
-      const settings = await repo.findSettings(trx, organisationId);
-      const council = await trx
-        .selectFrom('organisations')
-        .select('name')
-        .where('id', '=', organisationId)
-        .executeTakeFirstOrThrow();
-      const incident = await findCurrentIncidentForCouncil(trx, organisationId);
-      return {
-        settings,
-        referencePrefix: settings?.referencePrefix ?? prefixFromName(council.name),
-        incidentId: incident?.id ?? null,
-      };
-    })();
+    context = readCouncilContext(trx, organisationId);
     byCouncil.set(organisationId, context);
   }
   return context;
@@ -364,15 +376,7 @@ export function createEnquiriesService(
     let context = contextsThisTurn.get(council.id);
     if (!context) {
       if (contextsThisTurn.size === 0) setImmediate(() => contextsThisTurn.clear());
-      context = (async () => {
-        const settings = await repo.findSettings(db, council.id);
-        const incidentId = await findCurrentIncidentIdForCouncil(db, council.id);
-        return {
-          settings,
-          referencePrefix: settings?.referencePrefix ?? prefixFromName(council.name),
-          incidentId: incidentId ?? null,
-        };
-      })();
+      context = readCouncilContext(db, council.id, council.name);
       contextsThisTurn.set(council.id, context);
     }
     return context;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { before, test } from 'node:test';
 import { findOrganisationBySlug, type Organisation } from '../../platform/accounts/accounts.repository.ts';
 import { loadConfig } from '../../platform/config.ts';
-import { createGroupCommit, type GroupCommit } from '../../platform/db/group-commit.ts';
+import { createGroupCommit, defaultGroupCommitOptions, type GroupCommit } from '../../platform/db/group-commit.ts';
 import { describeEachDatabase } from '../../platform/db/test-databases.ts';
 import { seedDemo } from '../../platform/demo/seed-demo.ts';
 import { createInboundMailboxes } from '../../platform/mail-in-runtime.ts';
@@ -44,7 +44,7 @@ describeEachDatabase('sending the web form', (database) => {
   /** The service, with something done just before each of its first `times` batches is written. */
   const serviceWith = (beforeWriting: () => Promise<void>, times: number) => {
     const { db, dialect } = database();
-    const real = createGroupCommit(db, { maxBatch: dialect === 'sqlite' ? 200 : 100 });
+    const real = createGroupCommit(db, defaultGroupCommitOptions(dialect));
     let left = times;
     const writes: GroupCommit = {
       async run(work) {
@@ -59,7 +59,7 @@ describeEachDatabase('sending the web form', (database) => {
     const settings = config();
     const service = createEnquiriesService(db, {
       publicBaseUrl: settings.publicBaseUrl,
-      writes: createGroupCommit(db),
+      writes: createGroupCommit(db, defaultGroupCommitOptions(dialect)),
       mailboxes: () => createInboundMailboxes(settings),
     });
     const racing = createEnquiriesService(db, {

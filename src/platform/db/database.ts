@@ -273,9 +273,8 @@ export interface SqliteReads {
  * the writes (see SqliteReader), prepared by hand as for sqliteTransaction. Undefined on PostgreSQL
  * (whose pool does not queue reads behind writes), on an in-memory database (another connection
  * would see another database), and inside a transaction, whose reads must see its own writes. A
- * read that finds the file busy (another process recovering the log after a crash) answers
- * undefined from `get` as not found would be wrong, so it throws; the caller's Kysely path is for
- * everything else.
+ * read that finds the file busy (only while another process recovers the log after a crash) throws
+ * SQLITE_BUSY rather than answering "not found".
  */
 export function sqliteReads(executor: Kysely<DB> | Transaction<DB>): SqliteReads | undefined {
   if (executor.isTransaction) return undefined;
