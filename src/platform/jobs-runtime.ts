@@ -91,6 +91,7 @@ export function startPlatformWorker(
       schedule.stop();
       imapPolls.stop();
       await worker.stop();
+      await deps.mailSender.close?.();
       await deps.campaignSenders?.email?.close();
       await deps.campaignSenders?.sms?.close();
     },

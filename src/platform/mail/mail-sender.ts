@@ -15,6 +15,8 @@ export interface MailSender {
    * with TemporaryDeliveryError, PermanentDeliveryError or InvalidMessageError.
    */
   send(message: OutboundMessage): Promise<SentMail>;
+  /** Closes what the sender keeps open (an SMTP pool's connections); later sends fail. */
+  close?(): Promise<void>;
 }
 
 export type MailProvider = 'smtp' | 'notify';

@@ -49,7 +49,11 @@ export function createMailSender(
   }
   if (config.smtp !== undefined) {
     const sender = createSmtpSender(config.smtp, { timeoutMs: options.timeoutMs });
-    return { transport: 'smtp', send: (message) => sender.send(message) };
+    return {
+      transport: 'smtp',
+      send: (message) => sender.send(message),
+      close: () => sender.close?.() ?? Promise.resolve(),
+    };
   }
   const reason =
     config.notifyApiKey === undefined

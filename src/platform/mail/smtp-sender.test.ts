@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
-import { after, before, beforeEach, test } from 'node:test';
+import { after, afterEach, before, beforeEach, test } from 'node:test';
 import { PermanentDeliveryError, TemporaryDeliveryError } from './mail-sender.ts';
 import { InvalidMessageError, type OutboundMessage } from './outbound-message.ts';
-import { createSmtpSender } from './smtp-sender.ts';
+import { createSmtpSender as createSender, type SmtpSenderOptions } from './smtp-sender.ts';
+import type { SmtpConfig } from '../config.ts';
+import type { MailSender } from './mail-sender.ts';
 import { startSmtpTestServer, type SmtpTestServer } from './test-fixtures/smtp-test-server.ts';
 
 let smtp: SmtpTestServer;
@@ -12,6 +14,17 @@ before(async () => {
 });
 after(() => smtp.close());
 beforeEach(() => smtp.reset());
+
+/** Every sender a test makes is closed after it, as the job worker closes its own when it stops. */
+const opened: MailSender[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((sender) => sender.close?.()));
+});
+function createSmtpSender(config: SmtpConfig, options?: SmtpSenderOptions): MailSender {
+  const sender = createSender(config, options);
+  opened.push(sender);
+  return sender;
+}
 
 const update: OutboundMessage = {
   to: 'resident@example.org.uk',
@@ -128,6 +141,49 @@ test('a message with a header injection is refused before anything is sent', asy
   );
   assert.equal(smtp.received.length, 0);
 });
+
+test('messages one after another share one connection, which close() ends', async () => {
+  const sender = createSmtpSender(smtp.config);
+  for (const to of ['one@example.org.uk', 'two@example.org.uk', 'three@example.org.uk']) {
+    await sender.send({ ...update, to });
+  }
+  assert.deepEqual(
+    smtp.received.map((mail) => mail.envelopeTo),
+    [['one@example.org.uk'], ['two@example.org.uk'], ['three@example.org.uk']],
+  );
+  assert.equal(smtp.sessions.opened, 1);
+  assert.equal(smtp.sessions.closed, 0);
+
+  await sender.close?.();
+  await waitFor(() => smtp.sessions.closed === 1);
+  await assert.rejects(sender.send(update));
+});
+
+test("messages sent at once go over at most the pool's connections, and all arrive", async () => {
+  const sender = createSmtpSender(smtp.config, { maxConnections: 2 });
+  const recipients = Array.from({ length: 10 }, (_, i) => `resident.${i}@example.org.uk`);
+  await Promise.all(recipients.map((to) => sender.send({ ...update, to })));
+  assert.deepEqual(smtp.received.map((mail) => mail.envelopeTo[0]).sort(), [...recipients].sort());
+  assert.equal(smtp.sessions.opened, 2);
+});
+
+test('a connection the server dropped is not used again: the next message opens another', async () => {
+  const sender = createSmtpSender(smtp.config);
+  await sender.send(update);
+  smtp.dropSessions();
+  await waitFor(() => smtp.sessions.closed === 1);
+  await sender.send({ ...update, to: 'again@example.org.uk' });
+  assert.equal(smtp.received.length, 2);
+  assert.equal(smtp.sessions.opened, 2);
+});
+
+async function waitFor(condition: () => boolean, ms = 2000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 test('a sender address in the settings that is not an address fails at once', () => {
   assert.throws(() => createSmtpSender({ ...smtp.config, from: 'Westminster City Council' }), InvalidMessageError);

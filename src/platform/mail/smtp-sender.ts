@@ -1,6 +1,14 @@
 // Sending through the council's own mail server (or relay) over SMTP, with nodemailer. Owns how
 // a message becomes an SMTP transaction and how the server's replies map to temporary or
 // permanent failures.
+//
+// Connections are pooled: a few are kept open and reused for message after message (a fresh
+// connection, greeting, EHLO and, on a real relay, TLS and AUTH for each message would cost the
+// job worker more than the message, and a council's relay would see thousands of connections in a
+// surge of acknowledgements). A connection that has been idle for POOL_IDLE_MS, or has carried
+// POOL_MAX_MESSAGES, is closed. The pool never sends a message again by itself when a connection
+// drops: the job fails with a temporary error and the queue's own retry, with its back-off and
+// limit, decides.
 import nodemailer from 'nodemailer';
 import type { SmtpConfig } from '../config.ts';
 import { PermanentDeliveryError, TemporaryDeliveryError, type MailSender, type SentMail } from './mail-sender.ts';
@@ -15,7 +23,16 @@ export interface SmtpSenderOptions {
    * for a silent socket is ten minutes, which would hold a job and its lease far too long.
    */
   timeoutMs?: number | undefined;
+  /** How many connections the pool keeps open at most; as many messages go at once. */
+  maxConnections?: number | undefined;
 }
+
+/** The job worker runs two jobs at once by default; a little headroom for the rest. */
+const POOL_MAX_CONNECTIONS = 4;
+/** Relays often limit messages per connection; nodemailer's default, stated. */
+const POOL_MAX_MESSAGES = 100;
+/** Long enough to carry a burst, short enough not to sit on a relay's connection slots. */
+const POOL_IDLE_MS = 10_000;
 
 /** Error codes nodemailer uses for a problem with the request or the setup, not the network. */
 const SETUP_ERROR_CODES = new Set(['EENVELOPE', 'EMESSAGE', 'EAUTH', 'ENOAUTH', 'ECONFIG', 'EMAXRECIPIENTS']);
@@ -27,6 +44,11 @@ export function createSmtpSender(smtp: SmtpConfig, options: SmtpSenderOptions = 
   }
   const timeoutMs = options.timeoutMs ?? 30_000;
   const transport = nodemailer.createTransport({
+    pool: true,
+    maxConnections: options.maxConnections ?? POOL_MAX_CONNECTIONS,
+    maxMessages: POOL_MAX_MESSAGES,
+    idleTimeout: POOL_IDLE_MS,
+    maxRequeues: 0,
     host: smtp.host,
     port: smtp.port,
     secure: smtp.secure,
@@ -63,6 +85,9 @@ export function createSmtpSender(smtp: SmtpConfig, options: SmtpSenderOptions = 
       } catch (error) {
         throw classifySmtpError(error);
       }
+    },
+    async close(): Promise<void> {
+      transport.close();
     },
   };
 }

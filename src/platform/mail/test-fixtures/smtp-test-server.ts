@@ -16,8 +16,12 @@ export interface SmtpTestServer {
   /** Settings that send through this server, as config.ts would give them. */
   config: SmtpConfig;
   received: ReceivedSmtpMail[];
+  /** SMTP sessions opened and closed by clients since the start or the last reset. */
+  sessions: { readonly opened: number; readonly closed: number };
   /** The next `times` RCPT TO for `address` get `code` (such as 550 or 451) instead of 250. */
   refuseRecipient(address: string, code: number, times?: number): void;
+  /** Ends every open session with 421, as a relay restarting (or timing out idle clients) does. */
+  dropSessions(): void;
   /** Forgets received mail and refusals, between tests that share the server. */
   reset(): void;
   close(): Promise<void>;
@@ -26,6 +30,17 @@ export interface SmtpTestServer {
 export async function startSmtpTestServer(): Promise<SmtpTestServer> {
   const received: ReceivedSmtpMail[] = [];
   const refusals = new Map<string, { code: number; times: number }>();
+  // Counted by session id, so that a session from before a reset that closes after it is not counted.
+  const openedIds = new Set<string>();
+  const closedIds = new Set<string>();
+  const sessions = {
+    get opened() {
+      return openedIds.size;
+    },
+    get closed() {
+      return closedIds.size;
+    },
+  };
 
   const server = new SMTPServer({
     authOptional: true,
@@ -33,6 +48,13 @@ export async function startSmtpTestServer(): Promise<SmtpTestServer> {
     disabledCommands: ['STARTTLS'],
     logger: false,
     closeTimeout: 500,
+    onConnect(session, callback) {
+      openedIds.add(session.id);
+      callback();
+    },
+    onClose(session) {
+      if (openedIds.has(session.id)) closedIds.add(session.id);
+    },
     onRcptTo(address, _session, callback) {
       const refusal = refusals.get(address.address.toLowerCase());
       if (refusal && refusal.times > 0) {
@@ -74,12 +96,21 @@ export async function startSmtpTestServer(): Promise<SmtpTestServer> {
       from: 'Westminster City Council <cyber-incident@westminster.example.gov.uk>',
     },
     received,
+    sessions,
     refuseRecipient(address, code, times = 1) {
       refusals.set(address.toLowerCase(), { code, times });
+    },
+    dropSessions() {
+      for (const connection of server.connections as Set<{ send(code: number, text: string): void; close(): void }>) {
+        connection.send(421, 'Service closing transmission channel');
+        connection.close();
+      }
     },
     reset() {
       received.length = 0;
       refusals.clear();
+      openedIds.clear();
+      closedIds.clear();
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
