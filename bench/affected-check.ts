@@ -2,7 +2,7 @@
 // an unlisted one? The page is the same either way (tested); this measures the response time.
 //
 // Wardroom is started as production starts it (`wardroom seed-demo`, then `wardroom serve` with
-// NODE_ENV=production, the job worker in the supervising process sending the answers to a mail relay
+// NODE_ENV=production, the job worker in the supervising process (WEB_CONCURRENCY=1) sending the answers to a mail relay
 // that takes everything, bench/support/smtp-sink.ts), on SQLite. Before it starts, LISTED people
 // are put into the affected-people tables, each found in the data of one or two councils. Then one
 // client (one keep-alive connection, one request at a time: an attacker's quietest measurement)

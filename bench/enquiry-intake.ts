@@ -3,8 +3,9 @@
 //
 // Wardroom is started as production starts it (`wardroom seed-demo`, then `wardroom serve` with
 // NODE_ENV=production: one HTTP process per CPU unless WEB_CONCURRENCY says otherwise, the job
-// worker and the inbound SMTP listener in the supervising process, logging at info), with a mail
-// relay (bench/support/smtp-sink.ts) so the job worker sends the acknowledgement emails. Two
+// worker in a process of its own at low priority, the inbound SMTP listener in the supervising
+// process, logging at info), with a mail relay (bench/support/smtp-sink.ts) so the job worker sends
+// the acknowledgement emails. Two
 // settings differ from a default production start, both documented: PUBLIC_FORM_MAX_PER_MINUTE and
 // MAIL_IN_SMTP_MAX_PER_MINUTE are raised, because the bench's residents all come from 127.0.0.1
 // (and its mail from one relay), where real ones come from thousands of addresses.
@@ -499,7 +500,7 @@ async function main(): Promise<number> {
     running.push(wardroom);
     const appPid = wardroom.child.pid as number;
     console.log(
-      `[SQLite] wardroom serve, NODE_ENV=production, ${wardroom.processes} HTTP process(es), job worker and SMTP listener in the supervising process`,
+      `[SQLite] wardroom serve, NODE_ENV=production, ${wardroom.processes} HTTP process(es), job worker in its own low-priority process, SMTP listener in the supervising process`,
     );
 
     // 2. Inbound mail is processed by the same job worker that sends the form's acknowledgements,

@@ -1,7 +1,7 @@
 // bench/public-page: how close Wardroom comes to a static file server when everyone opens the
 // incident page at once. Wardroom is started as production starts it (`wardroom serve` with
 // NODE_ENV=production: one HTTP worker process per CPU unless WEB_CONCURRENCY says otherwise, the
-// job worker in the supervising process, logging at info) on a fresh SQLite database with the demo.
+// job worker in a process of its own, logging at info) on a fresh SQLite database with the demo.
 // nginx serves the very same bytes from files, with as many worker processes as Wardroom has HTTP
 // processes. Both are loaded by wrk at 50 connections, first without Accept-Encoding (the page as
 // rendered, 12 KB), then with `Accept-Encoding: gzip`, as browsers send (Wardroom's pre-compressed

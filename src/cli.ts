@@ -2,8 +2,6 @@
 // reports group, analyse.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import closeWithGrace from 'close-with-grace';
-import pino from 'pino';
 import { findOrganisationBySlug } from './platform/accounts/accounts.repository.ts';
 import * as accounts from './platform/accounts/accounts.repository.ts';
 import { recordAudit, verifyAuditChain, type AuditAnchor } from './platform/audit/audit.service.ts';
@@ -14,7 +12,7 @@ import { openDatabase, type Database } from './platform/db/database.ts';
 import { migrateToLatest } from './platform/db/migrate.ts';
 import { formatDemoCredentials, loadDemoCredentials, saveDemoCredentials } from './platform/demo/demo-credentials.ts';
 import { DEMO_ORGANISATIONS, seedDemo } from './platform/demo/seed-demo.ts';
-import { platformJobDeps, startPlatformWorker } from './platform/jobs-runtime.ts';
+import { runJobProcess } from './platform/job-process.ts';
 import { createInboundMailboxes } from './platform/mail-in-runtime.ts';
 import { describeImport, importMailFile } from './platform/mail-in/mail-import.ts';
 import { ROLES, isRole } from './platform/policy/policy.ts';
@@ -29,7 +27,8 @@ import { startServer } from './server.ts';
 const USAGE = `Usage: wardroom <command>
 
   serve                         start the platform (migrates, seeds the demo on an empty database)
-  worker                        run the job worker on its own
+  worker [--low-priority]       run the job worker on its own (--low-priority: at the lowest CPU priority,
+                                so that HTTP processes on the same machine come first, as serve runs it)
   migrate                       bring the database schema up to date
   seed-demo                     load the demo councils, agencies and staff
   user add --email E --org O --role R [--role R2] [--name N]
@@ -76,15 +75,12 @@ export async function main(argv: string[]): Promise<number> {
       await startServer(config);
       return -1; // keep running
     case 'worker': {
-      const database = openDatabase(config.database);
-      await migrateToLatest(database);
-      const logger = pino({ level: config.logLevel });
-      const worker = startPlatformWorker(database, logger, platformJobDeps(config));
-      logger.info('job worker started');
-      closeWithGrace({ delay: 30_000 }, async () => {
-        await worker.stop();
-        await database.close();
+      const { values } = parseArgs({
+        args: argv.slice(1),
+        options: { 'low-priority': { type: 'boolean' } },
+        strict: true,
       });
+      await runJobProcess(config, { lowPriority: values['low-priority'] ?? false });
       return -1;
     }
     case 'migrate':

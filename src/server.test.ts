@@ -1,10 +1,11 @@
 // The start contract: `wardroom serve` on an empty data directory migrates, loads the demo, prints
 // the demo logins, answers /healthz, and shuts down cleanly on SIGTERM; with DATABASE_URL the same
-// happens on PostgreSQL; with WEB_CONCURRENCY above 1 it runs that many HTTP worker processes.
+// happens on PostgreSQL; with WEB_CONCURRENCY above 1 it runs that many HTTP worker processes and a
+// job process at low priority.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -172,7 +173,7 @@ function isRunning(pid: number): boolean {
 }
 
 test(
-  'with WEB_CONCURRENCY=2 serve runs two HTTP workers on one port; a change shows on both within a second; metrics add up; SIGTERM stops all',
+  'with WEB_CONCURRENCY=2 serve runs two HTTP workers on one port and a job process at low priority; a change shows on both within a second; metrics add up; SIGTERM stops all',
   { timeout: 90_000 },
   async (t) => {
     const server = await startServe({ WEB_CONCURRENCY: '2' });
@@ -191,6 +192,30 @@ test(
       while (listeningPids().length < 2 && Date.now() < logDeadline) await new Promise((r) => setTimeout(r, 50));
       const workerPids = listeningPids();
       assert.equal(workerPids.length, 2, 'two worker processes listen');
+
+      // The job worker runs in a process of its own, at the lowest CPU priority, and runs the jobs
+      // (the housekeeping requested at start).
+      const jobPid = Number(
+        /"pid":(\d+)[^\n]*"priority":19[^\n]*"msg":"job worker started"/.exec(server.output())?.[1],
+      );
+      assert.ok(jobPid > 0 && !workerPids.includes(jobPid), `a job process of its own: ${server.output()}`);
+      if (process.platform === 'linux') {
+        const stat = readFileSync(`/proc/${jobPid}/stat`, 'utf8');
+        assert.equal(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16], '19', 'its nice value');
+      }
+      const ranHere = new RegExp(`"pid":${jobPid}[^\\n]*"kind":"platform.housekeeping"[^\\n]*"msg":"Job succeeded"`);
+      const jobDeadline = Date.now() + 5000;
+      while (!ranHere.test(server.output()) && Date.now() < jobDeadline) await new Promise((r) => setTimeout(r, 50));
+      assert.match(server.output(), ranHere);
+      // Killed, it is started again.
+      process.kill(jobPid, 'SIGKILL');
+      const jobPids = () =>
+        [...server.output().matchAll(/"pid":(\d+)[^\n]*"msg":"job worker started"/g)].map((m) => Number(m[1]));
+      const restartDeadline = Date.now() + 10_000;
+      while (jobPids().length < 2 && Date.now() < restartDeadline) await new Promise((r) => setTimeout(r, 50));
+      const restartedPid = jobPids()[1];
+      assert.ok(restartedPid !== undefined && restartedPid !== jobPid, 'another job process started');
+      assert.match(server.output(), /"msg":"the job process stopped; starting another"/);
 
       const page = `${server.address}/westminster/cyber-incident`;
       for (let i = 0; i < 20; i += 1) {
@@ -239,6 +264,8 @@ test(
       assert.equal(await server.stop(), 0, server.output());
       assert.match(server.output(), /shutting down/);
       for (const pid of workerPids) assert.equal(isRunning(pid), false, `worker ${pid} stopped`);
+      assert.equal(isRunning(restartedPid), false, 'the job process stopped');
+      assert.match(server.output(), /"pid":\d+[^\n]*"msg":"Job worker stopped"/);
     } finally {
       server.kill();
     }

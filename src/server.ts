@@ -2,27 +2,31 @@
 // the inbound mail listener, and shut down gracefully on SIGINT/SIGTERM. Nothing else.
 //
 // With WEB_CONCURRENCY above 1 it runs as a node:cluster: this process (the primary) migrates,
-// seeds, runs the job worker, its schedules and the inbound mail listener, and supervises that many HTTP worker processes,
-// which share the port and only serve. Each worker keeps its own public page cache and polls the
-// database's public content version, as separate instances do.
+// seeds, runs the inbound mail listener, and supervises that many HTTP worker processes, which share
+// the port and only serve, and one job process (`wardroom worker --low-priority`: the job worker and
+// its schedules, at the lowest CPU priority, so that a surge of residents gets the CPU first). Each
+// HTTP worker keeps its own public page cache and polls the database's public content version, as
+// separate instances do.
+import { fork as forkProcess, type ChildProcess } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import closeWithGrace from 'close-with-grace';
 import type { FastifyBaseLogger } from 'fastify';
-import pino from 'pino';
 import { buildApp } from './app.ts';
 import type { Config } from './platform/config.ts';
-import { openDatabase, SERVE_DATABASE_OPTIONS, type Database, type OpenOptions } from './platform/db/database.ts';
+import { openDatabase, type Database } from './platform/db/database.ts';
 import { migrateToLatest } from './platform/db/migrate.ts';
 import { formatDemoCredentials, loadDemoCredentials, saveDemoCredentials } from './platform/demo/demo-credentials.ts';
 import { seedDemo } from './platform/demo/seed-demo.ts';
 import { listOrganisations } from './platform/accounts/accounts.repository.ts';
+import { serveDatabaseOptions, SHUT_DOWN_MESSAGE } from './platform/job-process.ts';
+import { processLogger } from './platform/logger.ts';
 import { platformJobDeps, startPlatformWorker } from './platform/jobs-runtime.ts';
 import { startInboundMail } from './platform/mail-in-runtime.ts';
 import { serveClusterMetrics } from './platform/metrics.ts';
 
 /** Messages between the primary and its HTTP workers. */
 const LISTENING = 'wardroom:listening';
-const SHUT_DOWN = 'wardroom:shut-down';
+const SHUT_DOWN = SHUT_DOWN_MESSAGE;
 
 /** More worker deaths than this in a minute means something is wrong that restarting will not fix. */
 const MAX_RESTARTS_PER_MINUTE = 10;
@@ -31,15 +35,6 @@ export async function startServer(config: Config): Promise<void> {
   if (cluster.isWorker) return startHttpWorker(config);
   if (config.webConcurrency > 1) return startPrimary(config);
   return startSingleProcess(config);
-}
-
-/** How `serve` opens the database (SERVE_DATABASE_OPTIONS), with its checkpoint failures logged. */
-function serveDatabaseOptions(config: Config): OpenOptions {
-  return {
-    ...SERVE_DATABASE_OPTIONS,
-    onCheckpointError: (message) =>
-      pino({ level: config.logLevel }).error({ error: message }, 'the background SQLite checkpoint failed'),
-  };
 }
 
 /** One process does everything: the default outside production, and WEB_CONCURRENCY=1. */
@@ -66,11 +61,11 @@ async function startSingleProcess(config: Config): Promise<void> {
 
 /** The cluster's primary: migrations, the demo, the job worker, and the HTTP workers' lives. */
 async function startPrimary(config: Config): Promise<void> {
-  const log = pino({ level: config.logLevel });
+  const log = processLogger(config.logLevel);
   const database = openDatabase(config.database, serveDatabaseOptions(config));
   await migrateToLatest(database);
   await seedDemoIfEmpty(config, database, log);
-  const background = await startBackgroundWork(config, database, log);
+  const background = await startBackgroundWork(config, database, log, { jobs: 'own-process' });
 
   let shuttingDown = false;
   let started = false;
@@ -193,19 +188,23 @@ async function seedDemoIfEmpty(config: Config, database: Database, log: FastifyB
 }
 
 /**
- * What runs in one process only: the job worker with its schedules (unless WARDROOM_WORKER=false)
- * and the SMTP listener for inbound mail (when configured).
+ * What runs once, not in every HTTP worker: the job worker with its schedules (unless
+ * WARDROOM_WORKER=false), in this process or, in a cluster, in a process of its own at low
+ * priority; and the SMTP listener for inbound mail (when configured), in this process.
  */
 async function startBackgroundWork(
   config: Config,
   database: Database,
   log: FastifyBaseLogger,
+  options: { jobs: 'this-process' | 'own-process' } = { jobs: 'this-process' },
 ): Promise<{ stop(): Promise<void> }> {
   const jobDeps = platformJobDeps(config);
   log.info({ transport: jobDeps.mailTransport }, 'outgoing mail');
-  const worker = config.runWorker
-    ? startPlatformWorker(database, log.child({ component: 'jobs' }), jobDeps)
-    : undefined;
+  const worker = !config.runWorker
+    ? undefined
+    : options.jobs === 'own-process'
+      ? superviseJobProcess(log)
+      : startPlatformWorker(database, log.child({ component: 'jobs' }), jobDeps);
   const inboundMail = await startInboundMail({
     mailIn: config.mailIn,
     db: database.db,
@@ -216,6 +215,55 @@ async function startBackgroundWork(
     async stop() {
       await inboundMail.stop();
       await worker?.stop();
+    },
+  };
+}
+
+/**
+ * Runs `wardroom worker --low-priority` (the same entry as this process, so under tsx or from
+ * bin/wardroom.js alike) and starts it again if it stops unexpectedly, at most
+ * MAX_RESTARTS_PER_MINUTE times a minute, a second apart; past that it logs and leaves the jobs
+ * queued (the HTTP workers go on taking enquiries). stop() asks it to finish its running jobs.
+ */
+function superviseJobProcess(log: FastifyBaseLogger): { stop(): Promise<void> } {
+  const entry = process.argv[1];
+  if (entry === undefined) throw new Error('cannot start the job process: this process has no script to run');
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  let restartTimer: NodeJS.Timeout | undefined;
+  const restarts: number[] = [];
+
+  const start = (): void => {
+    const started = forkProcess(entry, ['worker', '--low-priority'], { stdio: 'inherit' });
+    child = started;
+    started.on('exit', (code, signal) => {
+      if (stopping) return;
+      const now = Date.now();
+      restarts.push(now);
+      while (restarts.length > 0 && (restarts[0] as number) < now - 60_000) restarts.shift();
+      if (restarts.length > MAX_RESTARTS_PER_MINUTE) {
+        log.fatal(
+          { restarts: restarts.length },
+          'the job process keeps stopping; jobs stay queued until Wardroom is restarted',
+        );
+        return;
+      }
+      log.error({ code, signal }, 'the job process stopped; starting another');
+      restartTimer = setTimeout(start, 1000);
+    });
+  };
+  start();
+
+  return {
+    async stop() {
+      stopping = true;
+      clearTimeout(restartTimer);
+      const running = child;
+      if (!running || running.exitCode !== null || running.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
+      if (running.connected) running.send(SHUT_DOWN);
+      else running.kill('SIGTERM');
+      await exited;
     },
   };
 }
