@@ -7,11 +7,12 @@
 //    open across a network call would stall every other query in the app for as long as the
 //    provider takes (up to the timeout); on PostgreSQL it would hold a pooled connection and the
 //    job's row lock just as long.
-// 3. Record the send with ctx.once('sent'), which also checks this run still holds the job.
+// 3. Record the send with ctx.finishOnce('sent'), which also checks this run still holds the job
+//    and marks it succeeded, in one transaction.
 //
 // What remains is an at-least-once window between 2 and 3: if the provider accepted the message
 // and then the process dies, the database cannot be written, `record` throws, or this run is
-// stopped (ctx.once refuses to record once the run is aborted or its lease is lost), the job runs
+// stopped (ctx.finishOnce refuses to record once the run is aborted or its lease is lost), the job runs
 // again and the resident gets the message twice. Nothing on our side can close it: SMTP has no
 // idempotency, and Notify has no idempotency key (its `reference` is not unique), so there is
 // nothing to ask the provider "did you already take this one?". The window is one short database
@@ -43,7 +44,7 @@ export async function deliverOnce(
   // into the send itself: cutting a send short cannot unsend it, and only makes the outcome unknown.
   ctx.signal.throwIfAborted();
   const providerId = await send();
-  await ctx.once(SENT, async (trx) => {
+  await ctx.finishOnce(SENT, async (trx) => {
     await record?.(trx, providerId);
   });
 }

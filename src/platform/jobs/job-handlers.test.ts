@@ -30,12 +30,16 @@ describeEachDatabase('job handler context', (database) => {
   beforeEach(() => clearJobs(database().db));
 
   /** Enqueues and claims a job, and returns a context bound to that claim, as a worker would. */
-  async function claimWithContext(leaseOwner: string, signal = new AbortController().signal): Promise<JobContext> {
+  async function claimWithContext(
+    leaseOwner: string,
+    signal = new AbortController().signal,
+    onFinished?: () => void,
+  ): Promise<JobContext> {
     const { db, dialect } = database();
     await enqueueJob(db, { kind: 'test.effects', payload: { campaign: 3 }, organisationId: 'org-9' });
     const job = await claimNextJob(db, dialect, { leaseOwner, leaseMs: LEASE_MS, now: nowIso() });
     assert.ok(job);
-    return createJobContext({ db, job, leaseOwner, signal });
+    return createJobContext({ db, job, leaseOwner, signal, onFinished });
   }
 
   const record = (ctx: JobContext) => (trx: Transaction<DB>) =>
@@ -114,5 +118,59 @@ describeEachDatabase('job handler context', (database) => {
     controller.abort(new Error('the worker is stopping'));
     await assert.rejects(ctx.once('send:resident-1', record(ctx)), /the worker is stopping/);
     assert.equal(await countJobEffects(database().db, ctx.job.id), 0);
+  });
+
+  test('finishOnce() applies the effect, records it and marks the job succeeded in one step, and says so', async () => {
+    let finished = 0;
+    const ctx = await claimWithContext('w/1', undefined, () => (finished += 1));
+    assert.equal(await ctx.finishOnce('sent', record(ctx)), true);
+    assert.equal(finished, 1);
+    const job = await findJob(database().db, ctx.job.id);
+    assert.equal(job?.status, 'succeeded');
+    assert.ok(job?.finishedAt);
+    assert.equal(job?.leaseExpiresAt, null);
+    assert.equal((await readEffectLog(database().db, ctx.job.id)).length, 1);
+    assert.equal(await countJobEffects(database().db, ctx.job.id), 1);
+    // Nothing may follow it: the job is no longer this run's to change.
+    await assert.rejects(ctx.once('more', record(ctx)), LeaseLostError);
+  });
+
+  test('finishOnce() of an effect an earlier run recorded skips it and still finishes the job', async () => {
+    let finished = false;
+    const ctx = await claimWithContext('w/1', undefined, () => (finished = true));
+    assert.equal(await ctx.once('sent', record(ctx)), true);
+    assert.equal(await ctx.finishOnce('sent', record(ctx)), false);
+    assert.equal(finished, true);
+    assert.equal((await findJob(database().db, ctx.job.id))?.status, 'succeeded');
+    assert.equal((await readEffectLog(database().db, ctx.job.id)).length, 1);
+  });
+
+  test('finishOnce() whose effect fails, or whose lease was taken over, changes nothing', async () => {
+    const { db, dialect } = database();
+    let finished = false;
+    const ctx = await claimWithContext('w/1', undefined, () => (finished = true));
+    await assert.rejects(
+      ctx.finishOnce('sent', async (trx) => {
+        await record(ctx)(trx);
+        throw new Error('the reference could not be stored');
+      }),
+      /the reference could not be stored/,
+    );
+    assert.equal(finished, false);
+    assert.equal((await findJob(db, ctx.job.id))?.status, 'running');
+    assert.equal(await countJobEffects(db, ctx.job.id), 0);
+
+    const takenOver = await claimNextJob(db, dialect, {
+      leaseOwner: 'fresh/1',
+      leaseMs: LEASE_MS,
+      now: isoPlus(nowIso(), LEASE_MS + 1000),
+    });
+    assert.equal(takenOver?.id, ctx.job.id);
+    await assert.rejects(ctx.finishOnce('sent', record(ctx)), LeaseLostError);
+    assert.equal(finished, false);
+    const job = await findJob(db, ctx.job.id);
+    assert.equal(job?.status, 'running');
+    assert.equal(job?.leaseOwner, 'fresh/1');
+    assert.equal((await readEffectLog(db, ctx.job.id)).length, 0);
   });
 });

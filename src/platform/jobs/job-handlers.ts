@@ -4,7 +4,14 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import { nowIso } from '../ids.ts';
-import { confirmLease, hasJobEffect, recordJobEffect, recordProgress, type Job } from './jobs.repository.ts';
+import {
+  completeJob,
+  confirmLease,
+  hasJobEffect,
+  recordJobEffect,
+  recordProgress,
+  type Job,
+} from './jobs.repository.ts';
 
 export interface JobContext<Payload = unknown> {
   job: {
@@ -29,6 +36,14 @@ export interface JobContext<Payload = unknown> {
    * transaction holds. Keys belong to the job, so different jobs may use the same key.
    */
   once(key: string, effect: (trx: Transaction<DB>) => Promise<void>): Promise<boolean>;
+  /**
+   * once() as the handler's last step: the same transaction also marks the job succeeded, so a
+   * job whose only effect this is takes one write transaction to finish rather than two (under a
+   * surge of acknowledgements, every write is a turn of SQLite's one write lock that residents'
+   * submissions wait for). Nothing may follow it: the handler returns once it resolves. If the key
+   * was recorded by an earlier run, the effect is skipped and the job is still marked succeeded.
+   */
+  finishOnce(key: string, effect: (trx: Transaction<DB>) => Promise<void>): Promise<boolean>;
   /**
    * Whether an earlier run recorded `key` with once(). For effects that cannot sit inside a
    * transaction (a call to another service): check, act, then record with once().
@@ -79,8 +94,31 @@ export function createJobContext(options: {
   job: Job;
   leaseOwner: string;
   signal: AbortSignal;
+  /** Told when finishOnce() has committed: the job is succeeded, and the worker need not mark it. */
+  onFinished?: (() => void) | undefined;
 }): JobContext {
-  const { db, job, leaseOwner, signal } = options;
+  const { db, job, leaseOwner, signal, onFinished } = options;
+  const runOnce = async (
+    key: string,
+    effect: (trx: Transaction<DB>) => Promise<void>,
+    finish: boolean,
+  ): Promise<boolean> => {
+    if (key.length === 0) throw new Error('An effect key must not be empty');
+    // Stop at the next effect rather than start one that the worker no longer wants.
+    signal.throwIfAborted();
+    const ran = await db.transaction().execute(async (trx) => {
+      const now = nowIso();
+      // Checking the lease first also takes the write lock (SQLite) or the job's row lock
+      // (PostgreSQL), so no other worker can take the job over while the effect is applied.
+      if (!(await confirmLease(trx, { id: job.id, leaseOwner, now }))) throw new LeaseLostError(job.id);
+      const recorded = await recordJobEffect(trx, { key: `${job.id}:${key}`, jobId: job.id, now });
+      if (recorded) await effect(trx);
+      if (finish && !(await completeJob(trx, { id: job.id, leaseOwner, now }))) throw new LeaseLostError(job.id);
+      return recorded;
+    });
+    if (finish) onFinished?.();
+    return ran;
+  };
   return {
     job: {
       id: job.id,
@@ -106,19 +144,7 @@ export function createJobContext(options: {
       return hasJobEffect(db, `${job.id}:${key}`);
     },
 
-    async once(key: string, effect: (trx: Transaction<DB>) => Promise<void>): Promise<boolean> {
-      if (key.length === 0) throw new Error('An effect key must not be empty');
-      // Stop at the next effect rather than start one that the worker no longer wants.
-      signal.throwIfAborted();
-      return db.transaction().execute(async (trx) => {
-        const now = nowIso();
-        // Checking the lease first also takes the write lock (SQLite) or the job's row lock
-        // (PostgreSQL), so no other worker can take the job over while the effect is applied.
-        if (!(await confirmLease(trx, { id: job.id, leaseOwner, now }))) throw new LeaseLostError(job.id);
-        if (!(await recordJobEffect(trx, { key: `${job.id}:${key}`, jobId: job.id, now }))) return false;
-        await effect(trx);
-        return true;
-      });
-    },
+    once: (key, effect) => runOnce(key, effect, false),
+    finishOnce: (key, effect) => runOnce(key, effect, true),
   };
 }

@@ -188,6 +188,43 @@ describeEachDatabase('job worker', (database) => {
     assert.equal(job.lastError, 'PermanentJobError: The import file was deleted');
   });
 
+  test('a job whose last step is finishOnce() is finished by it: one success logged, nothing lost', async (t) => {
+    const { db } = database();
+    const handlers = new JobHandlerRegistry()
+      .register('test.deliver', async (ctx) => {
+        await ctx.finishOnce('sent', (trx) => logEffect(trx, { jobId: ctx.job.id, workerId: 'w', attempt: 1 }));
+      })
+      .register('test.deliver-then-throw', async (ctx) => {
+        await ctx.finishOnce('sent', (trx) => logEffect(trx, { jobId: ctx.job.id, workerId: 'w', attempt: 1 }));
+        throw new Error('a step after the last one');
+      });
+    const { logger } = startWorker(t, handlers, { retryDelayMs: () => 10 });
+    const delivered = await enqueueJob(db, { kind: 'test.deliver', payload: {} });
+    const thrown = await enqueueJob(db, { kind: 'test.deliver-then-throw', payload: {}, maxAttempts: 3 });
+
+    for (const id of [delivered, thrown]) {
+      const job = await waitFor('the job to succeed', jobIn(id, 'succeeded'));
+      assert.equal(job.attempts, 1);
+      assert.equal((await readEffectLog(db, id)).length, 1);
+    }
+    await waitFor(
+      'both outcomes logged',
+      () => logger.entries.filter((entry) => String(entry.details['kind']).startsWith('test.deliver')).length >= 2,
+    );
+    const about = (id: string) => logger.entries.filter((entry) => entry.details['jobId'] === id);
+    assert.deepEqual(
+      about(delivered).map((entry) => [entry.level, entry.message]),
+      [['info', 'Job succeeded']],
+    );
+    // A handler that throws after its last step cannot undo it: the job stays succeeded, and the
+    // error is logged rather than retried.
+    assert.deepEqual(
+      about(thrown).map((entry) => [entry.level, entry.message]),
+      [['error', 'Job failed after its last step had finished it; it stays succeeded']],
+    );
+    assert.equal((await findJob(db, thrown))?.status, 'succeeded');
+  });
+
   test('a job of a kind no handler is registered for is dead, with an error that names the kind', async (t) => {
     const { db } = database();
     startWorker(

@@ -204,11 +204,15 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
       }
       scheduleRenewal();
       const startedAt = Date.now();
+      let finished = false;
+      const onFinished = (): void => {
+        finished = true;
+      };
       let outcome: Outcome;
       try {
         // Through a promise, so a handler that throws before its first await is caught the same way.
         await Promise.resolve().then(() =>
-          handler(createJobContext({ db, job, leaseOwner, signal: controller.signal })),
+          handler(createJobContext({ db, job, leaseOwner, signal: controller.signal, onFinished })),
         );
         outcome = { ok: true };
       } catch (error) {
@@ -216,7 +220,18 @@ export function startJobWorker(options: JobWorkerOptions): JobWorker {
       }
       await stopRenewing();
       if (abandoned) return;
-      await recordOutcome(job, leaseOwner, outcome, controller.signal, { ...log, durationMs: Date.now() - startedAt });
+      const details = { ...log, durationMs: Date.now() - startedAt };
+      if (finished) {
+        // The handler's last step (finishOnce) marked the job succeeded in its own transaction.
+        if (outcome.ok) logger.info(details, 'Job succeeded');
+        else
+          logger.error(
+            { ...details, err: outcome.error },
+            'Job failed after its last step had finished it; it stays succeeded',
+          );
+        return;
+      }
+      await recordOutcome(job, leaseOwner, outcome, controller.signal, details);
     })()
       .catch((error: unknown) => {
         // The database failed while recording the outcome: the lease will expire and the job run again.

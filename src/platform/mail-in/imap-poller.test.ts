@@ -193,6 +193,7 @@ describeEachDatabase('IMAP polling', (database) => {
         progress.push([done, total]);
       },
       once: async () => false,
+      finishOnce: async () => false,
       wasRecorded: async () => false,
     });
     assert.deepEqual(progress, [[1, 1]]);

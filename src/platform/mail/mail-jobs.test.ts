@@ -121,29 +121,46 @@ describeEachDatabase('mail jobs', (database) => {
     assert.equal(smtp.received[0]!.header('Subject'), 'Cyber incident update');
   });
 
-  test('a worker that dies after recording the send does not send again when the job is rerun', async (t) => {
+  test('recording the send finishes the job in the same transaction: a worker that dies then leaves nothing to rerun', async () => {
     const { db, dialect } = database();
     const jobId = await enqueueEmail(db, email(), { idempotencyKey: 'breach-notice:1', organisationId: undefined });
     const { handlers, deliveries } = mailHandlers();
 
-    // A first worker claims the job with a short lease, sends and records the email, and dies
-    // before it can mark the job done: nothing marks the job as finished.
+    // A worker claims the job, sends and records the email, and dies at once: the job is already done.
     const leaseOwner = 'doomed-worker/1';
     const claimed = await claimNextJob(db, dialect, { leaseOwner, leaseMs: 150, now: nowIso() });
     assert.equal(claimed?.id, jobId);
     const handler = handlers.get(MAIL_SEND_JOB)!;
     await handler(createJobContext({ db, job: claimed!, leaseOwner, signal: new AbortController().signal }));
     assert.equal(smtp.received.length, 1);
+    assert.equal(deliveries.length, 1);
+    const job = await findJob(db, jobId);
+    assert.equal(job?.status, 'succeeded');
+    assert.equal(job?.attempts, 1);
+  });
+
+  test('a send an earlier run recorded without finishing the job is not sent again when the job is rerun', async (t) => {
+    const { db, dialect } = database();
+    const jobId = await enqueueEmail(db, email(), { idempotencyKey: 'breach-notice:2', organisationId: undefined });
+    const { handlers, deliveries } = mailHandlers();
+
+    // A run recorded the send and died before the job was marked done (as runs did before the
+    // record and the finish were one transaction).
+    const leaseOwner = 'doomed-worker/1';
+    const claimed = await claimNextJob(db, dialect, { leaseOwner, leaseMs: 150, now: nowIso() });
+    assert.equal(claimed?.id, jobId);
+    const ctx = createJobContext({ db, job: claimed!, leaseOwner, signal: new AbortController().signal });
+    assert.equal(await ctx.once('sent', async () => {}), true);
     assert.equal((await findJob(db, jobId))?.status, 'running');
 
-    // Once the lease runs out another worker takes the job over and runs it again.
+    // Once the lease runs out another worker takes the job over, sends nothing and finishes it.
     await delay(200);
     startWorker(t, handlers);
     const job = await waitFor('the rerun job to succeed', jobIn(jobId, 'succeeded', 'dead'));
     assert.equal(job.status, 'succeeded');
     assert.equal(job.attempts, 2);
-    assert.equal(smtp.received.length, 1);
-    assert.equal(deliveries.length, 1);
+    assert.equal(smtp.received.length, 0);
+    assert.equal(deliveries.length, 0);
   });
 
   test('a permanent refusal makes the job dead at once, with the reason', async (t) => {
