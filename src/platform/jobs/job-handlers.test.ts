@@ -42,6 +42,14 @@ describeEachDatabase('job handler context', (database) => {
     return createJobContext({ db, job, leaseOwner, signal, onFinished });
   }
 
+  /** Another worker claims the job once its lease has run out, as after a stall. */
+  async function takeOver(ctx: JobContext, leaseOwner: string): Promise<void> {
+    const { db, dialect } = database();
+    const later = isoPlus(nowIso(), LEASE_MS + 1000);
+    const takenOver = await claimNextJob(db, dialect, { leaseOwner, leaseMs: LEASE_MS, now: later });
+    assert.equal(takenOver?.id, ctx.job.id);
+  }
+
   const record = (ctx: JobContext) => (trx: Transaction<DB>) =>
     logEffect(trx, { jobId: ctx.job.id, workerId: 'w', attempt: ctx.job.attempt });
 
@@ -82,14 +90,9 @@ describeEachDatabase('job handler context', (database) => {
   });
 
   test('once() and progress() refuse to act for a worker whose lease was taken over', async () => {
-    const { db, dialect } = database();
+    const { db } = database();
     const ctx = await claimWithContext('stalled/1');
-    const takenOver = await claimNextJob(db, dialect, {
-      leaseOwner: 'fresh/1',
-      leaseMs: LEASE_MS,
-      now: isoPlus(nowIso(), LEASE_MS + 1000),
-    });
-    assert.equal(takenOver?.id, ctx.job.id);
+    await takeOver(ctx, 'fresh/1');
 
     await assert.rejects(ctx.once('send:resident-1', record(ctx)), LeaseLostError);
     await assert.rejects(ctx.progress(5, 10), LeaseLostError);
@@ -146,7 +149,7 @@ describeEachDatabase('job handler context', (database) => {
   });
 
   test('finishOnce() whose effect fails, or whose lease was taken over, changes nothing', async () => {
-    const { db, dialect } = database();
+    const { db } = database();
     let finished = false;
     const ctx = await claimWithContext('w/1', undefined, () => (finished = true));
     await assert.rejects(
@@ -160,12 +163,7 @@ describeEachDatabase('job handler context', (database) => {
     assert.equal((await findJob(db, ctx.job.id))?.status, 'running');
     assert.equal(await countJobEffects(db, ctx.job.id), 0);
 
-    const takenOver = await claimNextJob(db, dialect, {
-      leaseOwner: 'fresh/1',
-      leaseMs: LEASE_MS,
-      now: isoPlus(nowIso(), LEASE_MS + 1000),
-    });
-    assert.equal(takenOver?.id, ctx.job.id);
+    await takeOver(ctx, 'fresh/1');
     await assert.rejects(ctx.finishOnce('sent', record(ctx)), LeaseLostError);
     assert.equal(finished, false);
     const job = await findJob(db, ctx.job.id);

@@ -3,7 +3,7 @@ import { after, before, beforeEach, test, type TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describeEachDatabase } from '../db/test-databases.ts';
 import { nowIso } from '../ids.ts';
-import { createJobContext, JobHandlerRegistry } from '../jobs/job-handlers.ts';
+import { createJobContext, JobHandlerRegistry, type JobContext } from '../jobs/job-handlers.ts';
 import { InvalidJobError } from '../jobs/job-queue.ts';
 import { startJobWorker } from '../jobs/job-worker.ts';
 import { claimNextJob, countJobsByStatus, findJob, type Job } from '../jobs/jobs.repository.ts';
@@ -121,17 +121,22 @@ describeEachDatabase('mail jobs', (database) => {
     assert.equal(smtp.received[0]!.header('Subject'), 'Cyber incident update');
   });
 
-  test('recording the send finishes the job in the same transaction: a worker that dies then leaves nothing to rerun', async () => {
+  /** A worker claims the job with a short lease, as a context for its handler; the test then lets it "die". */
+  async function claimAsDoomedWorker(jobId: string): Promise<JobContext> {
     const { db, dialect } = database();
+    const leaseOwner = 'doomed-worker/1';
+    const claimed = await claimNextJob(db, dialect, { leaseOwner, leaseMs: 150, now: nowIso() });
+    assert.equal(claimed?.id, jobId);
+    return createJobContext({ db, job: claimed!, leaseOwner, signal: new AbortController().signal });
+  }
+
+  test('recording the send finishes the job in the same transaction: a worker that dies then leaves nothing to rerun', async () => {
+    const { db } = database();
     const jobId = await enqueueEmail(db, email(), { idempotencyKey: 'breach-notice:1', organisationId: undefined });
     const { handlers, deliveries } = mailHandlers();
 
     // A worker claims the job, sends and records the email, and dies at once: the job is already done.
-    const leaseOwner = 'doomed-worker/1';
-    const claimed = await claimNextJob(db, dialect, { leaseOwner, leaseMs: 150, now: nowIso() });
-    assert.equal(claimed?.id, jobId);
-    const handler = handlers.get(MAIL_SEND_JOB)!;
-    await handler(createJobContext({ db, job: claimed!, leaseOwner, signal: new AbortController().signal }));
+    await handlers.get(MAIL_SEND_JOB)!(await claimAsDoomedWorker(jobId));
     assert.equal(smtp.received.length, 1);
     assert.equal(deliveries.length, 1);
     const job = await findJob(db, jobId);
@@ -140,16 +145,13 @@ describeEachDatabase('mail jobs', (database) => {
   });
 
   test('a send an earlier run recorded without finishing the job is not sent again when the job is rerun', async (t) => {
-    const { db, dialect } = database();
+    const { db } = database();
     const jobId = await enqueueEmail(db, email(), { idempotencyKey: 'breach-notice:2', organisationId: undefined });
     const { handlers, deliveries } = mailHandlers();
 
     // A run recorded the send and died before the job was marked done (as runs did before the
     // record and the finish were one transaction).
-    const leaseOwner = 'doomed-worker/1';
-    const claimed = await claimNextJob(db, dialect, { leaseOwner, leaseMs: 150, now: nowIso() });
-    assert.equal(claimed?.id, jobId);
-    const ctx = createJobContext({ db, job: claimed!, leaseOwner, signal: new AbortController().signal });
+    const ctx = await claimAsDoomedWorker(jobId);
     assert.equal(await ctx.once('sent', async () => {}), true);
     assert.equal((await findJob(db, jobId))?.status, 'running');
 
