@@ -188,34 +188,39 @@ test(
           ),
         ),
       ];
-      const logDeadline = Date.now() + 5000;
-      while (listeningPids().length < 2 && Date.now() < logDeadline) await new Promise((r) => setTimeout(r, 50));
+      // Every process writes its log in blocks, a quarter of a second apart at most, and the job
+      // process may finish starting after the HTTP workers: wait for what is looked for.
+      const waitForOutput = async (found: () => boolean, ms = 30_000): Promise<void> => {
+        const deadline = Date.now() + ms;
+        while (!found() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      };
+      await waitForOutput(() => listeningPids().length >= 2);
       const workerPids = listeningPids();
       assert.equal(workerPids.length, 2, 'two worker processes listen');
 
       // The job worker runs in a process of its own, at the lowest CPU priority, and runs the jobs
       // (the housekeeping requested at start).
-      const jobPid = Number(
-        /"pid":(\d+)[^\n]*"priority":19[^\n]*"msg":"job worker started"/.exec(server.output())?.[1],
-      );
+      const jobPids = () =>
+        [...server.output().matchAll(/"pid":(\d+)[^\n]*"priority":19[^\n]*"msg":"job worker started"/g)].map((m) =>
+          Number(m[1]),
+        );
+      await waitForOutput(() => jobPids().length >= 1);
+      const jobPid = jobPids()[0] ?? 0;
       assert.ok(jobPid > 0 && !workerPids.includes(jobPid), `a job process of its own: ${server.output()}`);
       if (process.platform === 'linux') {
         const stat = readFileSync(`/proc/${jobPid}/stat`, 'utf8');
         assert.equal(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16], '19', 'its nice value');
       }
       const ranHere = new RegExp(`"pid":${jobPid}[^\\n]*"kind":"platform.housekeeping"[^\\n]*"msg":"Job succeeded"`);
-      const jobDeadline = Date.now() + 5000;
-      while (!ranHere.test(server.output()) && Date.now() < jobDeadline) await new Promise((r) => setTimeout(r, 50));
+      await waitForOutput(() => ranHere.test(server.output()));
       assert.match(server.output(), ranHere);
       // Killed, it is started again.
       process.kill(jobPid, 'SIGKILL');
-      const jobPids = () =>
-        [...server.output().matchAll(/"pid":(\d+)[^\n]*"msg":"job worker started"/g)].map((m) => Number(m[1]));
-      const restartDeadline = Date.now() + 10_000;
-      while (jobPids().length < 2 && Date.now() < restartDeadline) await new Promise((r) => setTimeout(r, 50));
+      const restarted = /"msg":"the job process stopped; starting another"/;
+      await waitForOutput(() => jobPids().length >= 2 && restarted.test(server.output()));
       const restartedPid = jobPids()[1];
       assert.ok(restartedPid !== undefined && restartedPid !== jobPid, 'another job process started');
-      assert.match(server.output(), /"msg":"the job process stopped; starting another"/);
+      assert.match(server.output(), restarted);
 
       const page = `${server.address}/westminster/cyber-incident`;
       for (let i = 0; i < 20; i += 1) {
