@@ -22,7 +22,7 @@
 //    answers, then check-your-answers with consent): a case exists only after the second. Then the
 //    cases stored are counted against the submissions answered 303 to /sent. CPU time per
 //    submission is measured for Wardroom and the load, with the machine's busy share, since the
-//    machine is shared.
+//    machine is shared. Then the acknowledgements' backlog is watched draining for a few seconds.
 // 4. The web form again on PostgreSQL (127.0.0.1:5432, database test, a schema of the bench's own,
 //    dropped after): reported, not part of the goal.
 //
@@ -68,6 +68,8 @@ const CONNECTIONS = option('connections', 64);
 const CLIENT_PROCESSES = option('clients', 2);
 const SMTP_SECONDS = option('smtp-seconds', 10);
 const SMTP_CONNECTIONS = option('smtp-connections', 20);
+/** How long the acknowledgements' backlog is watched draining after the form's run. */
+const DRAIN_SECONDS = 5;
 
 // 1. Raw SQLite commits.
 
@@ -535,8 +537,18 @@ async function main(): Promise<number> {
     const sqlite = await runFormLoad(wardroom.url, appPid);
     const storedSqlite = (await countWebCases({ sqliteFile })) - before;
     printForm('SQLite', sqlite, storedSqlite);
+    const sentDuring = (await relay.received()) - sentBefore;
     console.log(
-      `[SQLite] acknowledgement emails sent by the job worker during the run: ${(await relay.received()) - sentBefore} of ${sqlite.accepted} (the rest wait in the queue)`,
+      `[SQLite] acknowledgement emails sent by the job worker during the run: ${sentDuring} of ${sqlite.accepted} (the rest wait in the queue)`,
+    );
+    // Once the surge has passed, the job worker (at low priority during it) sends the backlog: its
+    // rate over a few seconds says how long residents wait for their acknowledgement.
+    const drainFrom = await relay.received();
+    await new Promise((resolve) => setTimeout(resolve, DRAIN_SECONDS * 1000));
+    const drainRate = ((await relay.received()) - drainFrom) / DRAIN_SECONDS;
+    const backlog = Math.max(0, sqlite.accepted - sentDuring);
+    console.log(
+      `[SQLite] after the run the job worker sent ${drainRate.toFixed(0)} acknowledgements a second; the ${backlog} left at its end take about ${drainRate > 0 ? (backlog / drainRate).toFixed(0) : '∞'} s`,
     );
     console.log(`Load average after the SQLite run: ${loadAverage()}`);
     await wardroom.stop();
