@@ -31,6 +31,19 @@ const SHUT_DOWN = SHUT_DOWN_MESSAGE;
 /** More worker deaths than this in a minute means something is wrong that restarting will not fix. */
 const MAX_RESTARTS_PER_MINUTE = 10;
 
+/** Counts restarts over the last minute: `record()` says how many there were, this one included. */
+function restartCounter(): { record(): number } {
+  const restarts: number[] = [];
+  return {
+    record() {
+      const now = Date.now();
+      restarts.push(now);
+      while (restarts.length > 0 && (restarts[0] as number) < now - 60_000) restarts.shift();
+      return restarts.length;
+    },
+  };
+}
+
 export async function startServer(config: Config): Promise<void> {
   if (cluster.isWorker) return startHttpWorker(config);
   if (config.webConcurrency > 1) return startPrimary(config);
@@ -69,7 +82,7 @@ async function startPrimary(config: Config): Promise<void> {
 
   let shuttingDown = false;
   let started = false;
-  const restarts: number[] = [];
+  const restarts = restartCounter();
   const addresses = new Map<number, string>();
   let markReady: () => void = () => {};
   let failStart: (err: Error) => void = () => {};
@@ -124,11 +137,9 @@ async function startPrimary(config: Config): Promise<void> {
       failStart(new Error(`an HTTP worker stopped while starting (exit code ${code ?? signal})`));
       return;
     }
-    const now = Date.now();
-    restarts.push(now);
-    while (restarts.length > 0 && (restarts[0] as number) < now - 60_000) restarts.shift();
-    if (restarts.length > MAX_RESTARTS_PER_MINUTE) {
-      log.fatal({ restarts: restarts.length }, 'HTTP workers keep stopping; shutting down');
+    const recent = restarts.record();
+    if (recent > MAX_RESTARTS_PER_MINUTE) {
+      log.fatal({ restarts: recent }, 'HTTP workers keep stopping; shutting down');
       void shutDown().finally(() => process.exit(1));
       return;
     }
@@ -231,21 +242,16 @@ function superviseJobProcess(log: FastifyBaseLogger): { stop(): Promise<void> } 
   let child: ChildProcess | undefined;
   let stopping = false;
   let restartTimer: NodeJS.Timeout | undefined;
-  const restarts: number[] = [];
+  const restarts = restartCounter();
 
   const start = (): void => {
     const started = forkProcess(entry, ['worker', '--low-priority'], { stdio: 'inherit' });
     child = started;
     started.on('exit', (code, signal) => {
       if (stopping) return;
-      const now = Date.now();
-      restarts.push(now);
-      while (restarts.length > 0 && (restarts[0] as number) < now - 60_000) restarts.shift();
-      if (restarts.length > MAX_RESTARTS_PER_MINUTE) {
-        log.fatal(
-          { restarts: restarts.length },
-          'the job process keeps stopping; jobs stay queued until Wardroom is restarted',
-        );
+      const recent = restarts.record();
+      if (recent > MAX_RESTARTS_PER_MINUTE) {
+        log.fatal({ restarts: recent }, 'the job process keeps stopping; jobs stay queued until Wardroom is restarted');
         return;
       }
       log.error({ code, signal }, 'the job process stopped; starting another');
