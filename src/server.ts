@@ -24,7 +24,7 @@ import { platformJobDeps, startPlatformWorker } from './platform/jobs-runtime.ts
 import { startInboundMail } from './platform/mail-in-runtime.ts';
 import { serveClusterMetrics } from './platform/metrics.ts';
 
-/** Messages between the primary and its HTTP workers. */
+/** Messages between the primary and its HTTP workers (and, for shutting down, its job process). */
 const LISTENING = 'wardroom:listening';
 const SHUT_DOWN = SHUT_DOWN_MESSAGE;
 
@@ -72,7 +72,7 @@ async function startSingleProcess(config: Config): Promise<void> {
   printDemoCredentials(config);
 }
 
-/** The cluster's primary: migrations, the demo, the job worker, and the HTTP workers' lives. */
+/** The cluster's primary: migrations, the demo, inbound mail, and the lives of the HTTP workers and the job process. */
 async function startPrimary(config: Config): Promise<void> {
   const log = processLogger(config.logLevel);
   const database = openDatabase(config.database, serveDatabaseOptions(config));
