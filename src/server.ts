@@ -21,7 +21,7 @@ import { listOrganisations } from './platform/accounts/accounts.repository.ts';
 import { serveDatabaseOptions, SHUT_DOWN_MESSAGE } from './platform/job-process.ts';
 import { processLogger } from './platform/logger.ts';
 import { platformJobDeps, startPlatformWorker } from './platform/jobs-runtime.ts';
-import { startInboundMail } from './platform/mail-in-runtime.ts';
+import { createInboundMailboxes, startInboundMail } from './platform/mail-in-runtime.ts';
 import { serveClusterMetrics } from './platform/metrics.ts';
 
 /** Messages between the primary and its HTTP workers (and, for shutting down, its job process). */
@@ -209,17 +209,18 @@ async function startBackgroundWork(
   log: FastifyBaseLogger,
   options: { jobs: 'this-process' | 'own-process' } = { jobs: 'this-process' },
 ): Promise<{ stop(): Promise<void> }> {
-  const jobDeps = platformJobDeps(config);
-  log.info({ transport: jobDeps.mailTransport }, 'outgoing mail');
+  // The job process builds its own senders (and logs which transport they use) from the same settings.
+  const jobDeps = options.jobs === 'this-process' ? platformJobDeps(config) : undefined;
+  if (jobDeps) log.info({ transport: jobDeps.mailTransport }, 'outgoing mail');
   const worker = !config.runWorker
     ? undefined
-    : options.jobs === 'own-process'
-      ? superviseJobProcess(log)
-      : startPlatformWorker(database, log.child({ component: 'jobs' }), jobDeps);
+    : jobDeps
+      ? startPlatformWorker(database, log.child({ component: 'jobs' }), jobDeps)
+      : superviseJobProcess(log);
   const inboundMail = await startInboundMail({
     mailIn: config.mailIn,
     db: database.db,
-    mailboxes: jobDeps.mailboxes,
+    mailboxes: jobDeps?.mailboxes ?? createInboundMailboxes(config),
     logger: log.child({ component: 'mail-in' }),
   });
   return {

@@ -50,8 +50,9 @@ export async function runJobProcess(config: Config, options: { lowPriority: bool
   const priority = options.lowPriority ? lowerCpuPriority(log) : getPriority();
   const database = openDatabase(config.database, serveDatabaseOptions(config));
   await migrateToLatest(database);
-  const worker = startPlatformWorker(database, log.child({ component: 'jobs' }), platformJobDeps(config));
-  log.info({ priority }, 'job worker started');
+  const deps = platformJobDeps(config);
+  const worker = startPlatformWorker(database, log.child({ component: 'jobs' }), deps);
+  log.info({ priority, transport: deps.mailTransport }, 'job worker started');
 
   const grace = closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'job worker shutting down after an error');
