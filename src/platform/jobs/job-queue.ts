@@ -47,14 +47,18 @@ export async function enqueueJob(executor: Kysely<DB> | Transaction<DB>, input: 
 
 /**
  * Checks and serialises a job without touching the database (throwing InvalidJobError as
- * enqueueJob would), so that a hot path can do it before it takes the write lock.
+ * enqueueJob would), so that a hot path can do it before it takes the write lock. A caller that
+ * has serialised and size-checked the payload already passes that JSON as `payloadJson`.
  */
-export function prepareJob(input: EnqueueJobInput): NewJob {
+export function prepareJob(
+  input: EnqueueJobInput,
+  payloadJson: string = serialisePayload(input.kind, input.payload),
+): NewJob {
   const now = nowIso();
   return {
     id: newId(),
     kind: checkKind(input.kind),
-    payloadJson: serialisePayload(input.kind, input.payload),
+    payloadJson,
     idempotencyKey: checkIdempotencyKey(input.idempotencyKey),
     organisationId: input.organisationId ?? null,
     runAt: input.runAt === undefined ? now : toIso(input.runAt),

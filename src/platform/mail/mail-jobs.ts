@@ -79,20 +79,24 @@ export function prepareEmail(message: OutboundMessage, options: EnqueueEmailOpti
     throw new InvalidJobError(`An email's idempotency key must be 1 to ${maxKeyLength} characters long`);
   }
   const payload = parseOutboundMessage(message);
-  const bytes = Buffer.byteLength(JSON.stringify(payload), 'utf8');
+  const payloadJson = JSON.stringify(payload);
+  const bytes = Buffer.byteLength(payloadJson, 'utf8');
   if (bytes > MAX_JOB_PAYLOAD_BYTES) {
     throw new InvalidMessageError([
       `the message is ${bytes} bytes as queued; queued email is limited to ${MAX_JOB_PAYLOAD_BYTES / 1024} KiB (link to the full text on the council's website instead)`,
     ]);
   }
-  const job = prepareJob({
-    kind: MAIL_SEND_JOB,
-    payload,
-    idempotencyKey: `${KEY_PREFIX}${options.idempotencyKey}`,
-    organisationId: options.organisationId,
-    runAt: options.runAt,
-    maxAttempts: options.maxAttempts,
-  });
+  const job = prepareJob(
+    {
+      kind: MAIL_SEND_JOB,
+      payload,
+      idempotencyKey: `${KEY_PREFIX}${options.idempotencyKey}`,
+      organisationId: options.organisationId,
+      runAt: options.runAt,
+      maxAttempts: options.maxAttempts,
+    },
+    payloadJson,
+  );
   return { job, reference: payload.reference, organisationId: options.organisationId };
 }
 
