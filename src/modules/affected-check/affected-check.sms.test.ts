@@ -5,15 +5,9 @@ import { JobHandlerRegistry } from '../../platform/jobs/job-handlers.ts';
 import type { JobWorker } from '../../platform/jobs/job-worker.ts';
 import { startTestWorker } from '../../platform/jobs/test-fixtures/test-worker.ts';
 import { waitFor } from '../../platform/jobs/test-fixtures/wait-for.ts';
-import { createMailSender } from '../../platform/mail/mail-transport.ts';
-import {
-  GENERIC_EMAIL_TEMPLATE_ID,
-  GENERIC_SMS_TEMPLATE_ID,
-  startFakeNotify,
-  type FakeNotify,
-} from '../../platform/mail/test-fixtures/fake-notify.ts';
+import { startFakeNotify, type FakeNotify } from '../../platform/mail/test-fixtures/fake-notify.ts';
+import { notifyEnv, notifySenders } from '../../platform/mail/test-fixtures/notify-platform.ts';
 import { MAX_SMS_LENGTH } from '../../platform/sms/outbound-sms.ts';
-import { createSmsSender } from '../../platform/sms/sms-sender.ts';
 import { createDemoApp, type DemoApp } from '../../platform/testing/demo-app.ts';
 import { TEST_SESSION_SECRET, TestClient } from '../../platform/testing/test-app.ts';
 import { registerAffectedCheckJobs } from './affected-check-jobs.ts';
@@ -29,23 +23,12 @@ describeEachDatabase('were you affected? by text message', (database) => {
 
   before(async () => {
     notify = await startFakeNotify();
-    t = await createDemoApp(database(), {
-      env: {
-        NOTIFY_API_KEY: notify.apiKey,
-        NOTIFY_BASE_URL: notify.baseUrl,
-        NOTIFY_EMAIL_TEMPLATE_ID: GENERIC_EMAIL_TEMPLATE_ID,
-        NOTIFY_SMS_TEMPLATE_ID: GENERIC_SMS_TEMPLATE_ID,
-      },
-    });
+    t = await createDemoApp(database(), { env: notifyEnv(notify) });
     const handlers = new JobHandlerRegistry();
     registerAffectedCheckJobs(handlers, {
       sessionSecret: TEST_SESSION_SECRET,
       publicBaseUrl: 'http://localhost:3000',
-      mailSender: createMailSender(t.config, {
-        notifyEmailTemplateId: GENERIC_EMAIL_TEMPLATE_ID,
-        notifyBaseUrl: notify.baseUrl,
-      }),
-      smsSender: createSmsSender(t.config),
+      ...notifySenders(t.config, notify),
     });
     worker = startTestWorker(database(), handlers);
     await insertAffectedPerson(database().db, {

@@ -10,12 +10,12 @@ import { describeEachDatabase } from '../../platform/db/test-databases.ts';
 import { JobHandlerRegistry } from '../../platform/jobs/job-handlers.ts';
 import { startTestWorker } from '../../platform/jobs/test-fixtures/test-worker.ts';
 import type { JobWorker } from '../../platform/jobs/job-worker.ts';
-import { createMemoryLogger } from '../../platform/jobs/test-fixtures/memory-logger.ts';
 import { waitFor } from '../../platform/jobs/test-fixtures/wait-for.ts';
 import { registerMailInProcessing } from '../../platform/mail-in/inbound-mail-processing.ts';
 import { importMailFile } from '../../platform/mail-in/mail-import.ts';
 import { InboundMailboxes } from '../../platform/mail-in/inbound-mailboxes.ts';
-import { startSmtpListener, type SmtpListener } from '../../platform/mail-in/smtp-listener.ts';
+import type { SmtpListener } from '../../platform/mail-in/smtp-listener.ts';
+import { startTestSmtpListener } from '../../platform/mail-in/test-fixtures/test-smtp-listener.ts';
 import { createDemoApp, type DemoApp } from '../../platform/testing/demo-app.ts';
 import { createEnquiryMailbox } from './enquiry-mailbox.ts';
 
@@ -33,20 +33,7 @@ describeEachDatabase('the enquiry mailbox', (database) => {
     t = await createDemoApp(database());
     wcc = t.organisationId('westminster');
     const mailboxes = new InboundMailboxes().register(createEnquiryMailbox({ publicBaseUrl: 'http://localhost:3000' }));
-    listener = await startSmtpListener({
-      db: database().db,
-      mailboxes,
-      config: {
-        port: 0,
-        host: '127.0.0.1',
-        tlsKeyFile: undefined,
-        tlsCertFile: undefined,
-        allowedClients: [],
-        maxMessagesPerMinute: 1000,
-      },
-      maxBytes: 25 * 1024 * 1024,
-      logger: createMemoryLogger(),
-    });
+    listener = await startTestSmtpListener(database().db, mailboxes);
     const handlers = new JobHandlerRegistry();
     registerMailInProcessing(handlers, { mailboxes });
     worker = startTestWorker(database(), handlers);

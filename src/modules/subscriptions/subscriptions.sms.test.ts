@@ -6,16 +6,10 @@ import { startTestWorker } from '../../platform/jobs/test-fixtures/test-worker.t
 import type { JobWorker } from '../../platform/jobs/job-worker.ts';
 import { waitFor } from '../../platform/jobs/test-fixtures/wait-for.ts';
 import { registerMailJobs } from '../../platform/mail/mail-jobs.ts';
-import { createMailSender } from '../../platform/mail/mail-transport.ts';
-import {
-  GENERIC_EMAIL_TEMPLATE_ID,
-  GENERIC_SMS_TEMPLATE_ID,
-  startFakeNotify,
-  type FakeNotify,
-} from '../../platform/mail/test-fixtures/fake-notify.ts';
+import { startFakeNotify, type FakeNotify } from '../../platform/mail/test-fixtures/fake-notify.ts';
+import { notifyEnv, notifySenders } from '../../platform/mail/test-fixtures/notify-platform.ts';
 import { MAX_SMS_LENGTH } from '../../platform/sms/outbound-sms.ts';
 import { registerSmsJobs } from '../../platform/sms/sms-jobs.ts';
-import { createSmsSender } from '../../platform/sms/sms-sender.ts';
 import { createDemoApp, type DemoApp } from '../../platform/testing/demo-app.ts';
 import { TestClient } from '../../platform/testing/test-app.ts';
 import { registerSubscriptionJobs } from './subscription-jobs.ts';
@@ -36,26 +30,13 @@ describeEachDatabase('subscriptions by text message', (database) => {
 
   before(async () => {
     notify = await startFakeNotify();
-    t = await createDemoApp(database(), {
-      env: {
-        NOTIFY_API_KEY: notify.apiKey,
-        NOTIFY_BASE_URL: notify.baseUrl,
-        NOTIFY_EMAIL_TEMPLATE_ID: GENERIC_EMAIL_TEMPLATE_ID,
-        NOTIFY_SMS_TEMPLATE_ID: GENERIC_SMS_TEMPLATE_ID,
-      },
-    });
+    t = await createDemoApp(database(), { env: notifyEnv(notify) });
     wcc = t.organisationId('westminster');
     incidentId = t.incidentId;
     [comms, manager] = await Promise.all([t.staffClient('comms'), t.staffClient('incident-manager')]);
     const handlers = new JobHandlerRegistry();
-    const smsSender = createSmsSender(t.config);
-    assert.ok(smsSender);
-    registerMailJobs(handlers, {
-      sender: createMailSender(t.config, {
-        notifyEmailTemplateId: GENERIC_EMAIL_TEMPLATE_ID,
-        notifyBaseUrl: notify.baseUrl,
-      }),
-    });
+    const { mailSender, smsSender } = notifySenders(t.config, notify);
+    registerMailJobs(handlers, { sender: mailSender });
     registerSmsJobs(handlers, { sender: smsSender });
     registerSubscriptionJobs(handlers, { smsAvailable: true });
     worker = startTestWorker(database(), handlers);

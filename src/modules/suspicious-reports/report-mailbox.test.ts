@@ -6,7 +6,6 @@ import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { describeEachDatabase } from '../../platform/db/test-databases.ts';
 import { JobHandlerRegistry } from '../../platform/jobs/job-handlers.ts';
 import type { JobWorker } from '../../platform/jobs/job-worker.ts';
-import { createMemoryLogger } from '../../platform/jobs/test-fixtures/memory-logger.ts';
 import { startTestWorker } from '../../platform/jobs/test-fixtures/test-worker.ts';
 import { waitFor } from '../../platform/jobs/test-fixtures/wait-for.ts';
 import { registerMailJobs } from '../../platform/mail/mail-jobs.ts';
@@ -15,7 +14,8 @@ import { createSmtpSender } from '../../platform/mail/smtp-sender.ts';
 import { startSmtpTestServer, type SmtpTestServer } from '../../platform/mail/test-fixtures/smtp-test-server.ts';
 import { InboundMailboxes } from '../../platform/mail-in/inbound-mailboxes.ts';
 import { registerMailInProcessing } from '../../platform/mail-in/inbound-mail-processing.ts';
-import { startSmtpListener, type SmtpListener } from '../../platform/mail-in/smtp-listener.ts';
+import type { SmtpListener } from '../../platform/mail-in/smtp-listener.ts';
+import { startTestSmtpListener } from '../../platform/mail-in/test-fixtures/test-smtp-listener.ts';
 import { createDemoApp, type DemoApp } from '../../platform/testing/demo-app.ts';
 import { registerReportGroupingJob } from '../report-campaigns/report-grouping-job.ts';
 import { createReportMailbox } from './report-mailbox.ts';
@@ -38,20 +38,7 @@ describeEachDatabase('the report mailbox', (database) => {
     t = await createDemoApp(database());
     wcc = t.organisationId('westminster');
     const mailboxes = new InboundMailboxes().register(createReportMailbox({ publicBaseUrl: 'http://localhost:3000' }));
-    listener = await startSmtpListener({
-      db: database().db,
-      mailboxes,
-      config: {
-        port: 0,
-        host: '127.0.0.1',
-        tlsKeyFile: undefined,
-        tlsCertFile: undefined,
-        allowedClients: [],
-        maxMessagesPerMinute: 1000,
-      },
-      maxBytes: 25 * 1024 * 1024,
-      logger: createMemoryLogger(),
-    });
+    listener = await startTestSmtpListener(database().db, mailboxes);
     outbound = await startSmtpTestServer();
     const handlers = new JobHandlerRegistry();
     registerMailInProcessing(handlers, { mailboxes });

@@ -13,7 +13,8 @@ import { waitFor } from '../jobs/test-fixtures/wait-for.ts';
 import { registerMailInProcessing } from './inbound-mail-processing.ts';
 import { findInboundMail, listInboundMail } from './inbound-mail.repository.ts';
 import { InboundMailboxes } from './inbound-mailboxes.ts';
-import { startSmtpListener, type SmtpListener } from './smtp-listener.ts';
+import type { SmtpListener } from './smtp-listener.ts';
+import { startTestSmtpListener } from './test-fixtures/test-smtp-listener.ts';
 import {
   createTestMailbox,
   createTestMailboxTable,
@@ -81,21 +82,7 @@ describeEachDatabase('the inbound SMTP listener', (database) => {
     config: Partial<MailInSmtpConfig> = {},
     maxBytes = 25 * 1024 * 1024,
   ): Promise<SmtpListener> {
-    const listener = await startSmtpListener({
-      db: database().db,
-      mailboxes,
-      config: {
-        port: 0,
-        host: '127.0.0.1',
-        tlsKeyFile: undefined,
-        tlsCertFile: undefined,
-        allowedClients: [],
-        maxMessagesPerMinute: 1000,
-        ...config,
-      },
-      maxBytes,
-      logger: createMemoryLogger(),
-    });
+    const listener = await startTestSmtpListener(database().db, mailboxes, config, maxBytes);
     t.after(() => listener.stop());
     return listener;
   }
