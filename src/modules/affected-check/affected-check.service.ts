@@ -10,6 +10,7 @@ import type { Kysely } from 'kysely';
 import { recordAudit, type AuditActor } from '../../platform/audit/audit.service.ts';
 import { createSecretBox, type SecretBox } from '../../platform/auth/secret-box.ts';
 import type { DB } from '../../platform/db/schema.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { createRateLimiter, type RateLimitPolicy } from '../../platform/http/rate-limit.ts';
 import { enqueueJob } from '../../platform/jobs/job-queue.ts';
 import { recordSentReference } from '../../platform/mail/sent-references.ts';
@@ -20,11 +21,6 @@ export const AFFECTED_CHECK_JOB = 'affected-check.answer';
 
 /** Three answers an hour to one address: enough for a person, too few to fill their inbox. */
 export const DEFAULT_PER_ADDRESS_LIMIT: RateLimitPolicy = { max: 3, windowMs: 60 * 60_000 };
-
-export interface FieldError {
-  text: string;
-  href: string;
-}
 
 export interface CheckRequest {
   /** `email` or `sms`, as the form's radios give it. */

@@ -1,14 +1,8 @@
 // What a personal data breach record holds, in words a DPO and the ICO use: the kinds of data (the
 // ICO's list), the estimates of people and records, the risk assessment and what it leads to, and
 // the checks on what a DPO types into the record's forms. No I/O.
+import type { FieldError, Result } from '../../platform/http/form-result.ts';
 import { isRealDate, fromLondon, londonParts } from '../../platform/london-time.ts';
-
-export interface FieldError {
-  text: string;
-  href: string;
-}
-
-export type Result<T extends object = object> = ({ ok: true } & T) | { ok: false; errors: FieldError[] };
 
 /** The kinds of personal data, as the ICO's breach report form lists them. */
 export const DATA_CATEGORIES = {

@@ -7,6 +7,7 @@ import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
 import { toCsv } from '../../platform/csv/spreadsheet-csv.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { formList, formText } from '../../platform/http/form-fields.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { formatDate, formatDateTime } from '../../platform/views/views.ts';
 import { INCIDENT_STATUSES } from '../incidents/incidents.service.ts';
 import { describeClock, type BreachClock } from './breach-clock.ts';
@@ -26,7 +27,6 @@ import {
   recordInputFrom,
   specialCategories,
   type BreachRecord,
-  type FieldError,
   type RecordInput,
   type RiskAssessment,
   type RiskInput,

@@ -13,6 +13,7 @@ import {
 import { recordAudit, type AuditActor } from '../../platform/audit/audit.service.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { isId, newId, nowIso } from '../../platform/ids.ts';
 import { can, organisationsWhere, type Action, type Principal } from '../../platform/policy/policy.ts';
 import { formatDateTime } from '../../platform/views/views.ts';
@@ -27,7 +28,6 @@ import {
   validateRecord,
   validateRisk,
   type BreachRecord,
-  type FieldError,
   type RecordFields,
   type RecordInput,
   type RiskAssessment,

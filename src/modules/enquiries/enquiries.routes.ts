@@ -6,6 +6,7 @@ import { listOrganisations, type Organisation } from '../../platform/accounts/ac
 import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
 import type { Database } from '../../platform/db/database.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import type { InboundMailboxes } from '../../platform/mail-in/inbound-mailboxes.ts';
 import { createGroupCommit, defaultGroupCommitOptions } from '../../platform/db/group-commit.ts';
 import type { EnquiryPriority, EnquiryTopic } from '../../platform/db/schema.ts';
@@ -19,7 +20,6 @@ import {
   TOPICS,
   validateEnquiry,
   type EnquiryAnswers,
-  type FieldError,
 } from './enquiry-form.ts';
 import {
   CALL_DIRECTIONS,

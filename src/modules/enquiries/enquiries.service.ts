@@ -13,6 +13,7 @@ import { recordAudit, type AuditActor } from '../../platform/audit/audit.service
 import type { DB, EnquiryPriority, EnquiryStatus, EnquiryTopic } from '../../platform/db/schema.ts';
 import type { GroupCommit } from '../../platform/db/group-commit.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { takenAddressProblem, type InboundMailboxes } from '../../platform/mail-in/inbound-mailboxes.ts';
 import { isId, newId, nowIso } from '../../platform/ids.ts';
 import { enqueuePreparedEmail, prepareEmail, type PreparedEmail } from '../../platform/mail/mail-jobs.ts';
@@ -24,13 +25,7 @@ import { can, organisationsWhere, type Principal, type ResourceScope } from '../
 import * as shares from '../incidents/incident-shares.repository.ts';
 import { findCurrentIncidentIdForCouncil } from '../incidents/incidents.repository.ts';
 import { acknowledgementEmail } from './enquiry-messages.ts';
-import {
-  EMPTY_ANSWERS,
-  normaliseUkPhone,
-  validateEnquiry,
-  type EnquiryAnswers,
-  type FieldError,
-} from './enquiry-form.ts';
+import { EMPTY_ANSWERS, normaliseUkPhone, validateEnquiry, type EnquiryAnswers } from './enquiry-form.ts';
 import { newReference, normaliseReference, prefixFromName } from './enquiry-reference.ts';
 import { CALL_OUTCOMES, type ValidCall } from './enquiry-calls.ts';
 import { dueAtFor } from './enquiry-targets.ts';

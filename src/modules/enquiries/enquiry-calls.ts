@@ -2,9 +2,10 @@
 // is built to take under a minute: one page, the caller's details only for a new case, quick
 // choices for when to call back. Pure functions; the service stores what they return.
 import type { EnquiryTopic } from '../../platform/db/schema.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { fromLondon, isRealDate, londonParts } from '../../platform/london-time.ts';
 import { isEmailAddress } from '../../platform/mail/outbound-message.ts';
-import { CIRCUMSTANCES, normaliseUkPhone, TOPICS, type FieldError } from './enquiry-form.ts';
+import { CIRCUMSTANCES, normaliseUkPhone, TOPICS } from './enquiry-form.ts';
 import { normaliseReference } from './enquiry-reference.ts';
 
 export const CALL_DIRECTIONS = [

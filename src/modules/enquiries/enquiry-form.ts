@@ -1,12 +1,8 @@
 // The web form "Contact us about the cyber incident": its questions, and checking what a resident
 // typed. Pure functions: the routes read the form, the service stores the answers.
 import type { EnquiryTopic } from '../../platform/db/schema.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { isEmailAddress } from '../../platform/mail/outbound-message.ts';
-
-export interface FieldError {
-  text: string;
-  href: string;
-}
 
 export const TOPICS: ReadonlyArray<{ value: EnquiryTopic; text: string; staffText: string }> = [
   { value: 'affected', text: 'I want to know if I’m affected', staffText: 'Am I affected' },

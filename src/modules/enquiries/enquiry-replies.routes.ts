@@ -8,8 +8,9 @@ import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { Database } from '../../platform/db/database.ts';
 import type { EnquiryPriority, EnquiryTopic } from '../../platform/db/schema.ts';
 import { formText } from '../../platform/http/form-fields.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { newId } from '../../platform/ids.ts';
-import { TOPICS, type FieldError } from './enquiry-form.ts';
+import { TOPICS } from './enquiry-form.ts';
 import {
   BULK_LIMIT,
   createEnquiryRepliesService,

@@ -12,6 +12,7 @@ import {
 import { recordAudit, type AuditActor } from '../../platform/audit/audit.service.ts';
 import type { DB, EnquiryPriority, EnquiryTopic } from '../../platform/db/schema.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
+import type { FieldError, Result } from '../../platform/http/form-result.ts';
 import { isId, newId, nowIso } from '../../platform/ids.ts';
 import { enqueueJob } from '../../platform/jobs/job-queue.ts';
 import { enqueueEmail } from '../../platform/mail/mail-jobs.ts';
@@ -20,7 +21,6 @@ import { newVerificationReference } from '../../platform/mail/verification-refer
 import { can, organisationsWhere, type Principal } from '../../platform/policy/policy.ts';
 import * as cases from './enquiries.repository.ts';
 import { OPEN_STATUSES, parseSearch, STATUSES } from './enquiries.service.ts';
-import type { FieldError } from './enquiry-form.ts';
 import * as bulk from './enquiry-replies.repository.ts';
 import { replyEmail } from './enquiry-reply-message.ts';
 import { fillPlaceholders, validatePersonalParagraph } from './reply-template-rules.ts';
@@ -44,8 +44,6 @@ export const SKIP_REASONS = {
   gone: 'The enquiry no longer exists',
   withdrawn: 'The template was withdrawn before the reply was sent',
 };
-
-type Result<T extends object = object> = ({ ok: true } & T) | { ok: false; errors: FieldError[] };
 
 const notFound = () => new HttpProblem(404, 'Page not found');
 

@@ -1,8 +1,8 @@
 // A council's enquiry settings, as staff change them: the addresses whose mail opens cases, the
 // letters before each reference, and how long finished cases keep personal data. Pure checks; the
 // service stores them.
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { parseAddressList } from '../../platform/mail/address-list.ts';
-import type { FieldError } from './enquiry-form.ts';
 
 /** The name of the mailbox enquiry addresses feed (enquiry-mailbox.ts), told apart from others'. */
 export const ENQUIRY_MAILBOX = 'enquiries';

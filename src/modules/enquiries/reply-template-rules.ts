@@ -2,8 +2,9 @@
 // stores templates, the routes read the form. Placeholders are written GOV.UK Notify's way, in
 // double brackets, so comms staff who know Notify need learn nothing new.
 import type { EnquiryTopic } from '../../platform/db/schema.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { onOfficialDomain } from '../incidents/incident-setup.service.ts';
-import { TOPICS, type FieldError } from './enquiry-form.ts';
+import { TOPICS } from './enquiry-form.ts';
 
 export const PLACEHOLDERS = [
   { name: 'name', meaning: 'the resident’s name (or “resident” if we do not have it)' },

@@ -5,7 +5,8 @@ import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { formList, formText } from '../../platform/http/form-fields.ts';
-import { TOPICS, type FieldError } from './enquiry-form.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
+import { TOPICS } from './enquiry-form.ts';
 import { PLACEHOLDERS, TEMPLATE_LIMITS, type TemplateInput } from './reply-template-rules.ts';
 import { createReplyTemplatesService, TEMPLATE_STATE_TEXT } from './reply-templates.service.ts';
 

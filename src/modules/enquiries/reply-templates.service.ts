@@ -8,9 +8,9 @@ import { listOrganisations, type Organisation } from '../../platform/accounts/ac
 import { recordAudit, type AuditActor } from '../../platform/audit/audit.service.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
+import type { Result } from '../../platform/http/form-result.ts';
 import { isId, newId, nowIso } from '../../platform/ids.ts';
 import { can, organisationsWhere, type Principal } from '../../platform/policy/policy.ts';
-import type { FieldError } from './enquiry-form.ts';
 import { validateTemplate, type TemplateFields, type TemplateInput } from './reply-template-rules.ts';
 import * as repo from './reply-templates.repository.ts';
 
@@ -30,8 +30,6 @@ export function templateState(template: repo.ReplyTemplate, latest: repo.ReplyTe
 }
 
 const nameKey = (name: string) => name.trim().replace(/\s+/g, ' ').toLowerCase();
-
-type Result<T extends object = object> = ({ ok: true } & T) | { ok: false; errors: FieldError[] };
 
 const notFound = () => new HttpProblem(404, 'Page not found');
 

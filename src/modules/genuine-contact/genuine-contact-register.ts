@@ -1,10 +1,11 @@
 // The register of genuine contact, as pure rules: what each kind of entry may hold and the one
 // spelling checks compare against, what a resident typed on the check page, and the answer the
 // register gives. No SQL and no HTTP; the service brings the rows.
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { isEmailAddress } from '../../platform/mail/outbound-message.ts';
 import { isVerificationReference } from '../../platform/mail/verification-reference.ts';
 import type { GenuineContactChannel, GenuineContactKind } from '../../platform/db/schema.ts';
-import { normaliseUkPhone, type FieldError } from '../enquiries/enquiry-form.ts';
+import { normaliseUkPhone } from '../enquiries/enquiry-form.ts';
 import { normaliseReference } from '../enquiries/enquiry-reference.ts';
 
 export const CHANNELS: Array<{ value: GenuineContactChannel; text: string }> = [

@@ -7,7 +7,7 @@ import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { formText } from '../../platform/http/form-fields.ts';
-import type { FieldError } from '../enquiries/enquiry-form.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { CHANNELS, KINDS, MAX_CHECK_LENGTH, type EntryAnswers } from './genuine-contact-register.ts';
 import { CALL_CODE_MINUTES, createGenuineContactService } from './genuine-contact.service.ts';
 

@@ -12,11 +12,11 @@ import {
 } from '../../platform/accounts/accounts.repository.ts';
 import { recordAudit, type AuditActor } from '../../platform/audit/audit.service.ts';
 import type { DB } from '../../platform/db/schema.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { newId, nowIso } from '../../platform/ids.ts';
 import { londonDate } from '../../platform/london-time.ts';
 import { sentReferenceExists } from '../../platform/mail/sent-references.ts';
 import { can, organisationsWhere, type Principal } from '../../platform/policy/policy.ts';
-import type { FieldError } from '../enquiries/enquiry-form.ts';
 import {
   checkAgainstRegister,
   readCheckInput,

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
-import type { FieldError } from '../incidents/incidents.service.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { INCIDENT_STATUSES } from '../incidents/incidents.service.ts';
 import {
   KIND_NAMES,

@@ -7,11 +7,12 @@ import type { Kysely } from 'kysely';
 import { recordAudit, type AuditActor } from '../../platform/audit/audit.service.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
+import type { FieldError, Result } from '../../platform/http/form-result.ts';
 import { newId, nowIso } from '../../platform/ids.ts';
 import type { Principal } from '../../platform/policy/policy.ts';
 import { formatDate, formatDateTime } from '../../platform/views/views.ts';
 import { insertTimelineEntry, type Incident, type TimelineEntry } from '../incidents/incidents.repository.ts';
-import { createIncidentsService, type FieldError } from '../incidents/incidents.service.ts';
+import { createIncidentsService } from '../incidents/incidents.service.ts';
 import * as repo from './incident-timeline.repository.ts';
 import { fromLondon, isRealDate, londonDate, londonParts } from '../../platform/london-time.ts';
 
@@ -63,8 +64,6 @@ export interface EntryInput {
   /** HH:MM, 24-hour clock. */
   occurredTime: string;
 }
-
-export type Result = { ok: true } | { ok: false; errors: FieldError[] };
 
 export interface DecisionDetails {
   decidedBy: string;

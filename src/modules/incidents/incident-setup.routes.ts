@@ -8,6 +8,7 @@ import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
 import { formList, formText } from '../../platform/http/form-fields.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import {
   DATA_CATEGORIES,
   RELATIONSHIP_NAMES,
@@ -16,7 +17,7 @@ import {
   type IncidentSetupService,
 } from './incident-setup.service.ts';
 import type { PublicContact } from './incidents.repository.ts';
-import { SERVICE_GROUPS, SERVICE_STATUSES, type FieldError } from './incidents.service.ts';
+import { SERVICE_GROUPS, SERVICE_STATUSES } from './incidents.service.ts';
 
 type Params = Record<string, string>;
 

@@ -20,6 +20,7 @@ import { listOrganisations, type Organisation } from '../../platform/accounts/ac
 import { recordAudit, type AuditActor } from '../../platform/audit/audit.service.ts';
 import type { DB, TimelineEntriesTable } from '../../platform/db/schema.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { isId, newId, nowIso } from '../../platform/ids.ts';
 import { can, type Action, type Principal } from '../../platform/policy/policy.ts';
 import { bumpPublicContentVersion } from '../../platform/public-cache/public-content.repository.ts';
@@ -30,7 +31,6 @@ import {
   SERVICE_STATUSES,
   createIncidentsService,
   validateServiceStatus,
-  type FieldError,
   type ServiceStatusInput,
 } from './incidents.service.ts';
 

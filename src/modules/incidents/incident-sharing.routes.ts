@@ -4,7 +4,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { formText } from '../../platform/http/form-fields.ts';
-import { createIncidentSharingService, type FieldError } from './incident-sharing.service.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
+import { createIncidentSharingService } from './incident-sharing.service.ts';
 
 export async function incidentSharingRoutes(app: FastifyInstance, opts: { database: Database }): Promise<void> {
   const service = createIncidentSharingService(opts.database.db);

@@ -6,15 +6,11 @@ import { listOrganisations, type Organisation } from '../../platform/accounts/ac
 import { recordAudit, type AuditActor } from '../../platform/audit/audit.service.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { isId, newId, nowIso } from '../../platform/ids.ts';
 import { can, type Principal } from '../../platform/policy/policy.ts';
 import * as shares from './incident-shares.repository.ts';
 import * as incidents from './incidents.repository.ts';
-
-export interface FieldError {
-  text: string;
-  href: string;
-}
 
 export function createIncidentSharingService(db: Kysely<DB>) {
   /** The incident, the affected councils the person may share for, and who each may share with. */

@@ -7,6 +7,7 @@ import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { formText } from '../../platform/http/form-fields.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { can } from '../../platform/policy/policy.ts';
 import { sendCachedPage } from '../../platform/public-cache/public-page-cache.ts';
 import { latestPublishedUpdates } from '../public-updates/public-updates.service.ts';
@@ -25,7 +26,6 @@ import {
   SERVICE_STATUSES,
   SEVERITIES,
   createIncidentsService,
-  type FieldError,
 } from './incidents.service.ts';
 
 type Form = Record<string, unknown>;

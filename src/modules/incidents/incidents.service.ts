@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { recordAudit, type AuditActor } from '../../platform/audit/audit.service.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
+import type { FieldError, Result } from '../../platform/http/form-result.ts';
 import { newId, nowIso } from '../../platform/ids.ts';
 import { can, type Action, type Principal } from '../../platform/policy/policy.ts';
 import { bumpPublicContentVersion } from '../../platform/public-cache/public-content.repository.ts';
@@ -46,11 +47,6 @@ export const SERVICE_GROUPS: Record<string, string> = {
 
 const LIMITS = { title: 200, text: 5000, workaround: 2000 };
 
-export interface FieldError {
-  text: string;
-  href: string;
-}
-
 export interface RecordInput {
   title: string;
   status: string;
@@ -67,8 +63,6 @@ export interface ServiceStatusInput {
   /** YYYY-MM-DD, or empty for "not known yet". */
   expectedRestoration: string;
 }
-
-export type Result = { ok: true } | { ok: false; errors: FieldError[] };
 
 function isKey<T extends Record<string, string>>(map: T, value: string): value is Extract<keyof T, string> {
   return Object.hasOwn(map, value);

@@ -4,12 +4,12 @@ import type { Kysely } from 'kysely';
 import { recordAudit, type AuditActor } from '../../platform/audit/audit.service.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
+import type { FieldError, Result } from '../../platform/http/form-result.ts';
 import { newId, nowIso } from '../../platform/ids.ts';
 import type { Principal } from '../../platform/policy/policy.ts';
 import { bumpPublicContentVersion } from '../../platform/public-cache/public-content.repository.ts';
 import { councilScopeFor, type CouncilScope } from './public-content-access.ts';
 import * as repo from './faq.repository.ts';
-import type { FieldError, Result } from './form-result.ts';
 
 /** A page of questions longer than this stops being read; the answer text matches the English record. */
 export const FAQ_LIMITS = { question: 200, answer: 5000, entries: 30 };

@@ -8,9 +8,9 @@ import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
 import { formText } from '../../platform/http/form-fields.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { FAQ_LIMITS, createFaqService, type FaqInput } from './faq.service.ts';
 import { listFaqEntries } from './faq.repository.ts';
-import type { FieldError } from './form-result.ts';
 import { editableCouncilIds, readableIncident, type CouncilScope } from './public-content-access.ts';
 import {
   TRANSLATION_LIMITS,

@@ -1,6 +1,7 @@
 // Public updates: the staff pages to draft, send for approval, approve or send back, and correct
 // an update, and the public pages residents read (the list, one update, the Atom feed, the API).
 import { councilFromPath } from '../../platform/accounts/council-from-path.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { sendCachedPage } from '../../platform/public-cache/public-page-cache.ts';
 import { formList, formText } from '../../platform/http/form-fields.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -19,7 +20,6 @@ import {
   createPublicUpdatesService,
   findPublishedUpdate,
   latestPublishedUpdates,
-  type FieldError,
   type PublicUpdatesServiceOptions,
   type UpdateInput,
 } from './public-updates.service.ts';

@@ -6,6 +6,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { recordAudit, type AuditActor } from '../../platform/audit/audit.service.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
+import type { FieldError, Result } from '../../platform/http/form-result.ts';
 import { newId, nowIso } from '../../platform/ids.ts';
 import { can, type Principal } from '../../platform/policy/policy.ts';
 import { bumpPublicContentVersion } from '../../platform/public-cache/public-content.repository.ts';
@@ -20,11 +21,6 @@ export const STATE_NAMES: Record<repo.VersionState, string> = {
   published: 'Published',
 };
 
-export interface FieldError {
-  text: string;
-  href: string;
-}
-
 export interface UpdateInput {
   title: string;
   body: string;
@@ -36,8 +32,6 @@ export interface SeenVersion {
   versionId: string;
   updatedAt: string;
 }
-
-export type Result<T extends object = object> = ({ ok: true } & T) | { ok: false; errors: FieldError[] };
 
 export interface PublishedEvent {
   incidentId: string;

@@ -6,6 +6,7 @@ import { listOrganisations } from '../../platform/accounts/accounts.repository.t
 import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { formText } from '../../platform/http/form-fields.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { sendCachedPage } from '../../platform/public-cache/public-page-cache.ts';
 import { councilScamWarningsParams, councilScamWarningsResponse } from './scam-warnings.schemas.ts';
 import {
@@ -16,7 +17,6 @@ import {
   draftScamWarning,
   publishedScamWarnings,
   validateScamWarning,
-  type FieldError,
   type ScamWarning,
   type ScamWarningText,
 } from './scam-warnings.service.ts';

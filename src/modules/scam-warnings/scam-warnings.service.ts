@@ -8,6 +8,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { recordAudit, type AuditActor } from '../../platform/audit/audit.service.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
+import type { FieldError, Result } from '../../platform/http/form-result.ts';
 import { isId, newId, nowIso } from '../../platform/ids.ts';
 import { can, type Principal } from '../../platform/policy/policy.ts';
 import { bumpPublicContentVersion } from '../../platform/public-cache/public-content.repository.ts';
@@ -24,11 +25,6 @@ export const STATE_NAMES: Record<repo.ScamWarningState, string> = {
   published: 'Published',
   withdrawn: 'Withdrawn',
 };
-
-export interface FieldError {
-  text: string;
-  href: string;
-}
 
 export interface ScamWarningText {
   title: string;
@@ -60,8 +56,6 @@ export class InvalidScamWarningError extends Error {
     this.name = 'InvalidScamWarningError';
   }
 }
-
-export type Result = { ok: true } | { ok: false; errors: FieldError[] };
 
 /** Comms and incident managers draft public content; analysts draft warnings from what they triage. */
 export function mayDraftFor(principal: Principal, organisationId: string): boolean {

@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Organisation } from '../../platform/accounts/accounts.repository.ts';
 import type { DB } from '../../platform/db/schema.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { newId, nowIso } from '../../platform/ids.ts';
 import { enqueueEmail } from '../../platform/mail/mail-jobs.ts';
 import { isEmailAddress } from '../../platform/mail/outbound-message.ts';
@@ -35,11 +36,6 @@ export function newToken(): string {
 /** Only this hash is stored, so the database alone cannot confirm or end a subscription. */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
-export interface FieldError {
-  text: string;
-  href: string;
 }
 
 export type SubscribeResult = { ok: true } | { ok: false; errors: FieldError[] };

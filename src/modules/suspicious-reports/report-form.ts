@@ -1,13 +1,9 @@
 // The public form's answers and their checks: pure, no HTTP and no storage. Uploads are checked
 // where they arrive (their bytes are kept with the draft); here only whether there is one counts.
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { isEmailAddress } from '../../platform/mail/outbound-message.ts';
 import type { ReportKind } from './report-messages.ts';
 import { LIMITS, REPORT_KINDS } from './suspicious-reports.service.ts';
-
-export interface FieldError {
-  text: string;
-  href: string;
-}
 
 export interface ReportAnswers {
   kind: string;

@@ -5,8 +5,8 @@ import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { formText } from '../../platform/http/form-fields.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import type { InboundMailboxes } from '../../platform/mail-in/inbound-mailboxes.ts';
-import type { FieldError } from './report-form.ts';
 import { createReportSettingsService } from './report-settings.ts';
 
 export interface ReportSettingsRoutesOptions {

@@ -7,11 +7,11 @@ import { listOrganisations, type Organisation } from '../../platform/accounts/ac
 import { recordAudit, type AuditActor } from '../../platform/audit/audit.service.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { isId, nowIso } from '../../platform/ids.ts';
 import { parseAddressList } from '../../platform/mail/address-list.ts';
 import { takenAddressProblem, type InboundMailboxes } from '../../platform/mail-in/inbound-mailboxes.ts';
 import { can, organisationsWhere, type Principal } from '../../platform/policy/policy.ts';
-import type { FieldError } from './report-form.ts';
 import { REPORT_MAILBOX } from './report-mailbox.ts';
 import * as repo from './suspicious-reports.repository.ts';
 

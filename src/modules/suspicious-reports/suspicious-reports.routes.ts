@@ -8,8 +8,9 @@ import { councilFromPath } from '../../platform/accounts/council-from-path.ts';
 import type { Organisation } from '../../platform/accounts/accounts.repository.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { formText } from '../../platform/http/form-fields.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { acceptMultipartForms, uploadedFile } from '../../platform/http/multipart-form.ts';
-import { answersFrom, EMPTY_ANSWERS, validateReport, type FieldError, type ReportAnswers } from './report-form.ts';
+import { answersFrom, EMPTY_ANSWERS, validateReport, type ReportAnswers } from './report-form.ts';
 import {
   checkEmailUpload,
   checkScreenshotUpload,
