@@ -6,7 +6,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { recordAudit, type AuditActor } from '../../platform/audit/audit.service.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
-import type { FieldError, Result } from '../../platform/http/form-result.ts';
+import { reasonError, type FieldError, type Result } from '../../platform/http/form-result.ts';
 import { newId, nowIso } from '../../platform/ids.ts';
 import { can, type Principal } from '../../platform/policy/policy.ts';
 import { bumpPublicContentVersion } from '../../platform/public-cache/public-content.repository.ts';
@@ -434,10 +434,8 @@ export function createPublicUpdatesService(db: Kysely<DB>, options: PublicUpdate
     const found = await decisionFor(principal, incidentId, updateId);
     if (seen.versionId !== found.current.id || seen.updatedAt !== found.current.updatedAt) throw changedSinceSeen();
     const text = reason.trim();
-    if (!text) return { ok: false, errors: [{ text: 'Enter why you are sending the update back', href: '#reason' }] };
-    if (text.length > LIMITS.reason) {
-      return { ok: false, errors: [{ text: 'The reason must be 2,000 characters or fewer', href: '#reason' }] };
-    }
+    const problem = reasonError(text, 'Enter why you are sending the update back', LIMITS.reason);
+    if (problem) return { ok: false, errors: [problem] };
     const at = nowIso();
     await db.transaction().execute(async (trx) => {
       const done = await repo.changeVersion(

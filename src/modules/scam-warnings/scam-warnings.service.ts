@@ -8,7 +8,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { recordAudit, type AuditActor } from '../../platform/audit/audit.service.ts';
 import type { DB } from '../../platform/db/schema.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
-import type { FieldError, Result } from '../../platform/http/form-result.ts';
+import { reasonError, type FieldError, type Result } from '../../platform/http/form-result.ts';
 import { isId, newId, nowIso } from '../../platform/ids.ts';
 import { can, type Principal } from '../../platform/policy/policy.ts';
 import { bumpPublicContentVersion } from '../../platform/public-cache/public-content.repository.ts';
@@ -376,10 +376,8 @@ export function createScamWarningsService(db: Kysely<DB>) {
     const found = await decisionFor(principal, incidentId, warningId);
     if (seen.updatedAt !== found.warning.updatedAt) throw changedSinceSeen();
     const text = reason.trim();
-    if (!text) return { ok: false, errors: [{ text: 'Enter what needs to change', href: '#reason' }] };
-    if (text.length > LIMITS.reason) {
-      return { ok: false, errors: [{ text: 'The reason must be 2,000 characters or fewer', href: '#reason' }] };
-    }
+    const problem = reasonError(text, 'Enter what needs to change', LIMITS.reason);
+    if (problem) return { ok: false, errors: [problem] };
     const at = nowIso();
     await db.transaction().execute(async (trx) => {
       const done = await repo.changeWarning(
@@ -417,10 +415,8 @@ export function createScamWarningsService(db: Kysely<DB>) {
     const found = await warningFor(principal, incidentId, warningId);
     if (!found.mayWithdraw) throw cannotChange();
     const text = reason.trim();
-    if (!text) return { ok: false, errors: [{ text: 'Enter why you are withdrawing the warning', href: '#reason' }] };
-    if (text.length > LIMITS.reason) {
-      return { ok: false, errors: [{ text: 'The reason must be 2,000 characters or fewer', href: '#reason' }] };
-    }
+    const problem = reasonError(text, 'Enter why you are withdrawing the warning', LIMITS.reason);
+    if (problem) return { ok: false, errors: [problem] };
     const w = found.warning;
     const at = nowIso();
     await db.transaction().execute(async (trx) => {

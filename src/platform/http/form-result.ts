@@ -8,3 +8,14 @@ export interface FieldError {
 }
 
 export type Result<T extends object = object> = ({ ok: true } & T) | { ok: false; errors: FieldError[] };
+
+/**
+ * The error for a required reason (why an update is sent back, a warning withdrawn…) in the field
+ * `#reason`, or undefined when `text`, already trimmed, is there and at most `max` characters.
+ */
+export function reasonError(text: string, missing: string, max: number): FieldError | undefined {
+  if (!text) return { text: missing, href: '#reason' };
+  if (text.length > max)
+    return { text: `The reason must be ${max.toLocaleString('en-GB')} characters or fewer`, href: '#reason' };
+  return undefined;
+}
