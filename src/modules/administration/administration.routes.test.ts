@@ -282,4 +282,29 @@ describeEachDatabase('staff administration', (database) => {
       'only a stopped job can be retried',
     );
   });
+
+  // Last, because its events fill the first page of the unfiltered log.
+  test('the audit log pages by 50, and its page links keep the filter', async () => {
+    await database()
+      .db.transaction()
+      .execute(async (trx) => {
+        for (let i = 0; i < 60; i += 1) {
+          await recordAudit(
+            trx,
+            { userId: admin.id, label: admin.email },
+            { action: 'test.paged', organisationId: wcc },
+          );
+        }
+      });
+    const first = await client.get('/staff/admin/audit?action=test.paged');
+    assert.equal(first.statusCode, 200);
+    const rows = (body: string) => body.match(/<td class="govuk-table__cell">test\.paged<\/td>/g)?.length;
+    assert.equal(rows(first.body), 50);
+    assert.match(first.body, /href="\?action=test\.paged&amp;page=2"/);
+    assert.doesNotMatch(first.body, /page=0|rel="prev"/);
+    const second = await client.get('/staff/admin/audit?action=test.paged&page=2');
+    assert.equal(rows(second.body), 10);
+    assert.match(second.body, /href="\?action=test\.paged&amp;page=1"/);
+    assert.doesNotMatch(second.body, /page=3/);
+  });
 });

@@ -1,6 +1,7 @@
 // Staff home and the administrator's pages: staff accounts and the audit log.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { formList, formText } from '../../platform/http/form-fields.ts';
+import { pageFromQuery, paging } from '../../platform/http/paging.ts';
 import { listOrganisations } from '../../platform/accounts/accounts.repository.ts';
 import type { AuthService } from '../../platform/auth/auth.service.ts';
 import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
@@ -225,35 +226,28 @@ export async function administrationRoutes(app: FastifyInstance, opts: Administr
         ? new Date(Date.parse(`${trimmedText(query, 'to')}T00:00:00.000Z`) + 86_400_000).toISOString()
         : undefined,
     };
-    const page = Math.max(1, Math.min(10_000, Number.parseInt(trimmedText(query, 'page', 6) || '1', 10) || 1));
+    const page = pageFromQuery(trimmedText(query, 'page', 6));
     const { rows, total } = await findEvents(db, filter, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
     await recordAudit(db, actorOf(request), {
       action: 'audit.viewed',
       details: { filter: { ...filter, visibleTo: undefined }, page },
     });
     const names = await organisationNames();
-    const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-    const qs = (p: number) =>
-      `?${new URLSearchParams({ ...Object.fromEntries(Object.entries({ action: trimmedText(query, 'action'), targetId: trimmedText(query, 'targetId'), from: trimmedText(query, 'from'), to: trimmedText(query, 'to') }).filter(([, v]) => v)), page: String(p) }).toString()}`;
+    const values = {
+      action: trimmedText(query, 'action'),
+      targetId: trimmedText(query, 'targetId'),
+      from: trimmedText(query, 'from'),
+      to: trimmedText(query, 'to'),
+    };
     return reply.render('administration/views/audit.njk', {
       pageTitle: 'Audit log',
-      values: {
-        action: trimmedText(query, 'action'),
-        targetId: trimmedText(query, 'targetId'),
-        from: trimmedText(query, 'from'),
-        to: trimmedText(query, 'to'),
-      },
+      values,
       total,
       events: rows.map((e) => ({
         ...e,
         organisation: e.organisation_id ? (names.get(e.organisation_id) ?? e.organisation_id) : '',
       })),
-      pagination: {
-        ...(page > 1 ? { previous: { href: qs(page - 1) } } : {}),
-        ...(page < pages ? { next: { href: qs(page + 1) } } : {}),
-      },
-      page,
-      pages,
+      ...paging(page, total, PAGE_SIZE, values),
     });
   });
 }

@@ -8,6 +8,7 @@ import { recordAudit } from '../../platform/audit/audit.service.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { nowIso } from '../../platform/ids.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
+import { pageFromQuery, paging } from '../../platform/http/paging.ts';
 import {
   JOB_STATUSES,
   countJobsByStatus,
@@ -30,15 +31,12 @@ export async function jobsAdminRoutes(
   app.get('/staff/admin/jobs', { preHandler: requireStaff('jobs.manage') }, async (request, reply) => {
     const query = request.query as Record<string, string | undefined>;
     const status = JOB_STATUSES.includes(query['status'] as JobStatus) ? (query['status'] as JobStatus) : undefined;
-    const page = Math.max(1, Math.min(10_000, Number.parseInt(query['page'] ?? '1', 10) || 1));
+    const page = pageFromQuery(query['page']);
     const visibleTo = organisationsWhere(request.staff!.principal, 'jobs.manage');
     const [counts, { jobs, total }] = await Promise.all([
       countJobsByStatus(db, { visibleTo }),
       listJobs(db, { status, visibleTo }, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }),
     ]);
-    const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-    const href = (p: number) =>
-      `?${new URLSearchParams({ ...(status ? { status } : {}), page: String(p) }).toString()}`;
     return reply.render('administration/views/jobs.njk', {
       pageTitle: 'Jobs',
       counts,
@@ -53,13 +51,8 @@ export async function jobsAdminRoutes(
             : '',
       })),
       total,
-      page,
-      pages,
+      ...paging(page, total, PAGE_SIZE, { status }),
       retried: query['retried'] === '1',
-      pagination: {
-        ...(page > 1 ? { previous: { href: href(page - 1) } } : {}),
-        ...(page < pages ? { next: { href: href(page + 1) } } : {}),
-      },
     });
   });
 

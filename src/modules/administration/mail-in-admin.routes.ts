@@ -8,6 +8,7 @@ import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
 import { recordAudit } from '../../platform/audit/audit.service.ts';
 import type { Database } from '../../platform/db/database.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
+import { pageFromQuery, paging } from '../../platform/http/paging.ts';
 import { isId, nowIso } from '../../platform/ids.ts';
 import { enqueueInboundMailProcessing } from '../../platform/mail-in/inbound-mail-intake.ts';
 import { formatBytes, parseInboundMail } from '../../platform/mail-in/inbound-mail-parser.ts';
@@ -44,15 +45,12 @@ export async function mailInAdminRoutes(
     const status = INBOUND_MAIL_STATUSES.includes(query['status'] as InboundMailStatus)
       ? (query['status'] as InboundMailStatus)
       : undefined;
-    const page = Math.max(1, Math.min(10_000, Number.parseInt(query['page'] ?? '1', 10) || 1));
+    const page = pageFromQuery(query['page']);
     const visibleTo = organisationsWhere(request.staff!.principal, ACTION);
     const [counts, { mail, total }] = await Promise.all([
       countInboundMailByStatus(db, { visibleTo }),
       listInboundMail(db, { status, visibleTo }, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }),
     ]);
-    const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-    const href = (p: number) =>
-      `?${new URLSearchParams({ ...(status ? { status } : {}), page: String(p) }).toString()}`;
     return reply.render('administration/views/mail-in.njk', {
       pageTitle: 'Mail in',
       counts,
@@ -60,13 +58,8 @@ export async function mailInAdminRoutes(
       statuses: INBOUND_MAIL_STATUSES,
       mail: mail.map((m) => ({ ...m, sizeText: formatBytes(m.size) })),
       total,
-      page,
-      pages,
+      ...paging(page, total, PAGE_SIZE, { status }),
       retried: query['retried'] === '1',
-      pagination: {
-        ...(page > 1 ? { previous: { href: href(page - 1) } } : {}),
-        ...(page < pages ? { next: { href: href(page + 1) } } : {}),
-      },
     });
   });
 
