@@ -66,6 +66,12 @@ describeEachDatabase('resident enquiries', (database) => {
     const posted = await resident.post(FORM, answers);
     assert.equal(posted.statusCode, 303, posted.body.slice(0, 2000));
     assert.equal(posted.headers.location, `${FORM}/check`);
+    // The answers are kept for this form's pages only, out of scripts' reach, for two hours.
+    const cookie = ([posted.headers['set-cookie']].flat() as string[]).find((c) => c.startsWith('wardroom_enquiry='));
+    assert.match(
+      cookie ?? '',
+      new RegExp(`^wardroom_enquiry=[\\w-]{20,}; Max-Age=7200; Path=${FORM}; HttpOnly; SameSite=Lax$`),
+    );
     return resident;
   };
   const send = async (resident: TestClient) => {

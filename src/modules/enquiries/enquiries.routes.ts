@@ -6,11 +6,12 @@ import { listOrganisations, type Organisation } from '../../platform/accounts/ac
 import { actorOf, requireStaff } from '../../platform/auth/staff-guard.ts';
 import type { StaffNavigation } from '../../platform/auth/staff-navigation.ts';
 import type { Database } from '../../platform/db/database.ts';
-import type { FieldError } from '../../platform/http/form-result.ts';
 import type { InboundMailboxes } from '../../platform/mail-in/inbound-mailboxes.ts';
 import { createGroupCommit, defaultGroupCommitOptions } from '../../platform/db/group-commit.ts';
 import type { EnquiryPriority, EnquiryTopic } from '../../platform/db/schema.ts';
+import { draftCookie } from '../../platform/http/cookies.ts';
 import { formList, formText } from '../../platform/http/form-fields.ts';
+import type { FieldError } from '../../platform/http/form-result.ts';
 import { organisationsWhere } from '../../platform/policy/policy.ts';
 import {
   answersFrom,
@@ -69,15 +70,7 @@ export async function enquiriesRoutes(app: FastifyInstance, opts: EnquiriesRoute
     return council;
   };
   const formPath = (council: Organisation) => `/${council.slug}/cyber-incident/contact`;
-  const draftToken = (request: FastifyRequest) => request.cookies[DRAFT_COOKIE];
-  const setDraftCookie = (reply: FastifyReply, council: Organisation, token: string) =>
-    reply.setCookie(DRAFT_COOKIE, token, {
-      path: formPath(council),
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: app.siteCookies.secure,
-      maxAge: 2 * 60 * 60,
-    });
+  const draft = draftCookie(app, DRAFT_COOKIE);
 
   const renderForm = (reply: FastifyReply, council: Organisation, values: EnquiryAnswers, errors: FieldError[] = []) =>
     reply.code(errors.length ? 400 : 200).render('enquiries/views/contact-form.njk', {
@@ -95,7 +88,7 @@ export async function enquiriesRoutes(app: FastifyInstance, opts: EnquiriesRoute
   app.get('/:council/cyber-incident/contact', async (request, reply) => {
     const council = await councilFrom(request.params);
     if (!council) return reply.sendProblemOrPage(notFound);
-    const kept = await service.draft(council, draftToken(request));
+    const kept = await service.draft(council, draft.read(request));
     return renderForm(reply, council, kept && !kept.sentReference ? kept.answers : EMPTY_ANSWERS);
   });
 
@@ -108,8 +101,8 @@ export async function enquiriesRoutes(app: FastifyInstance, opts: EnquiriesRoute
     );
     const checked = validateEnquiry(answers);
     if (!checked.ok) return renderForm(reply, council, answers, checked.errors);
-    const token = await service.saveDraft(council, answers, draftToken(request));
-    setDraftCookie(reply, council, token);
+    const token = await service.saveDraft(council, answers, draft.read(request));
+    draft.write(reply, formPath(council), token);
     return reply.redirect(`${formPath(council)}/check`, 303);
   });
 
@@ -132,7 +125,7 @@ export async function enquiriesRoutes(app: FastifyInstance, opts: EnquiriesRoute
   app.get('/:council/cyber-incident/contact/check', async (request, reply) => {
     const council = await councilFrom(request.params);
     if (!council) return reply.sendProblemOrPage(notFound);
-    const kept = await service.draft(council, draftToken(request));
+    const kept = await service.draft(council, draft.read(request));
     if (!kept) return reply.redirect(formPath(council), 303);
     if (kept.sentReference) return reply.redirect(`${formPath(council)}/sent`, 303);
     return renderCheck(reply, council, kept.answers);
@@ -146,12 +139,12 @@ export async function enquiriesRoutes(app: FastifyInstance, opts: EnquiriesRoute
       if (!council) return reply.sendProblemOrPage(notFound);
       const result = await service.submit(
         council,
-        draftToken(request),
+        draft.read(request),
         formText(request.body, 'consent', 10) === 'yes',
       );
       if (result.ok) return reply.redirect(`${formPath(council)}/sent`, 303);
       if ('expired' in result) return reply.redirect(formPath(council), 303);
-      const kept = await service.draft(council, draftToken(request));
+      const kept = await service.draft(council, draft.read(request));
       // A problem with the answers themselves (they were checked when kept, so this is rare) goes
       // back to the form; a missing agreement stays on this page.
       if (result.errors.some((e) => e.href !== '#consent'))
@@ -163,7 +156,7 @@ export async function enquiriesRoutes(app: FastifyInstance, opts: EnquiriesRoute
   app.get('/:council/cyber-incident/contact/sent', async (request, reply) => {
     const council = await councilFrom(request.params);
     if (!council) return reply.sendProblemOrPage(notFound);
-    const kept = await service.draft(council, draftToken(request));
+    const kept = await service.draft(council, draft.read(request));
     if (!kept?.sentReference) return reply.redirect(formPath(council), 303);
     return reply.render('enquiries/views/contact-sent.njk', {
       pageTitle: 'Enquiry sent',

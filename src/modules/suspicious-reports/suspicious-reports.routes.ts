@@ -3,10 +3,11 @@
 // "report phishing" button in its mail program, say). Both are open to anyone, like the form, and
 // rate limited per client: a report asks nothing of the council but to look, and answers nothing
 // about anyone (the analyser's verdict is not given back, so it cannot be used to test a scam).
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { councilFromPath } from '../../platform/accounts/council-from-path.ts';
 import type { Organisation } from '../../platform/accounts/accounts.repository.ts';
 import type { Database } from '../../platform/db/database.ts';
+import { draftCookie } from '../../platform/http/cookies.ts';
 import { formText } from '../../platform/http/form-fields.ts';
 import type { FieldError } from '../../platform/http/form-result.ts';
 import { acceptMultipartForms, uploadedFile } from '../../platform/http/multipart-form.ts';
@@ -116,15 +117,7 @@ export async function suspiciousReportsRoutes(
   });
 
   const formPath = (council: Organisation) => `/${council.slug}/report-a-suspicious-message`;
-  const draftToken = (request: FastifyRequest) => request.cookies[DRAFT_COOKIE];
-  const setDraftCookie = (reply: FastifyReply, council: Organisation, token: string) =>
-    reply.setCookie(DRAFT_COOKIE, token, {
-      path: formPath(council),
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: app.siteCookies.secure,
-      maxAge: 2 * 60 * 60,
-    });
+  const draft = draftCookie(app, DRAFT_COOKIE);
 
   const renderForm = (
     reply: FastifyReply,
@@ -147,7 +140,7 @@ export async function suspiciousReportsRoutes(
   app.get('/:council/report-a-suspicious-message', async (request, reply) => {
     const council = await councilFromPath(db, request.params);
     if (!council) return reply.sendProblemOrPage(notFound);
-    const kept = await forms.draft(council, draftToken(request));
+    const kept = await forms.draft(council, draft.read(request));
     if (!kept || kept.sentReference) return renderForm(reply, council, EMPTY_ANSWERS, undefined);
     return renderForm(reply, council, kept.answers, kept);
   });
@@ -162,11 +155,11 @@ export async function suspiciousReportsRoutes(
       const emailFile = await checkEmailUpload(uploadedFile(request.body, 'emailFile'));
       const screenshot = checkScreenshotUpload(uploadedFile(request.body, 'screenshot'));
       // Good uploads are kept even when another answer is wrong, so the resident need not choose them again.
-      const token = await forms.saveDraft(council, draftToken(request), answers, {
+      const token = await forms.saveDraft(council, draft.read(request), answers, {
         emailFile: emailFile?.ok ? emailFile.value : undefined,
         screenshot: screenshot?.ok ? screenshot.value : undefined,
       });
-      setDraftCookie(reply, council, token);
+      draft.write(reply, formPath(council), token);
       const kept = await forms.draft(council, token);
       const uploadErrors = [emailFile, screenshot].flatMap((u) => (u && !u.ok ? [u.error] : []));
       const checked = validateReport(
@@ -203,7 +196,7 @@ export async function suspiciousReportsRoutes(
   app.get('/:council/report-a-suspicious-message/check', async (request, reply) => {
     const council = await councilFromPath(db, request.params);
     if (!council) return reply.sendProblemOrPage(notFound);
-    const kept = await forms.draft(council, draftToken(request));
+    const kept = await forms.draft(council, draft.read(request));
     if (!kept) return reply.redirect(formPath(council), 303);
     if (kept.sentReference) return reply.redirect(`${formPath(council)}/sent`, 303);
     return renderCheck(reply, council, kept);
@@ -215,10 +208,10 @@ export async function suspiciousReportsRoutes(
     async (request, reply) => {
       const council = await councilFromPath(db, request.params);
       if (!council) return reply.sendProblemOrPage(notFound);
-      const result = await forms.submit(council, draftToken(request));
+      const result = await forms.submit(council, draft.read(request));
       if (result.ok) return reply.redirect(`${formPath(council)}/sent`, 303);
       if ('expired' in result) return reply.redirect(formPath(council), 303);
-      const kept = await forms.draft(council, draftToken(request));
+      const kept = await forms.draft(council, draft.read(request));
       return renderForm(reply, council, kept?.answers ?? EMPTY_ANSWERS, kept, result.errors);
     },
   );
@@ -226,7 +219,7 @@ export async function suspiciousReportsRoutes(
   app.get('/:council/report-a-suspicious-message/sent', async (request, reply) => {
     const council = await councilFromPath(db, request.params);
     if (!council) return reply.sendProblemOrPage(notFound);
-    const kept = await forms.draft(council, draftToken(request));
+    const kept = await forms.draft(council, draft.read(request));
     if (!kept?.sentReference) return reply.redirect(formPath(council), 303);
     return reply.render('suspicious-reports/views/report-sent.njk', {
       pageTitle: 'Report sent',
