@@ -20,7 +20,7 @@ import { listOrganisations, type Organisation } from '../../platform/accounts/ac
 import { recordAudit, type AuditActor } from '../../platform/audit/audit.service.ts';
 import type { DB, TimelineEntriesTable } from '../../platform/db/schema.ts';
 import { HttpProblem } from '../../platform/http/errors.ts';
-import type { FieldError } from '../../platform/http/form-result.ts';
+import { reasonError, type FieldError } from '../../platform/http/form-result.ts';
 import { isId, newId, nowIso } from '../../platform/ids.ts';
 import { can, type Action, type Principal } from '../../platform/policy/policy.ts';
 import { bumpPublicContentVersion } from '../../platform/public-cache/public-content.repository.ts';
@@ -509,13 +509,8 @@ export function createIncidentSetupService(db: Kysely<DB>) {
   ): Promise<Result> {
     const { service } = await serviceForSetup(principal, serviceId);
     const reason = reasonTyped.trim();
-    if (!reason) return { ok: false, errors: [{ text: 'Enter why the service is being removed', href: '#reason' }] };
-    if (reason.length > SETUP_LIMITS.reason) {
-      return {
-        ok: false,
-        errors: [{ text: `The reason must be ${SETUP_LIMITS.reason} characters or fewer`, href: '#reason' }],
-      };
-    }
+    const problem = reasonError(reason, 'Enter why the service is being removed', SETUP_LIMITS.reason);
+    if (problem) return { ok: false, errors: [problem] };
     await db.transaction().execute(async (trx) => {
       if (!(await setup.deleteService(trx, serviceId))) throw notFound();
       const at = nowIso();
