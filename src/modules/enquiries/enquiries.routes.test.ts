@@ -13,6 +13,7 @@ import {
   TestClient,
   type TestApp,
 } from '../../platform/testing/test-app.ts';
+import { openCase } from './enquiries.service.ts';
 
 const FORM = '/westminster/cyber-incident/contact';
 const REFERENCE = /WCC-[ACDEFGHJKMNPQRTWXY34679]{4}-[ACDEFGHJKMNPQRTWXY34679]{4}/;
@@ -226,6 +227,46 @@ describeEachDatabase('resident enquiries', (database) => {
     // Staff with no part in enquiries are refused the queue.
     const comms = await staff(wcc, 'comms');
     assert.equal((await comms.get('/staff/enquiries')).statusCode, 403);
+  });
+
+  test('the queue pages by 50, and its page links keep the search and filters', async () => {
+    const db = database().db;
+    for (let i = 0; i < 51; i += 1) {
+      await db.transaction().execute((trx) =>
+        openCase(trx, {
+          organisationId: wcc,
+          openedVia: 'phone',
+          topic: 'service',
+          summary: `Bulky waste booking lost ${i}`,
+          residentName: `Caller ${i}`,
+          residentEmail: null,
+          residentPhone: '07700900123',
+          residentAddress: null,
+          replyBy: 'phone',
+          supportNeeds: null,
+          agedOver75: false,
+          socialCare: false,
+          first: {
+            kind: 'call',
+            channel: 'phone',
+            subject: null,
+            body: `My bulky waste booking was lost (${i}).`,
+            emailMessageId: null,
+            authorUserId: null,
+            authorLabel: 'Helpline',
+          },
+        }),
+      );
+    }
+    const agent = await staff(wcc, 'agent');
+    const links = (body: string) => body.match(/data-qa="case-link"/g)?.length ?? 0;
+    const first = await agent.get('/staff/enquiries?q=bulky+waste&topic=service&status=open');
+    assert.equal(links(first.body), 50);
+    assert.match(first.body, /href="\?q=bulky\+waste&amp;status=open&amp;topic=service&amp;page=2"/);
+    const second = await agent.get('/staff/enquiries?q=bulky+waste&topic=service&status=open&page=2');
+    assert.equal(links(second.body), 1);
+    assert.match(second.body, /href="\?q=bulky\+waste&amp;status=open&amp;topic=service&amp;page=1"/);
+    assert.doesNotMatch(second.body, /page=3/);
   });
 
   test('an agent assigns, notes and closes a case; every view and change is audited; a stale form is refused', async () => {

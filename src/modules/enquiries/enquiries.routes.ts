@@ -12,6 +12,7 @@ import type { EnquiryPriority, EnquiryTopic } from '../../platform/db/schema.ts'
 import { draftCookie } from '../../platform/http/cookies.ts';
 import { formList, formText } from '../../platform/http/form-fields.ts';
 import type { FieldError } from '../../platform/http/form-result.ts';
+import { pageFromQuery, paging } from '../../platform/http/paging.ts';
 import { organisationsWhere } from '../../platform/policy/policy.ts';
 import {
   answersFrom,
@@ -178,7 +179,7 @@ export async function enquiriesRoutes(app: FastifyInstance, opts: EnquiriesRoute
       : undefined,
     assigned: query['assigned'] === 'me' || query['assigned'] === 'nobody' ? query['assigned'] : undefined,
     q: (query['q'] ?? '').slice(0, 200) || undefined,
-    page: Number.parseInt(query['page'] ?? '1', 10) || 1,
+    page: pageFromQuery(query['page']),
   });
 
   app.get('/staff/enquiries', { preHandler: requireStaff('enquiry.read') }, async (request, reply) => {
@@ -189,12 +190,10 @@ export async function enquiriesRoutes(app: FastifyInstance, opts: EnquiriesRoute
     const councilIds = organisationsWhere(principal, 'enquiry.read');
     const councils = (await listOrganisations(db)).filter((o) => councilIds.includes(o.id));
     const now = new Date();
-    // The filter as a query string, for the pagination links.
-    const params = new URLSearchParams();
-    for (const name of ['q', 'council', 'status', 'topic', 'priority', 'assigned']) {
-      const value = query[name];
-      if (typeof value === 'string' && value !== '') params.set(name, value.slice(0, 200));
-    }
+    // The filter, kept by the pagination links.
+    const kept = Object.fromEntries(
+      ['q', 'council', 'status', 'topic', 'priority', 'assigned'].map((name) => [name, query[name]?.slice(0, 200)]),
+    );
     return reply.render('enquiries/views/staff-queue.njk', {
       pageTitle: 'Enquiries',
       filter,
@@ -210,9 +209,7 @@ export async function enquiriesRoutes(app: FastifyInstance, opts: EnquiriesRoute
       })),
       targetText: TARGET_STATE_TEXT,
       total: result.total,
-      page: result.page,
-      pages: Math.max(1, Math.ceil(result.total / result.pageSize)),
-      pageQuery: params.toString(),
+      ...paging(result.page, result.total, result.pageSize, kept),
       mayHandle: organisationsWhere(principal, 'enquiry.handle').length > 0,
       mayConfigure: organisationsWhere(principal, 'enquiry.configure').length > 0,
       mayReply: organisationsWhere(principal, 'enquiry.handle').length > 0,
