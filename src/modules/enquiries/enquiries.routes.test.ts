@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
 import { before, after, test } from 'node:test';
 import { sql } from 'kysely';
-import { findOrganisationBySlug } from '../../platform/accounts/accounts.repository.ts';
 import { describeEachDatabase } from '../../platform/db/test-databases.ts';
-import { seedDemo } from '../../platform/demo/seed-demo.ts';
 import type { Role } from '../../platform/policy/policy.ts';
-import {
-  createStaff,
-  createTestApp,
-  signIn,
-  TEST_SESSION_SECRET,
-  TestClient,
-  type TestApp,
-} from '../../platform/testing/test-app.ts';
+import { createDemoApp, type DemoApp } from '../../platform/testing/demo-app.ts';
+import { createStaff, signIn, TestClient } from '../../platform/testing/test-app.ts';
 import { openCase } from './enquiries.service.ts';
 
 const FORM = '/westminster/cyber-incident/contact';
@@ -31,23 +23,18 @@ const goodAnswers = {
 };
 
 describeEachDatabase('resident enquiries', (database) => {
-  let t: TestApp;
+  let t: DemoApp;
   let wcc: string;
   let rbkc: string;
 
   before(async () => {
-    t = await createTestApp(database());
-    await seedDemo(database().db, { sessionSecret: TEST_SESSION_SECRET });
-    wcc = (await findOrganisationBySlug(database().db, 'westminster'))!.id;
-    rbkc = (await findOrganisationBySlug(database().db, 'kensington-chelsea'))!.id;
+    t = await createDemoApp(database());
+    wcc = t.organisationId('westminster');
+    rbkc = t.organisationId('kensington-chelsea');
   });
   after(() => t.close());
 
-  const staff = async (organisationId: string, role: Role) => {
-    const client = new TestClient(t.app);
-    await signIn(client, await createStaff(database(), { roles: [{ organisationId, role }] }));
-    return client;
-  };
+  const staff = (organisationId: string, role: Role) => t.staffClient(role, organisationId);
   const caseByReference = (reference: string) =>
     database().db.selectFrom('enquiry_cases').selectAll().where('reference', '=', reference).executeTakeFirstOrThrow();
   const countCases = async () =>

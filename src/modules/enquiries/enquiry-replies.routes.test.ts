@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { findOrganisationBySlug } from '../../platform/accounts/accounts.repository.ts';
 import { describeEachDatabase } from '../../platform/db/test-databases.ts';
-import { seedDemo } from '../../platform/demo/seed-demo.ts';
 import { isoPlus, nowIso } from '../../platform/ids.ts';
 import { createJobContext } from '../../platform/jobs/job-handlers.ts';
 import { findJob } from '../../platform/jobs/jobs.repository.ts';
 import type { OutboundMessage } from '../../platform/mail/outbound-message.ts';
 import type { Role } from '../../platform/policy/policy.ts';
-import {
-  createStaff,
-  createTestApp,
-  signIn,
-  TEST_SESSION_SECRET,
-  TestClient,
-  type TestApp,
-  type TestStaff,
-} from '../../platform/testing/test-app.ts';
+import { createDemoApp, type DemoApp } from '../../platform/testing/demo-app.ts';
+import { createStaff, signIn, TestClient, type TestStaff } from '../../platform/testing/test-app.ts';
 import { openCase, type NewCaseInput } from './enquiries.service.ts';
 import { sendBulkReplyToCase } from './enquiry-reply-jobs.ts';
 import { BULK_REPLY_JOB } from './enquiry-replies.service.ts';
@@ -26,7 +17,7 @@ const REFERENCE = /WCC-[ACDEFGHJKMNPQRTWXY34679]{4}-[ACDEFGHJKMNPQRTWXY34679]{4}
 const RESIDENT_WORDS = 'My neighbour says the council lost everyone’s passport scans';
 
 describeEachDatabase('replying to enquiries by email', (database) => {
-  let t: TestApp;
+  let t: DemoApp;
   let wcc: string;
   let rbkc: string;
   let agentUser: TestStaff;
@@ -36,10 +27,9 @@ describeEachDatabase('replying to enquiries by email', (database) => {
   const db = () => database().db;
 
   before(async () => {
-    t = await createTestApp(database());
-    await seedDemo(db(), { sessionSecret: TEST_SESSION_SECRET });
-    wcc = (await findOrganisationBySlug(db(), 'westminster'))!.id;
-    rbkc = (await findOrganisationBySlug(db(), 'kensington-chelsea'))!.id;
+    t = await createDemoApp(database());
+    wcc = t.organisationId('westminster');
+    rbkc = t.organisationId('kensington-chelsea');
     agentUser = await createStaff(database(), { roles: [{ organisationId: wcc, role: 'agent' }] });
     agent = new TestClient(t.app);
     await signIn(agent, agentUser);
@@ -54,8 +44,7 @@ describeEachDatabase('replying to enquiries by email', (database) => {
   after(() => t.close());
 
   const staff = async (organisationId: string, role: Role) => {
-    const client = new TestClient(t.app);
-    await signIn(client, await createStaff(database(), { roles: [{ organisationId, role }] }));
+    const client = await t.staffClient(role, organisationId);
     // A form token made for the signed-in session, as a page after sign-in would give.
     await client.get('/staff');
     return client;

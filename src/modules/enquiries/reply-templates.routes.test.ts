@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { findOrganisationBySlug } from '../../platform/accounts/accounts.repository.ts';
 import { describeEachDatabase } from '../../platform/db/test-databases.ts';
-import { seedDemo } from '../../platform/demo/seed-demo.ts';
 import type { Role } from '../../platform/policy/policy.ts';
-import {
-  createStaff,
-  createTestApp,
-  signIn,
-  TEST_SESSION_SECRET,
-  TestClient,
-  type TestApp,
-  type TestStaff,
-} from '../../platform/testing/test-app.ts';
+import { createDemoApp, type DemoApp } from '../../platform/testing/demo-app.ts';
+import type { TestClient } from '../../platform/testing/test-app.ts';
 
 const NEW = '/staff/reply-templates/new';
 
 describeEachDatabase('reply templates', (database) => {
-  let t: TestApp;
+  let t: DemoApp;
   let wcc: string;
   let rbkc: string;
   let caseId: string;
@@ -25,10 +16,9 @@ describeEachDatabase('reply templates', (database) => {
   const db = () => database().db;
 
   before(async () => {
-    t = await createTestApp(database());
-    await seedDemo(db(), { sessionSecret: TEST_SESSION_SECRET });
-    wcc = (await findOrganisationBySlug(db(), 'westminster'))!.id;
-    rbkc = (await findOrganisationBySlug(db(), 'kensington-chelsea'))!.id;
+    t = await createDemoApp(database());
+    wcc = t.organisationId('westminster');
+    rbkc = t.organisationId('kensington-chelsea');
     // A Westminster case to reply to: the demo resident who asked about a suspicious call.
     caseId = (
       await db()
@@ -40,12 +30,11 @@ describeEachDatabase('reply templates', (database) => {
   });
   after(() => t.close());
 
-  const staff = async (organisationId: string, role: Role): Promise<{ client: TestClient; user: TestStaff }> => {
-    const client = new TestClient(t.app);
-    const user = await createStaff(database(), { roles: [{ organisationId, role }] });
-    await signIn(client, user);
-    await client.get('/staff');
-    return { client, user };
+  const staff = async (organisationId: string, role: Role) => {
+    const member = await t.staffMember(role, organisationId);
+    // A form token made for the signed-in session, as a page after sign-in would give.
+    await member.client.get('/staff');
+    return member;
   };
   const template = {
     name: 'Council tax refunds are not being phoned through',

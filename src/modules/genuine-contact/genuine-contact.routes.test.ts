@@ -1,42 +1,32 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { findOrganisationBySlug } from '../../platform/accounts/accounts.repository.ts';
 import { describeEachDatabase } from '../../platform/db/test-databases.ts';
-import { seedDemo } from '../../platform/demo/seed-demo.ts';
 import { enqueueEmail } from '../../platform/mail/mail-jobs.ts';
 import { newVerificationReference } from '../../platform/mail/verification-reference.ts';
 import type { Role } from '../../platform/policy/policy.ts';
-import {
-  createStaff,
-  createTestApp,
-  signIn,
-  TEST_SESSION_SECRET,
-  TestClient,
-  type TestApp,
-} from '../../platform/testing/test-app.ts';
+import { createDemoApp, type DemoApp } from '../../platform/testing/demo-app.ts';
+import { createTestApp, TestClient } from '../../platform/testing/test-app.ts';
 
 const CHECK = '/westminster/is-this-really-us';
 
 describeEachDatabase('is this really from the council?', (database) => {
-  let t: TestApp;
+  let t: DemoApp;
   let wcc: string;
   let rbkc: string;
   const db = () => database().db;
 
   before(async () => {
-    t = await createTestApp(database());
-    await seedDemo(db(), { sessionSecret: TEST_SESSION_SECRET });
-    wcc = (await findOrganisationBySlug(db(), 'westminster'))!.id;
-    rbkc = (await findOrganisationBySlug(db(), 'kensington-chelsea'))!.id;
+    t = await createDemoApp(database());
+    wcc = t.organisationId('westminster');
+    rbkc = t.organisationId('kensington-chelsea');
   });
   after(() => t.close());
 
   const staff = async (organisationId: string, role: Role) => {
-    const client = new TestClient(t.app);
-    const user = await createStaff(database(), { roles: [{ organisationId, role }] });
-    await signIn(client, user);
-    await client.get('/staff');
-    return { client, user };
+    const member = await t.staffMember(role, organisationId);
+    // A form token made for the signed-in session, as a page after sign-in would give.
+    await member.client.get('/staff');
+    return member;
   };
 
   /** The answer the check page gives, and its text without tags. */

@@ -4,7 +4,15 @@ import { findOrganisationBySlug } from '../accounts/accounts.repository.ts';
 import type { Database } from '../db/database.ts';
 import { seedDemo } from '../demo/seed-demo.ts';
 import type { Role } from '../policy/policy.ts';
-import { createStaff, createTestApp, signIn, TEST_SESSION_SECRET, TestClient, type TestApp } from './test-app.ts';
+import {
+  createStaff,
+  createTestApp,
+  signIn,
+  TEST_SESSION_SECRET,
+  TestClient,
+  type TestApp,
+  type TestStaff,
+} from './test-app.ts';
 
 const DEMO_SLUGS = [
   'westminster',
@@ -25,6 +33,8 @@ export interface DemoApp extends TestApp {
   incidentId: string;
   /** A browser signed in as new staff with one role in one organisation (an id; Westminster when not given). */
   staffClient(role: Role, organisationId?: string): Promise<TestClient>;
+  /** The same, with the staff member, for tests that need to know who acted. */
+  staffMember(role: Role, organisationId?: string): Promise<{ client: TestClient; user: TestStaff }>;
 }
 
 export async function createDemoApp(
@@ -41,14 +51,17 @@ export async function createDemoApp(
   }
   const incident = await database.db.selectFrom('incidents').select('id').executeTakeFirstOrThrow();
   const organisationId = (slug: DemoSlug) => ids.get(slug) as string;
+  const staffMember = async (role: Role, orgId = organisationId('westminster')) => {
+    const client = new TestClient(t.app);
+    const user = await createStaff(database, { roles: [{ organisationId: orgId, role }] });
+    await signIn(client, user);
+    return { client, user };
+  };
   return {
     ...t,
     organisationId,
     incidentId: incident.id,
-    async staffClient(role, orgId = organisationId('westminster')) {
-      const client = new TestClient(t.app);
-      await signIn(client, await createStaff(database, { roles: [{ organisationId: orgId, role }] }));
-      return client;
-    },
+    staffMember,
+    staffClient: async (role, orgId) => (await staffMember(role, orgId)).client,
   };
 }
