@@ -1,22 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { findOrganisationBySlug } from '../../platform/accounts/accounts.repository.ts';
 import { verifyAuditChain } from '../../platform/audit/audit.service.ts';
 import { describeEachDatabase } from '../../platform/db/test-databases.ts';
-import { seedDemo } from '../../platform/demo/seed-demo.ts';
 import type { Role } from '../../platform/policy/policy.ts';
-import {
-  createStaff,
-  createTestApp,
-  signIn,
-  TEST_SESSION_SECRET,
-  TestClient,
-  type TestApp,
-} from '../../platform/testing/test-app.ts';
+import { createDemoApp, type DemoApp } from '../../platform/testing/demo-app.ts';
+import type { TestClient } from '../../platform/testing/test-app.ts';
 import { child, childrenNamed, parseXml } from './xml-tree.test-support.ts';
 
 describeEachDatabase('public updates with sign-off', (database) => {
-  let t: TestApp;
+  let t: DemoApp;
   let wcc: string;
   let rbkc: string;
   let incidentId: string;
@@ -28,18 +20,13 @@ describeEachDatabase('public updates with sign-off', (database) => {
   /** The update an incident manager writes and cannot approve; later sent back. */
   let managersUpdateId = '';
 
-  const staffClient = async (role: Role, organisationId = wcc) => {
-    const client = new TestClient(t.app);
-    await signIn(client, await createStaff(database(), { roles: [{ organisationId, role }] }));
-    return client;
-  };
+  const staffClient = (role: Role, organisationId = wcc) => t.staffClient(role, organisationId);
 
   before(async () => {
-    t = await createTestApp(database());
-    await seedDemo(database().db, { sessionSecret: TEST_SESSION_SECRET });
-    wcc = (await findOrganisationBySlug(database().db, 'westminster'))!.id;
-    rbkc = (await findOrganisationBySlug(database().db, 'kensington-chelsea'))!.id;
-    incidentId = (await database().db.selectFrom('incidents').select('id').executeTakeFirstOrThrow()).id;
+    t = await createDemoApp(database());
+    wcc = t.organisationId('westminster');
+    rbkc = t.organisationId('kensington-chelsea');
+    incidentId = t.incidentId;
     [comms, manager, secondManager] = await Promise.all([
       staffClient('comms'),
       staffClient('incident-manager'),
