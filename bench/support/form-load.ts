@@ -24,6 +24,12 @@ export interface FormLoadOptions {
   durationMs: number;
   /** Makes each process's residents distinct. */
   clientIndex: number;
+  /**
+   * Also get the page each POST redirects to, as a browser does: the check-your-answers page after
+   * the answers, and the page with the reference after the agreement. A submission is then four
+   * requests instead of two.
+   */
+  followRedirects?: boolean;
 }
 
 export interface StepCounts {
@@ -36,6 +42,9 @@ export interface StepCounts {
 export interface FormLoadResult {
   contact: StepCounts;
   check: StepCounts;
+  /** With followRedirects: the GETs of the check page and of the sent page. */
+  checkPage: StepCounts;
+  sentPage: StepCounts;
   /** Submissions whose /check POST was answered 303 to /sent, over the whole run. */
   accepted: number;
   /** The same, completed within the measured window. */
@@ -208,6 +217,8 @@ async function run(options: FormLoadOptions): Promise<FormLoadResult> {
   const result: FormLoadResult = {
     contact: { statuses: {}, measured: 0 },
     check: { statuses: {}, measured: 0 },
+    checkPage: { statuses: {}, measured: 0 },
+    sentPage: { statuses: {}, measured: 0 },
     accepted: 0,
     acceptedMeasured: 0,
     failed: 0,
@@ -276,12 +287,35 @@ async function run(options: FormLoadOptions): Promise<FormLoadResult> {
           noteError(`POST contact answered ${posted.status}: ${problemText(posted.body)}`);
           continue;
         }
+        const cookies = `${csrfCookie}; ${cookiePair(draft)}`;
+        if (options.followRedirects) {
+          step = result.checkPage;
+          const page = await c.request(
+            `GET ${posted.location} HTTP/1.1\r\nHost: ${host}\r\nCookie: ${cookies}\r\n\r\n`,
+          );
+          count(result.checkPage, String(page.status), measured);
+          if (page.status !== 200) {
+            result.failed += 1;
+            noteError(`GET check answered ${page.status}: ${problemText(page.body)}`);
+            continue;
+          }
+        }
         step = result.check;
         const consent = `_csrf=${encodeURIComponent(csrfToken)}&consent=yes`;
         const sent = await c.request(
-          `POST ${options.formPath}/check HTTP/1.1\r\nHost: ${host}\r\nCookie: ${csrfCookie}; ${cookiePair(draft)}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${consent.length}\r\n\r\n`,
+          `POST ${options.formPath}/check HTTP/1.1\r\nHost: ${host}\r\nCookie: ${cookies}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${consent.length}\r\n\r\n`,
           consent,
         );
+        if (options.followRedirects && sent.status === 303 && sent.location?.endsWith('/sent')) {
+          step = result.sentPage;
+          const page = await c.request(`GET ${sent.location} HTTP/1.1\r\nHost: ${host}\r\nCookie: ${cookies}\r\n\r\n`);
+          count(result.sentPage, String(page.status), toEpoch + performance.now() >= measureFrom);
+          // The case is stored whatever this page says, so the submission still counts as accepted.
+          if (page.status !== 200 || !/[A-Z]{3}-[A-Z0-9]{4}-[A-Z0-9]{4}/.test(page.body.toString('utf8'))) {
+            result.failed += 1;
+            noteError(`GET sent answered ${page.status} without a reference: ${problemText(page.body)}`);
+          }
+        }
         const t2 = performance.now();
         const done = toEpoch + t2;
         measured = done >= measureFrom && done < measureTo;
