@@ -34,23 +34,22 @@ export function createViewEnvironment(options: ViewEnvironmentOptions = {}): nun
 }
 
 const LONDON = 'Europe/London';
+// Made once: an Intl.DateTimeFormat is costly to make, and a page may format many dates.
+// hourCycle, not hour12: en-GB with hour12 counts 0 to 11, which printed noon as "0pm".
+const TIME = new Intl.DateTimeFormat('en-GB', {
+  hour: 'numeric',
+  minute: '2-digit',
+  hourCycle: 'h12',
+  timeZone: LONDON,
+});
+const DATE = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: LONDON });
 
 /** "26 November 2026 at 2:15pm" (or "at midday"), the GOV.UK style for dates and times, in UK time. */
 export function formatDateTime(iso: unknown): string {
   if (typeof iso !== 'string' || iso === '') return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
-  // hourCycle, not hour12: en-GB with hour12 counts 0 to 11, which printed noon as "0pm".
-  const time = new Intl.DateTimeFormat('en-GB', {
-    hour: 'numeric',
-    minute: '2-digit',
-    hourCycle: 'h12',
-    timeZone: LONDON,
-  })
-    .format(d)
-    .replace(' ', '')
-    .replace(':00', '')
-    .toLowerCase();
+  const time = TIME.format(d).replace(' ', '').replace(':00', '').toLowerCase();
   // GOV.UK style says midday and midnight rather than 12pm and 12am.
   return `${formatDate(iso)} at ${time === '12pm' ? 'midday' : time === '12am' ? 'midnight' : time}`;
 }
@@ -59,9 +58,7 @@ export function formatDate(iso: unknown): string {
   if (typeof iso !== 'string' || iso === '') return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
-  return new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: LONDON }).format(
-    d,
-  );
+  return DATE.format(d);
 }
 
 /** Plain text typed by staff, as GOV.UK paragraphs: escaped, a blank line starts a new paragraph. */
