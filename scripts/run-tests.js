@@ -1,7 +1,7 @@
 // Runs every *.test.ts under src/ and test/ with Node's own test runner (Node 20 has no glob for
 // --test). Browser journeys under test/e2e run too. Extra arguments narrow to matching files.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
@@ -15,17 +15,11 @@ function find(dir) {
   return out;
 }
 
-// The longest files start first, so that the run does not end with one long file on its own while
-// the other CPUs are idle: the browser journeys (30–120 s each on a slow machine), then the rest by
-// size, largest first, which puts the many small unit test files last.
-const e2e = (file) => file.startsWith(path.join('test', 'e2e'));
 const filters = process.argv.slice(2);
 const files = ['src', 'test']
   .flatMap((d) => find(d))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
-  .map((file) => ({ file, size: statSync(file).size }))
-  .sort((a, b) => Number(e2e(b.file)) - Number(e2e(a.file)) || b.size - a.size || a.file.localeCompare(b.file))
-  .map(({ file }) => file);
+  .sort();
 if (files.length === 0) {
   console.error('No test files matched.');
   process.exit(1);
