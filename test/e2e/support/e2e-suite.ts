@@ -5,8 +5,12 @@ import type { Browser } from 'playwright-core';
 import { startE2eServer, type E2eServer } from './e2e-server.ts';
 import { Journey, launchBrowser, type JourneyOptions } from './journey.ts';
 
-/** Bounds for node:test: a journey waits at most one TOTP step (30 s) for a fresh code. */
-export const JOURNEY_TIMEOUT_MS = 90_000;
+/**
+ * Bounds for node:test. A journey waits at most one TOTP step (30 s) for a fresh code; the longest
+ * journeys (set-up without JavaScript, where axe loads each page again) took 70–90 s on a slow
+ * machine with two other test files running, so 90 s was not enough there.
+ */
+export const JOURNEY_TIMEOUT_MS = 180_000;
 const SET_UP_TIMEOUT_MS = 60_000;
 
 export interface E2eSuite {
